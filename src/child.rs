@@ -1,0 +1,232 @@
+//! Stage 5: run the child, either by replacing secretrun (`execve`) or by supervising it.
+//!
+//! Exec keeps systemd's view intact (the child is the main PID) and leaves no secret in
+//! secretrun's memory. Supervision is for PID 1 and for features that need secretrun to stay:
+//! it forwards signals exactly once, reaps zombies when it is PID 1 or a subreaper, and reports
+//! how the child ended. stdin, stdout and stderr are always inherited, never piped.
+
+use std::ffi::OsString;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use nix::errno::Errno;
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::{getpgid, getpgrp, getpid, Pid};
+
+use crate::error::Error;
+use crate::exit::ChildExit;
+use crate::plan::{ChildCommand, Launch};
+use crate::signals::{Signals, FROM_TERMINAL};
+
+/// Signals after which `--kill-after` starts counting.
+const STOP_SIGNALS: &[Signal] = &[
+    Signal::SIGTERM,
+    Signal::SIGINT,
+    Signal::SIGQUIT,
+    Signal::SIGHUP,
+];
+
+fn command(child: &ChildCommand, env: &[(OsString, OsString)]) -> Command {
+    let mut command = Command::new(&child.program);
+    command
+        .args(&child.args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    command
+}
+
+/// Replaces secretrun with the child. Returns only if `execve` failed.
+pub fn exec(child: &ChildCommand, env: Vec<(OsString, OsString)>, signals: &Signals) -> Error {
+    let mut command = command(child, &env);
+    signals.restore();
+    let error = command.exec();
+    start_error(child, &env, error)
+}
+
+/// Starts the child and stays with it until it (and, as a reaper, every adopted orphan) ends.
+pub fn supervise(
+    child: &ChildCommand,
+    env: Vec<(OsString, OsString)>,
+    launch: &Launch,
+    signals: &Signals,
+) -> Result<ChildExit, Error> {
+    let is_pid1 = getpid().as_raw() == 1;
+    if launch.subreaper && !is_pid1 {
+        nix::sys::prctl::set_child_subreaper(true).map_err(Error::Supervise)?;
+    }
+    let reaper = is_pid1 || launch.subreaper;
+    let spawned = command(child, &env)
+        .spawn()
+        .map_err(|error| start_error(child, &env, error))?;
+    drop(env);
+    let mut supervisor = Supervisor {
+        child: Pid::from_raw(spawned.id() as i32),
+        reaper,
+        is_pid1,
+        kill_after: launch.kill_after,
+        grace_period: launch.grace_period,
+        exit: None,
+        kill_at: None,
+        leftovers_killed_at: None,
+    };
+    supervisor.run(signals)
+}
+
+struct Supervisor {
+    child: Pid,
+    reaper: bool,
+    is_pid1: bool,
+    kill_after: Option<Duration>,
+    grace_period: Duration,
+    exit: Option<ChildExit>,
+    /// When the child gets SIGKILL for ignoring a stop signal.
+    kill_at: Option<Instant>,
+    /// When leftover processes get SIGKILL after the child exited.
+    leftovers_killed_at: Option<Instant>,
+}
+
+impl Supervisor {
+    fn run(&mut self, signals: &Signals) -> Result<ChildExit, Error> {
+        loop {
+            self.reap()?;
+            if let Some(exit) = self.exit {
+                if !self.reaper || !self.has_children()? {
+                    return Ok(exit);
+                }
+                self.stop_leftovers();
+            }
+            let now = Instant::now();
+            if self.kill_at.is_some_and(|at| at <= now) && self.exit.is_none() {
+                tracing::warn!("the command ignored the stop signal; sending SIGKILL");
+                let _ = kill(self.child, Signal::SIGKILL);
+                self.kill_at = None;
+            }
+            let deadline = [self.kill_at, self.leftovers_killed_at]
+                .into_iter()
+                .flatten()
+                .min();
+            let timeout = deadline.map(|at| at.saturating_duration_since(now));
+            match signals.wait(timeout).map_err(Error::Supervise)? {
+                None => {}
+                Some(received) if received.signal == Signal::SIGCHLD => {}
+                Some(received) => self.forward(received.signal, received.from_kernel),
+            }
+        }
+    }
+
+    fn forward(&mut self, signal: Signal, from_kernel: bool) {
+        if self.exit.is_some() {
+            return;
+        }
+        // A terminal key already reached the child when it shares our process group; sending
+        // it again would deliver Ctrl-C twice.
+        let already_delivered = from_kernel
+            && FROM_TERMINAL.contains(&signal)
+            && getpgid(Some(self.child)).is_ok_and(|group| group == getpgrp());
+        if !already_delivered {
+            tracing::debug!(signal = %signal, "forwarding");
+            let _ = kill(self.child, signal);
+        }
+        if STOP_SIGNALS.contains(&signal) && self.kill_at.is_none() {
+            self.kill_at = self.kill_after.map(|after| Instant::now() + after);
+        }
+    }
+
+    /// Collects every child that has ended; remembers how the main child ended.
+    fn reap(&mut self) -> Result<(), Error> {
+        let target = if self.reaper { None } else { Some(self.child) };
+        loop {
+            match waitpid(target, Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(pid, code)) if pid == self.child => {
+                    self.exit = Some(ChildExit::Code(code));
+                }
+                Ok(WaitStatus::Signaled(pid, signal, _)) if pid == self.child => {
+                    self.exit = Some(ChildExit::Signal(signal));
+                }
+                Ok(WaitStatus::StillAlive) | Err(Errno::ECHILD) => return Ok(()),
+                Ok(_) | Err(Errno::EINTR) => {}
+                Err(err) => return Err(Error::Supervise(err)),
+            }
+        }
+    }
+
+    fn has_children(&self) -> Result<bool, Error> {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Err(Errno::ECHILD) => Ok(false),
+            Ok(_) => Ok(true),
+            Err(err) => Err(Error::Supervise(err)),
+        }
+    }
+
+    /// After the child exited: SIGTERM to what remains, then SIGKILL after the grace period.
+    fn stop_leftovers(&mut self) {
+        match self.leftovers_killed_at {
+            None => {
+                tracing::info!("the command exited; stopping its leftover processes");
+                self.signal_leftovers(Signal::SIGTERM);
+                self.leftovers_killed_at = Some(Instant::now() + self.grace_period);
+            }
+            Some(at) if at <= Instant::now() => {
+                tracing::warn!("leftover processes outlived the grace period; sending SIGKILL");
+                self.signal_leftovers(Signal::SIGKILL);
+                // Keep reaping until they are gone; wake up again after another period.
+                self.leftovers_killed_at = Some(Instant::now() + self.grace_period);
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn signal_leftovers(&self, signal: Signal) {
+        if self.is_pid1 {
+            // As PID 1 every other process in the namespace is ours.
+            let _ = kill(Pid::from_raw(-1), signal);
+        } else {
+            for pid in direct_children() {
+                let _ = kill(pid, signal);
+            }
+        }
+    }
+}
+
+/// Our direct children, from `/proc` (orphans adopted as a subreaper included).
+fn direct_children() -> Vec<Pid> {
+    let me = getpid().as_raw();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Fields after the parenthesised command name: state, ppid, ...
+            let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+            after_name.split_whitespace().nth(1) == Some(&me.to_string())
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
+fn start_error(child: &ChildCommand, env: &[(OsString, OsString)], error: io::Error) -> Error {
+    let program = child.program.to_string_lossy().into_owned();
+    match error.raw_os_error().map(Errno::from_raw) {
+        Some(Errno::ENOENT) => Error::CommandNotFound { program },
+        Some(Errno::EACCES | Errno::ENOEXEC | Errno::EISDIR | Errno::EPERM) => {
+            Error::NotExecutable {
+                program,
+                source: error,
+            }
+        }
+        Some(Errno::E2BIG) => Error::TooLarge {
+            program,
+            env_bytes: env.iter().map(|(k, v)| k.len() + v.len() + 2).sum(),
+        },
+        _ => Error::Spawn {
+            program,
+            source: error,
+        },
+    }
+}

@@ -1,0 +1,216 @@
+//! Stage 1: the command line, clap derive only. The single source of truth for flags, `--help`,
+//! the man page and the shell completions.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Priority, lowest to highest: .env files (later beats earlier) < the parent environment < secret
+sources (directories, secret managers; later beats earlier). --preserve-env lifts the parent
+environment above secret sources; --pristine drops it but for a minimal set.
+
+Exit status: the child's own; 125 if secretrun fails, 126 if COMMAND cannot be executed, 127 if
+it is not found. A child killed by a signal makes secretrun die of the same signal.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "secretrun",
+    version,
+    about = "Resolve secrets, then run a command with them in its environment",
+    long_about = "Resolve secrets from .env files, secret files and secret managers, merge them \
+                  over the parent environment by documented priority rules, then run COMMAND \
+                  with them: replacing secretrun (exec) or supervising it (as PID 1), forwarding \
+                  signals and exiting exactly as COMMAND did.",
+    after_help = AFTER_HELP,
+    subcommand_negates_reqs = true,
+    override_usage = "secretrun [OPTIONS] [--] COMMAND [ARGS]...\n       secretrun [OPTIONS] --command STRING\n       secretrun show [OPTIONS]",
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub subcommand: Option<Command>,
+
+    #[command(flatten)]
+    pub sources: SourceArgs,
+
+    #[command(flatten)]
+    pub rules: RuleArgs,
+
+    #[command(flatten)]
+    pub launch: LaunchArgs,
+
+    #[command(flatten)]
+    pub output: OutputArgs,
+
+    /// The command to run, with its arguments
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        conflicts_with = "command_string"
+    )]
+    pub command: Vec<OsString>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the environment the command would get, with the source of every value
+    Show(ShowArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Print values in full instead of masked
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ShowFormat::Table)]
+    pub format: ShowFormat,
+
+    /// Also list names that come from the parent environment unchanged
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ShowFormat {
+    Table,
+    Json,
+    Dotenv,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Sources")]
+pub struct SourceArgs {
+    /// Read a .env file (repeatable; a later file beats an earlier one)
+    #[arg(short = 'e', long, value_name = "PATH", global = true)]
+    pub env_file: Vec<String>,
+
+    /// Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)
+    #[arg(short = 'd', long, value_name = "DIR", global = true)]
+    pub secrets_dir: Vec<String>,
+
+    /// Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)
+    #[arg(short = 's', long, value_name = "SPEC", global = true)]
+    pub source: Vec<String>,
+
+    /// Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set
+    #[arg(long, global = true)]
+    pub file_vars: bool,
+
+    /// Config file [default: ./secretrun.toml if it exists]
+    #[arg(
+        short = 'c',
+        long,
+        value_name = "PATH",
+        env = "SECRETRUN_CONFIG",
+        global = true
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Ignore ./secretrun.toml and $SECRETRUN_CONFIG
+    #[arg(long, conflicts_with = "config", global = true)]
+    pub no_config: bool,
+
+    /// Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default
+    #[arg(long, global = true)]
+    pub no_credentials_directory: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Rules")]
+pub struct RuleArgs {
+    /// Fail with exit code 125 unless NAME is set after merging (repeatable)
+    #[arg(
+        short = 'r',
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub require: Vec<String>,
+
+    /// Let the parent environment beat secret sources, for all names or only NAMES
+    #[arg(
+        long,
+        value_name = "NAMES",
+        num_args = 0..=1,
+        require_equals = true,
+        value_delimiter = ',',
+        conflicts_with = "pristine",
+        global = true
+    )]
+    pub preserve_env: Option<Vec<String>>,
+
+    /// Give the command only the resolved secrets and a minimal set of the parent environment
+    #[arg(long, global = true)]
+    pub pristine: bool,
+
+    /// Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)
+    #[arg(long, value_name = "NAME", value_delimiter = ',', global = true)]
+    pub allow_name: Vec<String>,
+
+    /// Pass SECRETRUN_* and consumed provider credentials on to the command
+    #[arg(long, global = true)]
+    pub keep_config_vars: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Running the command")]
+pub struct LaunchArgs {
+    /// Run STRING with `sh -c` instead of COMMAND
+    #[arg(long = "command", value_name = "STRING", id = "command_string")]
+    pub command_string: Option<OsString>,
+
+    /// Replace secretrun with the command (default unless secretrun is PID 1)
+    #[arg(long, conflicts_with = "supervise")]
+    pub exec: bool,
+
+    /// Stay as the command's parent: forward signals, reap zombies (default as PID 1)
+    #[arg(long)]
+    pub supervise: bool,
+
+    /// Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)
+    #[arg(long)]
+    pub subreaper: bool,
+
+    /// Kill the command with SIGKILL when it is still running DURATION after a forwarded
+    /// TERM, INT, QUIT or HUP (implies --supervise)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub kill_after: Option<Duration>,
+
+    /// After the command exits, how long its leftover processes get after SIGTERM before
+    /// SIGKILL (PID 1 and --subreaper)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace_period: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+#[command(next_help_heading = "Output")]
+pub struct OutputArgs {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Only errors on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+}
+
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text).map_err(|err| format!("{err} (e.g. 500ms, 10s, 2m)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,180 @@
+//! The config file (`secretrun.toml`): the same sources, rules and launch settings as the
+//! command line, so an image or a unit file needs only `secretrun -- app`.
+//!
+//! Keys are spelled as the long flags are. Unknown keys are errors, so a typo never silently
+//! changes what runs. Relative paths in path sources are relative to the file's own directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::Error;
+
+pub const DEFAULT_FILE_NAME: &str = "secretrun.toml";
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// Source specs in declared order.
+    #[serde(default)]
+    pub sources: Vec<String>,
+    #[serde(default)]
+    pub require: Vec<String>,
+    pub preserve_env: Option<PreserveSetting>,
+    pub pristine: Option<bool>,
+    #[serde(default)]
+    pub allow_names: Vec<String>,
+    pub keep_config_vars: Option<bool>,
+    pub file_vars: Option<bool>,
+    pub credentials_directory: Option<bool>,
+    pub mode: Option<ModeSetting>,
+    pub subreaper: Option<bool>,
+    pub kill_after: Option<String>,
+    pub grace_period: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum PreserveSetting {
+    All(bool),
+    Names(Vec<String>),
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum ModeSetting {
+    Auto,
+    Exec,
+    Supervise,
+}
+
+/// A loaded config file and the directory its relative paths are relative to.
+#[derive(Debug)]
+pub struct LoadedConfig {
+    pub path: PathBuf,
+    pub config: Config,
+}
+
+impl LoadedConfig {
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let config = parse(&text).map_err(|(line, message)| Error::ConfigSyntax {
+            path: path.to_path_buf(),
+            line,
+            message,
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            config,
+        })
+    }
+
+    /// The directory relative source paths are resolved against.
+    pub fn base_dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+
+    /// A duration setting, named by its key in errors.
+    pub fn duration(
+        &self,
+        key: &str,
+        value: &Option<String>,
+    ) -> Result<Option<std::time::Duration>, Error> {
+        value
+            .as_deref()
+            .map(|text| {
+                crate::cli::parse_duration(text).map_err(|message| Error::ConfigSyntax {
+                    path: self.path.clone(),
+                    line: 0,
+                    message: format!("{key}: {message}"),
+                })
+            })
+            .transpose()
+    }
+}
+
+/// Parses config text; an error is the 1-based line and toml's message, which names the key and
+/// the expected type but never echoes the value.
+fn parse(text: &str) -> Result<Config, (usize, String)> {
+    toml::from_str(text).map_err(|err: toml::de::Error| {
+        let line = err
+            .span()
+            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1)
+            .unwrap_or(0);
+        (line, redact_quoted(err.message()))
+    })
+}
+
+/// serde's type errors quote the offending value (`invalid type: string "…"`); a config file
+/// may hold a token by mistake, so quoted text is dropped from messages.
+fn redact_quoted(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut inside = false;
+    for c in message.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_key() {
+        let config = parse(
+            r#"
+sources = ["dotenv:.env", "dir:/run/secrets"]
+require = ["DATABASE_URL"]
+preserve-env = ["TZ"]
+pristine = false
+allow-names = ["NODE_OPTIONS"]
+keep-config-vars = false
+file-vars = true
+credentials-directory = false
+mode = "supervise"
+subreaper = true
+kill-after = "10s"
+grace-period = "2s"
+"#,
+        )
+        .unwrap();
+        assert_eq!(config.sources, ["dotenv:.env", "dir:/run/secrets"]);
+        assert_eq!(
+            config.preserve_env,
+            Some(PreserveSetting::Names(vec!["TZ".into()]))
+        );
+        assert_eq!(config.mode, Some(ModeSetting::Supervise));
+        assert_eq!(config.kill_after.as_deref(), Some("10s"));
+    }
+
+    #[test]
+    fn preserve_env_may_be_a_boolean() {
+        let config = parse("preserve-env = true").unwrap();
+        assert_eq!(config.preserve_env, Some(PreserveSetting::All(true)));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_a_line() {
+        let (line, message) = parse("sources = []\nsorces = [\"x\"]\n").unwrap_err();
+        assert_eq!(line, 2);
+        assert!(message.contains("unknown field `sorces`"), "{message}");
+    }
+
+    #[test]
+    fn type_errors_do_not_echo_values() {
+        let (line, message) = parse("\n\nrequire = \"s3cr3t-value\"\n").unwrap_err();
+        assert_eq!(line, 3);
+        assert_eq!(message, "invalid type: string \"…\", expected a sequence");
+    }
+}

@@ -1,0 +1,173 @@
+//! Every way secretrun itself can fail, each naming the file, line, flag, source or key involved
+//! and never a value. [`Error::exit_code`] maps them to the `env(1)` convention.
+
+use std::io;
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::secret::NameProblem;
+
+/// secretrun failed before or while starting the child.
+pub const EXIT_FAILURE: i32 = 125;
+/// The command was found but could not be executed.
+pub const EXIT_NOT_EXECUTABLE: i32 = 126;
+/// The command was not found.
+pub const EXIT_NOT_FOUND: i32 = 127;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error("cannot read config file '{}': {source}", path.display())]
+    ConfigRead { path: PathBuf, source: io::Error },
+
+    #[error("config file '{}', line {line}: {message}", path.display())]
+    ConfigSyntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error("source '{spec}': {problem}")]
+    Spec { spec: String, problem: SpecProblem },
+
+    #[error("{origin}: {error}")]
+    Source { origin: String, error: SourceError },
+
+    #[error("{}", join_lines(.0))]
+    Many(Vec<Error>),
+
+    #[error(
+        "{origin} sets the protected variable {name}; a secret source may not set it unless you \
+         allow it with --allow-name {name}"
+    )]
+    ProtectedName { origin: String, name: String },
+
+    #[error("{origin}: variable {name}: the value contains a NUL byte, which no environment variable can hold")]
+    NulInValue { origin: String, name: String },
+
+    #[error(
+        "{origin}: variable {name}: the value is {bytes} bytes; Linux refuses environment \
+         entries over {limit} bytes (execve would fail with E2BIG)",
+        limit = crate::secret::MAX_ENV_ENTRY_BYTES
+    )]
+    ValueTooLarge {
+        origin: String,
+        name: String,
+        bytes: usize,
+    },
+
+    #[error("variable {var}: cannot read '{}': {source}", path.display())]
+    FileVar {
+        var: String,
+        path: PathBuf,
+        source: io::Error,
+    },
+
+    #[error("required variable(s) missing: {}", .0.join(", "))]
+    MissingRequired(Vec<String>),
+
+    #[error("invalid {what} '{name}': {problem}")]
+    InvalidName {
+        what: &'static str,
+        name: String,
+        problem: NameProblem,
+    },
+
+    #[error("no command given; usage: secretrun [OPTIONS] [--] COMMAND [ARGS...]")]
+    NoCommand,
+
+    #[error("{program}: command not found")]
+    CommandNotFound { program: String },
+
+    #[error("{program}: cannot execute: {source}")]
+    NotExecutable { program: String, source: io::Error },
+
+    #[error(
+        "{program}: the argument list and environment are too large for execve (E2BIG); the \
+         environment holds {env_bytes} bytes"
+    )]
+    TooLarge { program: String, env_bytes: usize },
+
+    #[error("{program}: cannot start: {source}")]
+    Spawn { program: String, source: io::Error },
+
+    #[error("cannot supervise the child: {0}")]
+    Supervise(#[source] nix::Error),
+
+    #[error("cannot write output: {0}")]
+    Output(#[source] io::Error),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::CommandNotFound { .. } => EXIT_NOT_FOUND,
+            // As env(1): every failure of execve but "not found".
+            Error::NotExecutable { .. } | Error::TooLarge { .. } | Error::Spawn { .. } => {
+                EXIT_NOT_EXECUTABLE
+            }
+            _ => EXIT_FAILURE,
+        }
+    }
+
+    /// One error for a list of failures, so that every failure is reported at once.
+    pub fn from_many(mut errors: Vec<Error>) -> Option<Error> {
+        match errors.len() {
+            0 => None,
+            1 => errors.pop(),
+            _ => Some(Error::Many(errors)),
+        }
+    }
+}
+
+fn join_lines(errors: &[Error]) -> String {
+    let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    lines.join("\nsecretrun: error: ")
+}
+
+/// What is wrong with a source spec's text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SpecProblem {
+    #[error("expected KIND:LOCATION, e.g. dotenv:.env or dir:/run/secrets")]
+    MissingKind,
+    #[error("unknown source kind '{0}' (known: {known})", known = known_kinds())]
+    UnknownKind(String),
+    #[error("the location after 'KIND:' is empty")]
+    MissingLocation,
+    #[error("the key after '#' is empty")]
+    EmptyKey,
+    #[error("unknown option '{0}'")]
+    UnknownOption(String),
+    #[error("option '{option}' expects {expected}")]
+    BadOptionValue {
+        option: String,
+        expected: &'static str,
+    },
+    #[error("this kind of source does not take a '#KEY'")]
+    KeyNotSupported,
+}
+
+fn known_kinds() -> String {
+    let names: Vec<&str> = crate::source::SourceKind::ALL
+        .iter()
+        .map(|kind| kind.scheme())
+        .collect();
+    names.join(", ")
+}
+
+/// Why one source could not be fetched. Providers return these; `resolve` adds the source's name.
+#[derive(Debug, Error)]
+pub enum SourceError {
+    #[error("cannot read '{}': {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+
+    #[error("'{}', line {line}: {problem}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        problem: &'static str,
+    },
+
+    #[error("invalid variable name '{name}': {problem}")]
+    InvalidName { name: String, problem: NameProblem },
+}

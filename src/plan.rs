@@ -1,0 +1,406 @@
+//! Stage 2: turn the command line, the config file and the environment into a validated [`Plan`].
+//!
+//! No I/O beyond reading the config file: every spec, name and option is checked here, so a bad
+//! input fails before anything is fetched. Sources keep their declared order (config file
+//! first, then the command line in the order its flags were given), which decides ties in the
+//! merge.
+
+use std::collections::BTreeSet;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{LaunchArgs, RuleArgs, SourceArgs};
+use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAME};
+use crate::environment::ParentEnv;
+use crate::error::Error;
+use crate::merge::{MergeRules, Preserve};
+use crate::providers::{self, Provider};
+use crate::secret::EnvName;
+use crate::source::{SourceClass, SourceKind, SourceSpec};
+
+/// Leftover processes get this long after SIGTERM before SIGKILL, unless configured.
+pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
+
+#[derive(Debug)]
+pub struct Plan {
+    pub sources: Vec<PlannedSource>,
+    pub rules: MergeRules,
+    pub required: Vec<EnvName>,
+    pub file_vars: bool,
+    pub launch: Launch,
+}
+
+#[derive(Debug)]
+pub struct PlannedSource {
+    /// The spec text: how errors and `show` name this source.
+    pub origin: String,
+    pub class: SourceClass,
+    pub provider: Box<dyn Provider>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Replace secretrun with the child (`execve`).
+    Exec,
+    /// Stay as the child's parent: forward signals, reap, exit as the child did.
+    Supervise,
+}
+
+#[derive(Debug)]
+pub struct Launch {
+    pub mode: Mode,
+    pub subreaper: bool,
+    pub kill_after: Option<Duration>,
+    pub grace_period: Duration,
+    pub command: Option<ChildCommand>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildCommand {
+    pub program: OsString,
+    pub args: Vec<OsString>,
+}
+
+/// What the command line says, with source flags already in the order they were given.
+#[derive(Debug, Default)]
+pub struct CliInput {
+    pub sources: SourceArgs,
+    pub ordered_specs: Vec<SourceSpec>,
+    pub rules: RuleArgs,
+    pub launch: LaunchArgs,
+    pub command: Vec<OsString>,
+}
+
+impl Plan {
+    pub fn build(cli: CliInput, env: &ParentEnv, is_pid1: bool) -> Result<Plan, Error> {
+        let loaded = load_config(&cli.sources, env)?;
+        let empty = crate::config::Config::default();
+        let config = loaded.as_ref().map_or(&empty, |loaded| &loaded.config);
+
+        let mut specs = Vec::new();
+        let reads_credentials =
+            !cli.sources.no_credentials_directory && config.credentials_directory.unwrap_or(true);
+        if let Some(dir) = env
+            .get_str("CREDENTIALS_DIRECTORY")
+            .filter(|_| reads_credentials)
+        {
+            specs.push(
+                SourceSpec::for_path(SourceKind::Dir, dir).map_err(|problem| Error::Spec {
+                    spec: "$CREDENTIALS_DIRECTORY".into(),
+                    problem,
+                })?,
+            );
+        }
+        if let Some(loaded) = &loaded {
+            for text in &config.sources {
+                let mut spec = parse_spec(text)?;
+                rebase(&mut spec, loaded.base_dir());
+                specs.push(spec);
+            }
+        }
+        specs.extend(cli.ordered_specs);
+
+        let mut errors = Vec::new();
+        let mut sources = Vec::new();
+        for spec in specs {
+            let origin = spec.text().to_string();
+            let class = spec.class();
+            match providers::build(spec, env) {
+                Ok(provider) => sources.push(PlannedSource {
+                    origin,
+                    class,
+                    provider,
+                }),
+                Err(problem) => errors.push(Error::Spec {
+                    spec: origin,
+                    problem,
+                }),
+            }
+        }
+        if let Some(error) = Error::from_many(errors) {
+            return Err(error);
+        }
+
+        let required = names(
+            "required name",
+            config.require.iter().chain(&cli.rules.require),
+        )?;
+        let allowed = names(
+            "allowed name",
+            config.allow_names.iter().chain(&cli.rules.allow_name),
+        )?;
+        let preserve = match (&cli.rules.preserve_env, &config.preserve_env) {
+            (Some(list), _) if list.is_empty() => Preserve::All,
+            (Some(list), _) => Preserve::Names(name_set("preserved name", list)?),
+            (None, Some(PreserveSetting::All(true))) => Preserve::All,
+            (None, Some(PreserveSetting::Names(list))) => {
+                Preserve::Names(name_set("preserved name", list)?)
+            }
+            (None, Some(PreserveSetting::All(false)) | None) => Preserve::None,
+        };
+        let rules = MergeRules {
+            preserve,
+            pristine: cli.rules.pristine || config.pristine.unwrap_or(false),
+            allowed: allowed.iter().map(|n| n.to_string()).collect(),
+            consumed: BTreeSet::new(),
+            keep_config_vars: cli.rules.keep_config_vars
+                || config.keep_config_vars.unwrap_or(false),
+        };
+
+        let launch = build_launch(&cli.launch, cli.command, loaded.as_ref(), is_pid1)?;
+        Ok(Plan {
+            sources,
+            rules,
+            required,
+            file_vars: cli.sources.file_vars || config.file_vars.unwrap_or(false),
+            launch,
+        })
+    }
+}
+
+fn build_launch(
+    args: &LaunchArgs,
+    command: Vec<OsString>,
+    loaded: Option<&LoadedConfig>,
+    is_pid1: bool,
+) -> Result<Launch, Error> {
+    let config = loaded.map(|l| &l.config);
+    let setting = |get: fn(&crate::config::Config) -> &Option<String>, key| match loaded {
+        Some(loaded) => loaded.duration(key, get(&loaded.config)),
+        None => Ok(None),
+    };
+    let kill_after = match args.kill_after {
+        Some(duration) => Some(duration),
+        None => setting(|c| &c.kill_after, "kill-after")?,
+    };
+    let grace_period = match args.grace_period {
+        Some(duration) => duration,
+        None => setting(|c| &c.grace_period, "grace-period")?.unwrap_or(DEFAULT_GRACE_PERIOD),
+    };
+    let subreaper = args.subreaper || config.and_then(|c| c.subreaper).unwrap_or(false);
+    let configured = if args.exec {
+        ModeSetting::Exec
+    } else if args.supervise {
+        ModeSetting::Supervise
+    } else {
+        config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
+    };
+    // Reaping adopted orphans and killing after a timeout both need secretrun to stay.
+    let mode = match configured {
+        ModeSetting::Supervise => Mode::Supervise,
+        _ if subreaper || kill_after.is_some() => Mode::Supervise,
+        ModeSetting::Exec => Mode::Exec,
+        ModeSetting::Auto if is_pid1 => Mode::Supervise,
+        ModeSetting::Auto => Mode::Exec,
+    };
+    let command = match (&args.command_string, command.split_first()) {
+        (Some(script), _) => Some(ChildCommand {
+            program: "sh".into(),
+            args: vec!["-c".into(), script.clone()],
+        }),
+        (None, Some((program, rest))) => Some(ChildCommand {
+            program: program.clone(),
+            args: rest.to_vec(),
+        }),
+        (None, None) => None,
+    };
+    Ok(Launch {
+        mode,
+        subreaper,
+        kill_after,
+        grace_period,
+        command,
+    })
+}
+
+fn load_config(args: &SourceArgs, env: &ParentEnv) -> Result<Option<LoadedConfig>, Error> {
+    if args.no_config {
+        return Ok(None);
+    }
+    if let Some(path) = &args.config {
+        return LoadedConfig::load(path).map(Some);
+    }
+    // `SECRETRUN_CONFIG` reaches us through clap's `env`; a snapshot is checked for tests.
+    if let Some(path) = env.get_str("SECRETRUN_CONFIG") {
+        return LoadedConfig::load(Path::new(path)).map(Some);
+    }
+    let default = PathBuf::from(DEFAULT_FILE_NAME);
+    if default.is_file() {
+        return LoadedConfig::load(&default).map(Some);
+    }
+    Ok(None)
+}
+
+pub fn parse_spec(text: &str) -> Result<SourceSpec, Error> {
+    SourceSpec::parse(text).map_err(|problem| Error::Spec {
+        spec: text.to_string(),
+        problem,
+    })
+}
+
+/// The spec for a path flag (`--env-file`, `--secrets-dir`).
+pub fn path_spec(kind: SourceKind, path: &str) -> Result<SourceSpec, Error> {
+    SourceSpec::for_path(kind, path).map_err(|problem| Error::Spec {
+        spec: format!("{}:{path}", kind.scheme()),
+        problem,
+    })
+}
+
+/// Makes a relative path source relative to `base` (the config file's directory).
+fn rebase(spec: &mut SourceSpec, base: &Path) {
+    if spec.kind.takes_path() && Path::new(&spec.location).is_relative() {
+        if let Some(joined) = base.join(&spec.location).to_str() {
+            spec.location = joined.to_string();
+        }
+    }
+}
+
+fn names<'a>(
+    what: &'static str,
+    list: impl Iterator<Item = &'a String>,
+) -> Result<Vec<EnvName>, Error> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for name in list {
+        let valid = EnvName::new(name.clone()).map_err(|problem| Error::InvalidName {
+            what,
+            name: name.clone(),
+            problem,
+        })?;
+        if seen.insert(valid.clone()) {
+            out.push(valid);
+        }
+    }
+    Ok(out)
+}
+
+fn name_set(what: &'static str, list: &[String]) -> Result<BTreeSet<String>, Error> {
+    Ok(names(what, list.iter())?
+        .into_iter()
+        .map(|n| n.to_string())
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(command: &[&str]) -> CliInput {
+        CliInput {
+            sources: SourceArgs {
+                no_config: true,
+                ..SourceArgs::default()
+            },
+            command: command.iter().map(OsString::from).collect(),
+            ..CliInput::default()
+        }
+    }
+
+    #[test]
+    fn auto_mode_execs_unless_pid1() {
+        let env = ParentEnv::default();
+        assert_eq!(
+            Plan::build(input(&["true"]), &env, false)
+                .unwrap()
+                .launch
+                .mode,
+            Mode::Exec
+        );
+        assert_eq!(
+            Plan::build(input(&["true"]), &env, true)
+                .unwrap()
+                .launch
+                .mode,
+            Mode::Supervise
+        );
+    }
+
+    #[test]
+    fn subreaper_and_kill_after_imply_supervise() {
+        let env = ParentEnv::default();
+        let mut cli = input(&["true"]);
+        cli.launch.subreaper = true;
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().launch.mode,
+            Mode::Supervise
+        );
+        let mut cli = input(&["true"]);
+        cli.launch.kill_after = Some(Duration::from_secs(1));
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().launch.mode,
+            Mode::Supervise
+        );
+    }
+
+    #[test]
+    fn command_string_runs_through_sh() {
+        let mut cli = input(&[]);
+        cli.launch.command_string = Some("echo hi".into());
+        let plan = Plan::build(cli, &ParentEnv::default(), false).unwrap();
+        assert_eq!(
+            plan.launch.command,
+            Some(ChildCommand {
+                program: "sh".into(),
+                args: vec!["-c".into(), "echo hi".into()]
+            })
+        );
+    }
+
+    #[test]
+    fn credentials_directory_is_the_first_secret_source() {
+        let env = ParentEnv::from_pairs([("CREDENTIALS_DIRECTORY", "/run/credentials/app")]);
+        let mut cli = input(&["true"]);
+        cli.ordered_specs = vec![parse_spec("dir:/run/secrets").unwrap()];
+        let plan = Plan::build(cli, &env, false).unwrap();
+        let origins: Vec<_> = plan.sources.iter().map(|s| s.origin.as_str()).collect();
+        assert_eq!(origins, ["dir:/run/credentials/app", "dir:/run/secrets"]);
+
+        let mut cli = input(&["true"]);
+        cli.sources.no_credentials_directory = true;
+        assert!(Plan::build(cli, &env, false).unwrap().sources.is_empty());
+    }
+
+    #[test]
+    fn every_bad_spec_is_reported() {
+        let mut cli = input(&["true"]);
+        cli.ordered_specs = vec![
+            parse_spec("dotenv:a?bogus").unwrap(),
+            parse_spec("dir:b#KEY").unwrap(),
+        ];
+        let err = Plan::build(cli, &ParentEnv::default(), false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "source 'dotenv:a?bogus': unknown option 'bogus'\nsecretrun: error: source \
+             'dir:b#KEY': this kind of source does not take a '#KEY'"
+        );
+    }
+
+    #[test]
+    fn invalid_required_names_are_errors() {
+        let mut cli = input(&["true"]);
+        cli.rules.require = vec!["A=B".into()];
+        let err = Plan::build(cli, &ParentEnv::default(), false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "invalid required name 'A=B': the name contains '='"
+        );
+    }
+
+    #[test]
+    fn preserve_env_forms() {
+        let env = ParentEnv::default();
+        let mut cli = input(&["true"]);
+        cli.rules.preserve_env = Some(vec![]);
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().rules.preserve,
+            Preserve::All
+        );
+        let mut cli = input(&["true"]);
+        cli.rules.preserve_env = Some(vec!["A".into(), "B".into()]);
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().rules.preserve,
+            Preserve::Names(["A".to_string(), "B".to_string()].into())
+        );
+    }
+}
