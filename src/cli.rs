@@ -118,6 +118,18 @@ pub struct SourceArgs {
     /// Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default
     #[arg(long, global = true)]
     pub no_credentials_directory: bool,
+
+    /// Limit for each request to a secret manager [default: 10s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub timeout: Option<Duration>,
+
+    /// Limit for each source, retries included [default: 60s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub deadline: Option<Duration>,
+
+    /// Allow plain http:// to a secret manager that is not on loopback
+    #[arg(long, global = true)]
+    pub allow_insecure_http: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use thiserror::Error;
 
@@ -170,4 +171,64 @@ pub enum SourceError {
 
     #[error("invalid variable name '{name}': {problem}")]
     InvalidName { name: String, problem: NameProblem },
+
+    /// The provider's settings are unusable (no token, a bad address, ...).
+    #[error("{problem}")]
+    Config { problem: String },
+
+    #[error("HTTP {status}{}", http_hint(*status))]
+    Http {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+
+    /// A service error the SDK reports by type rather than status (AWS).
+    #[error("{code}{}", status.map(http_hint).unwrap_or(""))]
+    Service { code: String, status: Option<u16> },
+
+    #[error("not found: {what}")]
+    NotFound { what: String },
+
+    #[error("cannot connect: {detail}")]
+    Network { detail: String },
+
+    #[error("no answer within {}", humantime::format_duration(*after))]
+    Timeout { after: Duration },
+
+    #[error("unexpected response: {problem}")]
+    BadResponse { problem: String },
+
+    #[error("the secret has no key '{key}'")]
+    MissingKey { key: String },
+}
+
+impl SourceError {
+    /// Failures worth another attempt: throttling, server errors, the network, timeouts.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SourceError::Http { status, .. } => *status == 429 || *status >= 500,
+            SourceError::Network { .. } | SourceError::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            SourceError::Http { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// What a user should check for a status, so the error says more than a number.
+fn http_hint(status: u16) -> &'static str {
+    match status {
+        400 => " (bad request: check the source's path and options)",
+        401 => " (unauthenticated: the token or credentials are missing, invalid or expired)",
+        403 => " (permission denied: the credentials may not read this secret)",
+        404 => " (not found: check the path, name, project or config)",
+        429 => " (rate limited: too many requests)",
+        500..=599 => " (the service failed)",
+        _ => "",
+    }
 }

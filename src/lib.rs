@@ -102,7 +102,7 @@ fn run(cli: Cli, matches: &ArgMatches, signals: &Signals) -> Result<Outcome, Err
         .map_err(Error::Output)?;
     let resolved = runtime.block_on(async {
         tokio::select! {
-            layers = resolve::resolve(&plan.sources) => Ok(layers),
+            layers = resolve::resolve(&plan.sources, plan.deadline) => Ok(layers),
             signal = signals.stop_requested() => Err(signal),
         }
     });

@@ -8,6 +8,7 @@
 use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{LaunchArgs, RuleArgs, SourceArgs};
@@ -15,7 +16,7 @@ use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAM
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::merge::{MergeRules, Preserve};
-use crate::providers::{self, Provider};
+use crate::providers::{self, Context, FetchSettings, Provider};
 use crate::secret::EnvName;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
@@ -28,6 +29,8 @@ pub struct Plan {
     pub rules: MergeRules,
     pub required: Vec<EnvName>,
     pub file_vars: bool,
+    /// The limit for each source, retries included.
+    pub deadline: Duration,
     pub launch: Launch,
 }
 
@@ -101,17 +104,24 @@ impl Plan {
         }
         specs.extend(cli.ordered_specs);
 
+        let settings = fetch_settings(&cli.sources, loaded.as_ref())?;
+        let deadline = settings.deadline;
+        let context = Arc::new(Context::new(env.clone(), settings));
         let mut errors = Vec::new();
         let mut sources = Vec::new();
+        let mut consumed = BTreeSet::new();
         for spec in specs {
             let origin = spec.text().to_string();
             let class = spec.class();
-            match providers::build(spec, env) {
-                Ok(provider) => sources.push(PlannedSource {
-                    origin,
-                    class,
-                    provider,
-                }),
+            match providers::build(spec, &context) {
+                Ok(provider) => {
+                    consumed.extend(provider.consumed().iter().map(|n| n.to_string()));
+                    sources.push(PlannedSource {
+                        origin,
+                        class,
+                        provider,
+                    })
+                }
                 Err(problem) => errors.push(Error::Spec {
                     spec: origin,
                     problem,
@@ -143,7 +153,7 @@ impl Plan {
             preserve,
             pristine: cli.rules.pristine || config.pristine.unwrap_or(false),
             allowed: allowed.iter().map(|n| n.to_string()).collect(),
-            consumed: BTreeSet::new(),
+            consumed,
             keep_config_vars: cli.rules.keep_config_vars
                 || config.keep_config_vars.unwrap_or(false),
         };
@@ -154,9 +164,33 @@ impl Plan {
             rules,
             required,
             file_vars: cli.sources.file_vars || config.file_vars.unwrap_or(false),
+            deadline,
             launch,
         })
     }
+}
+
+fn fetch_settings(args: &SourceArgs, loaded: Option<&LoadedConfig>) -> Result<FetchSettings, Error> {
+    let defaults = FetchSettings::default();
+    let from_config = |key, get: fn(&crate::config::Config) -> &Option<String>| match loaded {
+        Some(loaded) => loaded.duration(key, get(&loaded.config)),
+        None => Ok(None),
+    };
+    let request_timeout = match args.timeout {
+        Some(timeout) => timeout,
+        None => from_config("timeout", |c| &c.timeout)?.unwrap_or(defaults.request_timeout),
+    };
+    let deadline = match args.deadline {
+        Some(deadline) => deadline,
+        None => from_config("deadline", |c| &c.deadline)?.unwrap_or(defaults.deadline),
+    };
+    Ok(FetchSettings {
+        request_timeout,
+        deadline,
+        allow_insecure_http: args.allow_insecure_http
+            || loaded.and_then(|l| l.config.allow_insecure_http).unwrap_or(false),
+        ..defaults
+    })
 }
 
 fn build_launch(

@@ -5,18 +5,24 @@
 
 use futures_util::stream::{self, StreamExt};
 
-use crate::error::Error;
+use std::time::Duration;
+
+use crate::error::{Error, SourceError};
 use crate::merge::Layer;
 use crate::plan::PlannedSource;
 
 /// How many sources are fetched at once.
 pub const MAX_CONCURRENT_FETCHES: usize = 16;
 
-pub async fn resolve(sources: &[PlannedSource]) -> Result<Vec<Layer>, Error> {
+/// Fetches every source, each within `deadline` (retries included).
+pub async fn resolve(sources: &[PlannedSource], deadline: Duration) -> Result<Vec<Layer>, Error> {
     let results: Vec<_> = stream::iter(sources)
         .map(|source| async move {
             tracing::debug!(source = %source.origin, "fetching");
-            (source, source.provider.fetch().await)
+            let fetched = tokio::time::timeout(deadline, source.provider.fetch())
+                .await
+                .unwrap_or(Err(SourceError::Timeout { after: deadline }));
+            (source, fetched)
         })
         // `buffered` keeps declared order while running up to the limit at once.
         .buffered(MAX_CONCURRENT_FETCHES)

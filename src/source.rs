@@ -22,22 +22,34 @@ pub enum SourceClass {
 pub enum SourceKind {
     Dotenv,
     Dir,
+    Doppler,
+    AwsSm,
+    Vault,
 }
 
 impl SourceKind {
-    pub const ALL: &'static [SourceKind] = &[SourceKind::Dotenv, SourceKind::Dir];
+    pub const ALL: &'static [SourceKind] = &[
+        SourceKind::Dotenv,
+        SourceKind::Dir,
+        SourceKind::Doppler,
+        SourceKind::AwsSm,
+        SourceKind::Vault,
+    ];
 
     pub fn scheme(self) -> &'static str {
         match self {
             SourceKind::Dotenv => "dotenv",
             SourceKind::Dir => "dir",
+            SourceKind::Doppler => "doppler",
+            SourceKind::AwsSm => "aws-sm",
+            SourceKind::Vault => "vault",
         }
     }
 
     pub fn class(self) -> SourceClass {
         match self {
             SourceKind::Dotenv => SourceClass::EnvFile,
-            SourceKind::Dir => SourceClass::Secret,
+            _ => SourceClass::Secret,
         }
     }
 

@@ -2,21 +2,34 @@
 //!
 //! A provider turns one [`SourceSpec`] into names and secret values. It knows nothing of ranks,
 //! merging or processes, and does no I/O until [`Provider::fetch`] is awaited, so building a
-//! plan stays cheap and a run that uses no cloud source never initialises a cloud SDK.
+//! plan stays cheap and a run that uses no cloud source never initialises a cloud SDK. What
+//! several providers need (HTTP, retries, JSON expansion) lives once, in [`http`], [`retry`]
+//! and [`naming`]; clients shared by several sources of one kind live in [`Context`].
 
+mod aws_sm;
 mod dir;
+mod doppler;
 mod dotenv;
+pub mod http;
+pub mod naming;
+pub mod retry;
+mod vault;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::{EnvName, SecretValue};
 use crate::source::{SourceKind, SourceSpec};
 
+pub use aws_sm::AwsSm;
 pub use dir::{trim_one_newline, Dir};
+pub use doppler::Doppler;
 pub use dotenv::Dotenv;
+pub use vault::Vault;
 
 /// What one source yields, in the order it defines them; a later duplicate beats an earlier one.
 pub type Entries = Vec<(EnvName, SecretValue)>;
@@ -26,14 +39,81 @@ pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Entries, SourceErr
 pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Fetches every name this source defines.
     fn fetch(&self) -> FetchFuture<'_>;
+
+    /// Names of the parent's variables this source reads as its own credentials; they are kept
+    /// from the child unless the user asks otherwise.
+    fn consumed(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// How remote fetches behave; the same for every provider.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    /// Each request's limit.
+    pub request_timeout: Duration,
+    /// The limit for one source, retries included.
+    pub deadline: Duration,
+    pub retry: retry::RetryPolicy,
+    /// Allow plain HTTP to non-loopback hosts.
+    pub allow_insecure_http: bool,
+}
+
+impl Default for FetchSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            deadline: Duration::from_secs(60),
+            retry: retry::RetryPolicy::default(),
+            allow_insecure_http: false,
+        }
+    }
+}
+
+/// What every provider of a run shares: the parent environment, the settings, and clients
+/// created on first use (so an unused kind costs nothing).
+#[derive(Debug, Default)]
+pub struct Context {
+    pub env: ParentEnv,
+    pub settings: FetchSettings,
+    http: OnceLock<reqwest::Client>,
+    pub(crate) aws: tokio::sync::OnceCell<aws_sm::SharedClient>,
+    pub(crate) vault: tokio::sync::OnceCell<vault::SharedClient>,
+}
+
+impl Context {
+    pub fn new(env: ParentEnv, settings: FetchSettings) -> Self {
+        Self {
+            env,
+            settings,
+            ..Self::default()
+        }
+    }
+
+    /// The run's reqwest client, built on first use.
+    pub fn http_client(&self) -> Result<&reqwest::Client, SourceError> {
+        if let Some(client) = self.http.get() {
+            return Ok(client);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("secretrun/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(self.settings.request_timeout)
+            .build()
+            .map_err(|_| SourceError::Config {
+                problem: "cannot initialise the HTTP client".into(),
+            })?;
+        Ok(self.http.get_or_init(|| client))
+    }
 }
 
 /// Builds the provider for `spec`, validating its options. Pure: no I/O, no network.
-pub fn build(mut spec: SourceSpec, env: &ParentEnv) -> Result<Box<dyn Provider>, SpecProblem> {
-    let _ = env;
+pub fn build(mut spec: SourceSpec, context: &Arc<Context>) -> Result<Box<dyn Provider>, SpecProblem> {
     let provider: Box<dyn Provider> = match spec.kind {
         SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec)?),
         SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
+        SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
+        SourceKind::AwsSm => Box::new(AwsSm::from_spec(&mut spec, context.clone())?),
+        SourceKind::Vault => Box::new(Vault::from_spec(&mut spec, context.clone())?),
     };
     Ok(provider)
 }

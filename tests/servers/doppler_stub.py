@@ -53,6 +53,9 @@ Data file schema (JSON):
   }
 }
 
+Write the file atomically (write a temp file, then rename it over FILE): a
+request that reads a half-written file gets a 500.
+
 Faults: the counter of each fault lives in this process and is keyed by the
 fault id, so a test re-arms a fault by using a new id (or POST /__stub/reset).
 Faults are considered in sorted id order on every request to a /v3/ path:
@@ -449,7 +452,6 @@ def main():
     args = ap.parse_args()
     state = State(args.data)
     state.load()  # fail fast on a missing or malformed file
-    ThreadingHTTPServer.daemon_threads = True
     httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     httpd.state = state
     sys.stdout.write("listening on 127.0.0.1:%d\n" % httpd.server_address[1])

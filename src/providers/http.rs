@@ -1,0 +1,147 @@
+//! The HTTP plumbing shared by providers that speak REST with reqwest: one client per run,
+//! per-request timeouts, status codes mapped to [`SourceError`], `Retry-After`, and the refusal
+//! of plain HTTP to anything but loopback.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::{RequestBuilder, Response, StatusCode, Url};
+
+use crate::error::SourceError;
+
+use super::Context;
+
+/// Parses a service's base URL and refuses `http://` to a host other than loopback, where a
+/// token would cross the network in clear text, unless explicitly allowed.
+pub fn base_url(text: &str, setting: &'static str, allow_insecure: bool) -> Result<Url, SourceError> {
+    let url = Url::parse(text).map_err(|_| SourceError::Config {
+        problem: format!("{setting} is not a valid URL"),
+    })?;
+    match url.scheme() {
+        "https" => Ok(url),
+        "http" if allow_insecure || is_loopback(&url) => Ok(url),
+        "http" => Err(SourceError::Config {
+            problem: format!(
+                "{setting} uses plain http to a non-loopback host; use https, or pass \
+                 --allow-insecure-http"
+            ),
+        }),
+        _ => Err(SourceError::Config {
+            problem: format!("{setting} must be an http or https URL"),
+        }),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name == "localhost",
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Sends a request built fresh for each attempt, with retries, and returns a successful response
+/// (or a 304 when `accept_not_modified`). Any other status becomes a [`SourceError`].
+pub async fn send(
+    context: &Context,
+    what: &str,
+    build: impl Fn(&reqwest::Client) -> RequestBuilder,
+) -> Result<Response, SourceError> {
+    let client = context.http_client()?;
+    context
+        .settings
+        .retry
+        .run(what, || async {
+            let response = build(client)
+                .timeout(context.settings.request_timeout)
+                .send()
+                .await
+                .map_err(|error| transport_error(&error, context.settings.request_timeout))?;
+            let status = response.status();
+            if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                Ok(response)
+            } else {
+                Err(SourceError::Http {
+                    status: status.as_u16(),
+                    retry_after: retry_after(&response),
+                })
+            }
+        })
+        .await
+}
+
+/// A transport failure, described without the URL's query or any body.
+pub fn transport_error(error: &reqwest::Error, timeout: Duration) -> SourceError {
+    if error.is_timeout() {
+        SourceError::Timeout { after: timeout }
+    } else if error.is_decode() || error.is_body() {
+        SourceError::BadResponse {
+            problem: "the response body could not be read".into(),
+        }
+    } else {
+        let mut detail = String::from("connection failed");
+        let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(error);
+        // The innermost cause says what happened (refused, DNS, TLS) without the URL.
+        while let Some(inner) = cause {
+            detail = inner.to_string();
+            cause = inner.source();
+        }
+        SourceError::Network { detail }
+    }
+}
+
+/// The delay a 429 or 503 asks for, in seconds (the HTTP-date form is rare and ignored).
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?;
+    let seconds: u64 = value.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+/// Reads a JSON body, failing with a message that never quotes the body.
+pub async fn json<T: serde::de::DeserializeOwned>(
+    response: Response,
+    what: &'static str,
+) -> Result<T, SourceError> {
+    let bytes = response.bytes().await.map_err(|_| SourceError::BadResponse {
+        problem: format!("the {what} response was cut off"),
+    })?;
+    serde_json::from_slice(&bytes).map_err(|error| SourceError::BadResponse {
+        problem: format!(
+            "the {what} response is not the expected JSON ({} at line {}, column {})",
+            classify(&error),
+            error.line(),
+            error.column()
+        ),
+    })
+}
+
+fn classify(error: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Io => "read error",
+        Category::Syntax => "syntax error",
+        Category::Data => "unexpected shape",
+        Category::Eof => "truncated",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        assert!(base_url("https://vault.example.com", "VAULT_ADDR", false).is_ok());
+        assert!(base_url("http://127.0.0.1:8200", "VAULT_ADDR", false).is_ok());
+        assert!(base_url("http://localhost:8200", "VAULT_ADDR", false).is_ok());
+        assert!(base_url("http://[::1]:8200", "VAULT_ADDR", false).is_ok());
+        let err = base_url("http://vault.example.com", "VAULT_ADDR", false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "VAULT_ADDR uses plain http to a non-loopback host; use https, or pass \
+             --allow-insecure-http"
+        );
+        assert!(base_url("http://vault.example.com", "VAULT_ADDR", true).is_ok());
+    }
+}
