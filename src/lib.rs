@@ -106,7 +106,8 @@ fn run(cli: Cli, matches: &ArgMatches, signals: &Signals) -> Result<Outcome, Err
             signal = signals.stop_requested() => Err(signal),
         }
     });
-    drop(runtime);
+    // Not `drop`: that would wait for a blocking read still hung after a signal.
+    runtime.shutdown_background();
     let layers = match resolved {
         Ok(layers) => layers?,
         Err(signal) => return Ok(Outcome::Interrupted(signal)),

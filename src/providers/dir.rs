@@ -12,7 +12,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
-use super::{env_name, Entries, FetchFuture, Provider};
+use super::{env_name, read_off_runtime, Entries, FetchFuture, Provider};
 
 #[derive(Debug)]
 pub struct Dir {
@@ -70,7 +70,9 @@ impl Dir {
 
 impl Provider for Dir {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async move { self.read() })
+        read_off_runtime(self.path.clone(), self.optional, |path, optional| {
+            Self { path, optional }.read()
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
-use super::{env_name, Entries, FetchFuture, Provider};
+use super::{env_name, read_off_runtime, Entries, FetchFuture, Provider};
 
 #[derive(Debug)]
 pub struct Dotenv {
@@ -54,7 +54,9 @@ impl Dotenv {
 
 impl Provider for Dotenv {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async move { self.read() })
+        read_off_runtime(self.path.clone(), self.optional, |path, optional| {
+            Self { path, optional }.read()
+        })
     }
 }
 

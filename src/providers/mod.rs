@@ -107,7 +107,10 @@ impl Context {
 }
 
 /// Builds the provider for `spec`, validating its options. Pure: no I/O, no network.
-pub fn build(mut spec: SourceSpec, context: &Arc<Context>) -> Result<Box<dyn Provider>, SpecProblem> {
+pub fn build(
+    mut spec: SourceSpec,
+    context: &Arc<Context>,
+) -> Result<Box<dyn Provider>, SpecProblem> {
     let provider: Box<dyn Provider> = match spec.kind {
         SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec)?),
         SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
@@ -116,6 +119,24 @@ pub fn build(mut spec: SourceSpec, context: &Arc<Context>) -> Result<Box<dyn Pro
         SourceKind::Vault => Box::new(Vault::from_spec(&mut spec, context.clone())?),
     };
     Ok(provider)
+}
+
+/// Runs a local file read on tokio's blocking pool: a read that hangs (a FIFO, a stale network
+/// mount) must not stall the runtime, or a signal could not stop secretrun while it waits.
+fn read_off_runtime(
+    path: std::path::PathBuf,
+    optional: bool,
+    read: fn(std::path::PathBuf, bool) -> Result<Entries, SourceError>,
+) -> FetchFuture<'static> {
+    Box::pin(async move {
+        tokio::task::spawn_blocking(move || read(path, optional))
+            .await
+            .unwrap_or_else(|_| {
+                Err(SourceError::Config {
+                    problem: "the file reader stopped unexpectedly".into(),
+                })
+            })
+    })
 }
 
 /// Validates a name a source produced.
