@@ -170,7 +170,10 @@ impl Plan {
     }
 }
 
-fn fetch_settings(args: &SourceArgs, loaded: Option<&LoadedConfig>) -> Result<FetchSettings, Error> {
+fn fetch_settings(
+    args: &SourceArgs,
+    loaded: Option<&LoadedConfig>,
+) -> Result<FetchSettings, Error> {
     let defaults = FetchSettings::default();
     let from_config = |key, get: fn(&crate::config::Config) -> &Option<String>| match loaded {
         Some(loaded) => loaded.duration(key, get(&loaded.config)),
@@ -188,7 +191,9 @@ fn fetch_settings(args: &SourceArgs, loaded: Option<&LoadedConfig>) -> Result<Fe
         request_timeout,
         deadline,
         allow_insecure_http: args.allow_insecure_http
-            || loaded.and_then(|l| l.config.allow_insecure_http).unwrap_or(false),
+            || loaded
+                .and_then(|l| l.config.allow_insecure_http)
+                .unwrap_or(false),
         ..defaults
     })
 }

@@ -13,7 +13,11 @@ use super::Context;
 
 /// Parses a service's base URL and refuses `http://` to a host other than loopback, where a
 /// token would cross the network in clear text, unless explicitly allowed.
-pub fn base_url(text: &str, setting: &'static str, allow_insecure: bool) -> Result<Url, SourceError> {
+pub fn base_url(
+    text: &str,
+    setting: &'static str,
+    allow_insecure: bool,
+) -> Result<Url, SourceError> {
     let url = Url::parse(text).map_err(|_| SourceError::Config {
         problem: format!("{setting} is not a valid URL"),
     })?;
@@ -103,9 +107,12 @@ pub async fn json<T: serde::de::DeserializeOwned>(
     response: Response,
     what: &'static str,
 ) -> Result<T, SourceError> {
-    let bytes = response.bytes().await.map_err(|_| SourceError::BadResponse {
-        problem: format!("the {what} response was cut off"),
-    })?;
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|_| SourceError::BadResponse {
+            problem: format!("the {what} response was cut off"),
+        })?;
     serde_json::from_slice(&bytes).map_err(|error| SourceError::BadResponse {
         problem: format!(
             "the {what} response is not the expected JSON ({} at line {}, column {})",

@@ -77,7 +77,12 @@ mod tests {
         let entries = expand_object(object.as_object().unwrap(), "TWITCH_", None).unwrap();
         let rendered: Vec<(String, String)> = entries
             .into_iter()
-            .map(|(n, v)| (n.to_string(), String::from_utf8(v.expose().to_vec()).unwrap()))
+            .map(|(n, v)| {
+                (
+                    n.to_string(),
+                    String::from_utf8(v.expose().to_vec()).unwrap(),
+                )
+            })
             .collect();
         assert_eq!(
             rendered,

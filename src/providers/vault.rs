@@ -1,33 +1,1454 @@
-//! PLACEHOLDER while the provider is written; replaced before it is committed.
+//! `vault:PATH`, `vault:FOLDER/`: secrets from the KV secrets engine (version 1 or 2) of
+//! HashiCorp Vault or OpenBao, read the way `vault kv get` reads them.
+//!
+//! Spec: `vault:LOCATION[?OPTION&...][#FIELD]`. The location starts with the mount:
+//! - `secret/stream-daemon/twitch`: one secret; each of its keys becomes a variable, upper-cased
+//!   with anything outside `[A-Za-z0-9_]` turned into `_` (`client-id` → `CLIENT_ID`), values
+//!   that are not strings as compact JSON. Which part is the mount, and whether it is KV v1 or
+//!   v2, is asked of the server (`sys/internal/ui/mounts/PATH`, as `vault kv` does; any token
+//!   that may use the path may call it, unlike `sys/mounts`), once per mount and run.
+//! - `secret/data/stream-daemon/twitch`: the same in the KV v2 API form. In a KV v2 mount a first
+//!   segment `data` or `metadata` after the mount is always taken as that API form and dropped,
+//!   so a secret whose own path starts with `data/` is written `secret/data/data/...`.
+//! - `kv1/app/db`: a KV v1 secret, the path as it is.
+//! - `secret/stream-daemon/` (a trailing `/` makes a folder): every secret directly in the folder,
+//!   listed (LIST on `secret/metadata/stream-daemon` in KV v2, on the path in KV v1) and read in
+//!   sorted path order, so of two secrets with the same key the later path wins. Sub-folders are
+//!   skipped unless `recursive`. `secret/` reads a whole mount. A listed KV v2 secret whose
+//!   latest version is deleted is skipped; a folder that does not exist is "not found".
+//!
+//! `#FIELD` keeps one key of a secret: `vault:secret/app#client-id` yields `CLIENT_ID` only (named
+//! like any key, with the prefix); a missing key is an error. Not with a folder.
+//!
+//! Options:
+//! - `prefix=TEXT`: put before every name (`prefix=TWITCH_` → `TWITCH_CLIENT_ID`).
+//! - `version=N`: version N of a KV v2 secret (not with a folder or KV v1).
+//! - `recursive`: with a folder, also every sub-folder, at any depth.
+//! - `auth=token` (default), `auth=approle` or `auth=kubernetes`:
+//!   - approle: `role-id=ID` (default `$VAULT_ROLE_ID`), `secret-id-file=PATH` (default
+//!     `$VAULT_SECRET_ID_FILE`), `approle-mount=PATH` (default `approle`).
+//!   - kubernetes: `role=NAME` (required), `jwt-file=PATH` (default the pod's service account
+//!     token, `/var/run/secrets/kubernetes.io/serviceaccount/token`), `kubernetes-mount=PATH`
+//!     (default `kubernetes`).
+//!
+//!   A secret id is only ever read from a file: specs are printed in errors and by `show`.
+//!
+//! Environment, read from secretrun's environment as the `vault` CLI reads it:
+//! - `VAULT_ADDR` (required): the server, without a path; plain `http://` only to a loopback
+//!   host unless `--allow-insecure-http`.
+//! - with token auth, the token is the first found of `VAULT_TOKEN`; `VAULT_TOKEN_FILE` (a file
+//!   holding it, one trailing newline removed; not a `vault` CLI variable); `~/.vault-token`
+//!   (`$HOME`, where `vault login` writes it).
+//! - `VAULT_NAMESPACE`: sent with every request, logins included.
+//! - `VAULT_CACERT`: a PEM file of CA certificates trusted besides the system's;
+//!   `VAULT_SKIP_VERIFY=true`: no certificate check at all (warned about).
+//!
+//! `VAULT_CAPATH`, client certificates and token helpers are not supported.
+//!
+//! Logins: every vault source of a run with the same auth settings (`auth=` and its options)
+//! shares one client, so ten sources are one AppRole login; sources with different settings each
+//! log in once with their own, so nothing has to agree across sources. Tokens are not renewed: a
+//! run lasts seconds. Kept from the child unless `--keep-config-vars`: `VAULT_TOKEN` and
+//! `VAULT_TOKEN_FILE` (token auth), `VAULT_ROLE_ID` and `VAULT_SECRET_ID_FILE` (AppRole). The
+//! address, namespace and CA settings are not credentials and pass through.
+//!
+//! Errors name paths and statuses, never Vault's own error text or a response body: a missing
+//! secret is `not found: secret 'secret/app/x'`, a refusal `HTTP 403 (permission denied: ...)`.
+//! vaultrs' own logging is muted for the same reason (it logs every API error at ERROR level).
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
+use futures_util::stream::{self, StreamExt};
+use reqwest::header::HeaderValue;
+use reqwest::Url;
+use rustify::errors::ClientError as RestError;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use tracing::instrument::WithSubscriber;
+use tracing::subscriber::NoSubscriber;
+use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
+use vaultrs::error::ClientError;
+
+use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::source::SourceSpec;
 
-use super::{Context, FetchFuture, Provider};
+use super::{http, naming, trim_one_newline, Context, Entries, FetchFuture, Provider};
 
-#[derive(Debug)]
-pub struct SharedClient;
+/// Where Kubernetes mounts a pod's service account token.
+const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+
+/// Secrets of one folder read at once: enough to hide latency, few enough not to be throttled.
+const READS_AT_ONCE: usize = 8;
+
+const TOKEN_CREDENTIALS: &[&str] = &["VAULT_TOKEN", "VAULT_TOKEN_FILE"];
+const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
 
 #[derive(Debug)]
 pub struct Vault {
-    _context: Arc<Context>,
+    context: Arc<Context>,
+    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
+    /// location, so the problem is reported when the source is fetched (still before any I/O).
+    location: Result<Location, String>,
+    field: Option<String>,
+    prefix: String,
+    version: Option<u64>,
+    recursive: bool,
+    auth: Auth,
 }
 
 impl Vault {
     pub fn from_spec(spec: &mut SourceSpec, context: Arc<Context>) -> Result<Self, SpecProblem> {
-        spec.finish(true)?;
-        Ok(Self { _context: context })
+        let prefix = spec.take_value("prefix")?.unwrap_or_default();
+        let version = spec
+            .take_value("version")?
+            .map(|text| parse_version(&text))
+            .transpose()?;
+        let recursive = spec.take_flag("recursive")?;
+        let auth = Auth::from_spec(spec, &context.env)?;
+        let folder = spec.location.ends_with('/');
+        // A field of a folder would be ambiguous (which secret's?), so '#' is refused there.
+        spec.finish(!folder)?;
+        if folder && version.is_some() {
+            return Err(SpecProblem::BadOptionValue {
+                option: "version".into(),
+                expected: "a secret, not a folder ending in '/'",
+            });
+        }
+        if !folder && recursive {
+            return Err(SpecProblem::BadOptionValue {
+                option: "recursive".into(),
+                expected: "a folder location ending in '/'",
+            });
+        }
+        Ok(Self {
+            location: parse_location(&spec.location),
+            field: spec.key.clone(),
+            prefix,
+            version,
+            recursive,
+            auth,
+            context,
+        })
+    }
+
+    async fn read(&self) -> Result<Entries, SourceError> {
+        let location = self
+            .location
+            .as_ref()
+            .map_err(|problem| SourceError::Config {
+                problem: problem.clone(),
+            })?;
+        let shared = self
+            .context
+            .vault
+            .get_or_try_init(|| async { SharedClient::new(&self.context) })
+            .await?;
+        let client = shared.client(&self.auth, &self.context).await?;
+        let mount = shared
+            .mount_for(&client, &location.path, &self.context)
+            .await?;
+        let relative = relative_path(location, &mount)?;
+        let reader = Reader {
+            context: &self.context,
+            client: &client,
+            mount: &mount,
+        };
+        if !location.folder {
+            let secret = reader.read(&relative, self.version).await?;
+            return naming::expand_object(&secret, &self.prefix, self.field.as_deref());
+        }
+
+        let paths = reader.list_tree(&relative, self.recursive).await?;
+        tracing::debug!(
+            folder = %mount.display(&relative),
+            secrets = paths.len(),
+            "vault folder listed"
+        );
+        // `buffered` keeps the sorted order, which decides which of two equal names wins.
+        let reader = &reader;
+        // Owned paths: a closure over borrowed ones is not `Send` enough for the fetch future.
+        let secrets: Vec<_> = stream::iter(paths)
+            .map(|path| async move { reader.read_listed(&path).await })
+            .buffered(READS_AT_ONCE)
+            .collect()
+            .await;
+        let mut entries = Entries::new();
+        for secret in secrets {
+            if let Some(secret) = secret? {
+                entries.extend(naming::expand_object(&secret, &self.prefix, None)?);
+            }
+        }
+        Ok(entries)
     }
 }
 
 impl Provider for Vault {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async move {
-            Err(SourceError::Config {
-                problem: "not written yet".into(),
-            })
+        Box::pin(self.read())
+    }
+
+    fn consumed(&self) -> &'static [&'static str] {
+        match self.auth {
+            Auth::Token => TOKEN_CREDENTIALS,
+            Auth::AppRole { .. } => APPROLE_CREDENTIALS,
+            Auth::Kubernetes { .. } => &[],
+        }
+    }
+}
+
+fn parse_version(text: &str) -> Result<u64, SpecProblem> {
+    text.parse::<u64>()
+        .ok()
+        .filter(|version| *version > 0)
+        .ok_or_else(|| SpecProblem::BadOptionValue {
+            option: "version".into(),
+            expected: "a version number (1 or more)",
         })
+}
+
+/// A spec's location: a path from the Vault root, mount first, without the trailing slash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Location {
+    path: String,
+    folder: bool,
+}
+
+fn parse_location(text: &str) -> Result<Location, String> {
+    let folder = text.ends_with('/');
+    let path = text.strip_suffix('/').unwrap_or(text);
+    // The URL builder would silently drop `.` and `..` and squeeze empty segments, reading
+    // another path than the one written.
+    if path.split('/').all(valid_segment) {
+        Ok(Location {
+            path: path.to_string(),
+            folder,
+        })
+    } else {
+        Err(format!(
+            "'{text}' is not a Vault path: write the mount and path separated by single '/', \
+             without '.' or '..' (e.g. secret/app/db, or secret/app/ for a folder)"
+        ))
+    }
+}
+
+fn valid_segment(segment: &str) -> bool {
+    !segment.is_empty() && segment != "." && segment != ".."
+}
+
+/// How a source logs in; also the key under which its login is shared within a run.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Auth {
+    Token,
+    AppRole {
+        mount: String,
+        role_id: String,
+        secret_id_file: PathBuf,
+    },
+    Kubernetes {
+        mount: String,
+        role: String,
+        jwt_file: PathBuf,
+    },
+}
+
+impl Auth {
+    fn from_spec(spec: &mut SourceSpec, env: &ParentEnv) -> Result<Self, SpecProblem> {
+        let method = spec.take_value("auth")?;
+        let role_id = non_empty(spec, "role-id", "a role ID")?;
+        let secret_id_file = non_empty(spec, "secret-id-file", "a file path")?;
+        let approle_mount = mount_option(spec, "approle-mount")?;
+        let role = non_empty(spec, "role", "a role name")?;
+        let jwt_file = non_empty(spec, "jwt-file", "a file path")?;
+        let kubernetes_mount = mount_option(spec, "kubernetes-mount")?;
+
+        // An option of another method is a mistake worth reporting, not something to ignore.
+        let misplaced =
+            |given: &[(&str, bool)], expected| match given.iter().find(|(_, present)| *present) {
+                Some((option, _)) => Err(SpecProblem::BadOptionValue {
+                    option: option.to_string(),
+                    expected,
+                }),
+                None => Ok(()),
+            };
+        let approle_options = [
+            ("role-id", role_id.is_some()),
+            ("secret-id-file", secret_id_file.is_some()),
+            ("approle-mount", approle_mount.is_some()),
+        ];
+        let kubernetes_options = [
+            ("role", role.is_some()),
+            ("jwt-file", jwt_file.is_some()),
+            ("kubernetes-mount", kubernetes_mount.is_some()),
+        ];
+        match method.as_deref().unwrap_or("token") {
+            "token" => {
+                misplaced(&approle_options, "auth=approle")?;
+                misplaced(&kubernetes_options, "auth=kubernetes")?;
+                Ok(Auth::Token)
+            }
+            "approle" => {
+                misplaced(&kubernetes_options, "auth=kubernetes")?;
+                let role_id = role_id
+                    .or_else(|| env.get_str("VAULT_ROLE_ID").map(str::to_string))
+                    .ok_or(SpecProblem::BadOptionValue {
+                        option: "role-id".into(),
+                        expected: "a role ID with auth=approle (or set VAULT_ROLE_ID)",
+                    })?;
+                let secret_id_file = secret_id_file
+                    .or_else(|| env.get_str("VAULT_SECRET_ID_FILE").map(str::to_string))
+                    .ok_or(SpecProblem::BadOptionValue {
+                        option: "secret-id-file".into(),
+                        expected: "a file path with auth=approle (or set VAULT_SECRET_ID_FILE)",
+                    })?;
+                Ok(Auth::AppRole {
+                    mount: approle_mount.unwrap_or_else(|| "approle".into()),
+                    role_id,
+                    secret_id_file: secret_id_file.into(),
+                })
+            }
+            "kubernetes" => {
+                misplaced(&approle_options, "auth=approle")?;
+                let role = role.ok_or(SpecProblem::BadOptionValue {
+                    option: "role".into(),
+                    expected: "a Vault role name with auth=kubernetes",
+                })?;
+                Ok(Auth::Kubernetes {
+                    mount: kubernetes_mount.unwrap_or_else(|| "kubernetes".into()),
+                    role,
+                    jwt_file: jwt_file.unwrap_or_else(|| DEFAULT_JWT_FILE.into()).into(),
+                })
+            }
+            _ => Err(SpecProblem::BadOptionValue {
+                option: "auth".into(),
+                expected: "token, approle or kubernetes",
+            }),
+        }
+    }
+}
+
+/// A value option where empty (`?role=`) is a mistake rather than a wish for the default.
+fn non_empty(
+    spec: &mut SourceSpec,
+    option: &str,
+    expected: &'static str,
+) -> Result<Option<String>, SpecProblem> {
+    match spec.take_value(option)? {
+        Some(value) if value.is_empty() => Err(SpecProblem::BadOptionValue {
+            option: option.into(),
+            expected,
+        }),
+        value => Ok(value),
+    }
+}
+
+/// An auth method's mount (`approle`, `team/approle`), without the slashes around it.
+fn mount_option(spec: &mut SourceSpec, option: &str) -> Result<Option<String>, SpecProblem> {
+    let Some(value) = spec.take_value(option)? else {
+        return Ok(None);
+    };
+    let mount = value.trim_matches('/');
+    if mount.split('/').all(valid_segment) {
+        Ok(Some(mount.to_string()))
+    } else {
+        Err(SpecProblem::BadOptionValue {
+            option: option.into(),
+            expected: "an auth mount path such as approle",
+        })
+    }
+}
+
+/// What every vault source of a run shares: how to reach the server, one logged-in client per
+/// auth setting, and the mounts looked up so far. Created on the first fetch; no I/O until then.
+pub struct SharedClient {
+    connection: Connection,
+    logins: Mutex<HashMap<Auth, Arc<tokio::sync::OnceCell<Arc<VaultClient>>>>>,
+    mounts: Mutex<Vec<Mount>>,
+}
+
+/// Names only: the clients hold tokens.
+impl std::fmt::Debug for SharedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let logins: Vec<Auth> = lock(&self.logins).keys().cloned().collect();
+        f.debug_struct("SharedClient")
+            .field("connection", &self.connection)
+            .field("logins", &logins)
+            .field("mounts", &*lock(&self.mounts))
+            .finish()
+    }
+}
+
+/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SharedClient {
+    fn new(context: &Context) -> Result<Self, SourceError> {
+        Ok(Self {
+            connection: Connection::from_env(context)?,
+            logins: Mutex::default(),
+            mounts: Mutex::default(),
+        })
+    }
+
+    /// The client logged in with `auth`, logging in on first use. Sources fetched concurrently
+    /// wait for the one login in progress; a failed login is tried again by the next source.
+    async fn client(
+        &self,
+        auth: &Auth,
+        context: &Context,
+    ) -> Result<Arc<VaultClient>, SourceError> {
+        let cell = lock(&self.logins).entry(auth.clone()).or_default().clone();
+        cell.get_or_try_init(|| self.log_in(auth, context))
+            .await
+            .cloned()
+    }
+
+    async fn log_in(
+        &self,
+        auth: &Auth,
+        context: &Context,
+    ) -> Result<Arc<VaultClient>, SourceError> {
+        let (mount, token) = match auth {
+            Auth::Token => {
+                let token = token_from_env(&context.env).await?;
+                return Ok(Arc::new(self.connection.client(Some(&token))?));
+            }
+            Auth::AppRole {
+                mount,
+                role_id,
+                secret_id_file,
+            } => {
+                let secret_id =
+                    read_secret_file(secret_id_file, "the AppRole secret id file").await?;
+                let client = self.connection.client(None)?;
+                let info = call(context, "Vault AppRole login", || {
+                    vaultrs::auth::approle::login(
+                        &client,
+                        mount,
+                        role_id,
+                        secret_id.expose_secret(),
+                    )
+                })
+                .await
+                .map_err(|error| {
+                    refused(
+                        error,
+                        format!("the AppRole login at auth/{mount}"),
+                        "role-id and the secret id",
+                    )
+                })?;
+                (mount, info.client_token)
+            }
+            Auth::Kubernetes {
+                mount,
+                role,
+                jwt_file,
+            } => {
+                let jwt =
+                    read_secret_file(jwt_file, "the Kubernetes service account token file").await?;
+                let client = self.connection.client(None)?;
+                let info = call(context, "Vault Kubernetes login", || {
+                    vaultrs::auth::kubernetes::login(&client, mount, role, jwt.expose_secret())
+                })
+                .await
+                .map_err(|error| {
+                    refused(
+                        error,
+                        format!("the Kubernetes login at auth/{mount} as role '{role}'"),
+                        "the role and the service account token",
+                    )
+                })?;
+                (mount, info.client_token)
+            }
+        };
+        let token = checked_token(SecretString::from(token), "the login's answer")?;
+        tracing::debug!(mount = %mount, "logged in to Vault");
+        Ok(Arc::new(self.connection.client(Some(&token))?))
+    }
+
+    /// The KV mount holding `path`, from this run's cache or the server. Vault refuses a mount
+    /// inside another, so a cached mount that is a prefix of `path` is the right one.
+    async fn mount_for(
+        &self,
+        client: &VaultClient,
+        path: &str,
+        context: &Context,
+    ) -> Result<Mount, SourceError> {
+        if let Some(mount) = cached_mount(&lock(&self.mounts), path) {
+            return Ok(mount);
+        }
+        let mount = self.look_up_mount(client, path, context).await?;
+        if !format!("{path}/").starts_with(&mount.path) {
+            return Err(SourceError::BadResponse {
+                problem: format!("Vault named the mount '{}' for '{path}'", mount.path),
+            });
+        }
+        tracing::debug!(mount = %mount.path, kv2 = mount.kv2, "vault mount found");
+        lock(&self.mounts).push(mount.clone());
+        Ok(mount)
+    }
+
+    /// `GET sys/internal/ui/mounts/PATH`, which vaultrs does not wrap. Sent through the shared
+    /// HTTP plumbing (retries, status and transport errors), but with the Vault client's own
+    /// reqwest client: only that one trusts `VAULT_CACERT` (or skips verification).
+    async fn look_up_mount(
+        &self,
+        client: &VaultClient,
+        path: &str,
+        context: &Context,
+    ) -> Result<Mount, SourceError> {
+        const REQUEST: &str = "Vault mount lookup";
+        let mut url = self.connection.address.clone();
+        url.path_segments_mut()
+            .map_err(|_| SourceError::Config {
+                problem: "VAULT_ADDR cannot take a path".into(),
+            })?
+            .clear()
+            .extend(["v1", "sys", "internal", "ui", "mounts"])
+            .extend(path.split('/'));
+        let token = match client.settings().token.as_str() {
+            "" => None,
+            token => {
+                let mut value = HeaderValue::from_str(token).map_err(|_| SourceError::Config {
+                    problem: "the Vault token is not a valid header".into(),
+                })?;
+                value.set_sensitive(true);
+                Some(value)
+            }
+        };
+        let response = http::send(context, REQUEST, |_| {
+            let mut request = client
+                .http
+                .http
+                .get(url.clone())
+                .header("X-Vault-Request", "true");
+            if let Some(token) = &token {
+                request = request.header("X-Vault-Token", token.clone());
+            }
+            if let Some(namespace) = &self.connection.namespace {
+                request = request.header("X-Vault-Namespace", namespace.as_str());
+            }
+            request
+        })
+        .await
+        .map_err(|error| match error {
+            // Vault answers 403 both to a token that may not use the path and for a path where
+            // nothing is mounted; it cannot be told which from here.
+            SourceError::Http { status: 403, .. } => SourceError::Config {
+                problem: format!(
+                    "HTTP 403 (permission denied) looking up the mount of '{path}': the token \
+                     may be invalid or not allowed this path, or no secrets engine is mounted \
+                     there"
+                ),
+            },
+            other => other,
+        })?;
+        let answer: MountLookup = http::json(response, REQUEST).await?;
+        Mount::from_lookup(answer.data)
+    }
+}
+
+/// Where the server is and how to talk to it, from the parent environment.
+#[derive(Debug)]
+struct Connection {
+    address: Url,
+    namespace: Option<String>,
+    ca_cert: Option<String>,
+    verify: bool,
+    timeout: Duration,
+}
+
+impl Connection {
+    fn from_env(context: &Context) -> Result<Self, SourceError> {
+        let env = &context.env;
+        let text = env_text(env, "VAULT_ADDR")?.ok_or_else(|| SourceError::Config {
+            problem: "VAULT_ADDR is not set: give the Vault server's address, e.g. \
+                      https://vault.example.com:8200"
+                .into(),
+        })?;
+        let address = http::base_url(text, "VAULT_ADDR", context.settings.allow_insecure_http)?;
+        // vaultrs puts `/v1` before the address's own path, so a path would be silently lost.
+        if address.path() != "/" || address.query().is_some() || address.fragment().is_some() {
+            return Err(SourceError::Config {
+                problem: "VAULT_ADDR must be the server's address without a path, e.g. \
+                          https://vault.example.com:8200"
+                    .into(),
+            });
+        }
+        let namespace = env_text(env, "VAULT_NAMESPACE")?.map(str::to_string);
+        // vaultrs builds its header with `unwrap`: an unusable namespace would panic there.
+        if namespace
+            .as_deref()
+            .is_some_and(|namespace| HeaderValue::from_str(namespace).is_err())
+        {
+            return Err(SourceError::Config {
+                problem: "VAULT_NAMESPACE contains characters a header cannot hold".into(),
+            });
+        }
+        let ca_cert = env_text(env, "VAULT_CACERT")?.map(str::to_string);
+        if let Some(path) = &ca_cert {
+            check_ca_file(Path::new(path))?;
+        }
+        let verify = match env_text(env, "VAULT_SKIP_VERIFY")? {
+            None => true,
+            Some(text) => !parse_bool(text).ok_or_else(|| SourceError::Config {
+                problem: "VAULT_SKIP_VERIFY must be true or false".into(),
+            })?,
+        };
+        if !verify {
+            tracing::warn!(
+                "VAULT_SKIP_VERIFY is set: the Vault server's certificate is not checked"
+            );
+        }
+        Ok(Self {
+            address,
+            namespace,
+            ca_cert,
+            verify,
+            timeout: context.settings.request_timeout,
+        })
+    }
+
+    /// A vaultrs client. Every setting is given: vaultrs' defaults read `std::env`, and
+    /// secretrun reads the environment only through its `ParentEnv` snapshot.
+    fn client(&self, token: Option<&SecretString>) -> Result<VaultClient, SourceError> {
+        let settings = VaultClientSettingsBuilder::default()
+            .address(self.address.as_str())
+            .token(token.map(|token| token.expose_secret()).unwrap_or_default())
+            .namespace(self.namespace.clone())
+            .ca_certs(self.ca_cert.iter().cloned().collect())
+            .verify(self.verify)
+            .identity(None)
+            .timeout(Some(self.timeout))
+            .build()
+            .map_err(|_| SourceError::Config {
+                problem: "cannot configure the Vault client".into(),
+            })?;
+        quietly(|| VaultClient::new(settings)).map_err(|error| classify(error, self.timeout))
+    }
+}
+
+/// vaultrs would take a file without certificates as an empty list, and the failure would show
+/// only later, as an unknown issuer.
+fn check_ca_file(path: &Path) -> Result<(), SourceError> {
+    let pem = std::fs::read(path).map_err(|source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certificates) if !certificates.is_empty() => Ok(()),
+        _ => Err(SourceError::Config {
+            problem: format!(
+                "VAULT_CACERT: '{}' holds no PEM certificate",
+                path.display()
+            ),
+        }),
+    }
+}
+
+/// `VAULT_SKIP_VERIFY` as the `vault` CLI reads it (Go's `strconv.ParseBool`).
+fn parse_bool(text: &str) -> Option<bool> {
+    match text {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A variable's value when set and non-empty; an error if it is not UTF-8.
+fn env_text<'a>(env: &'a ParentEnv, name: &str) -> Result<Option<&'a str>, SourceError> {
+    match env.get(name).filter(|value| !value.is_empty()) {
+        None => Ok(None),
+        Some(value) => value.to_str().map(Some).ok_or_else(|| SourceError::Config {
+            problem: format!("{name} is not valid UTF-8"),
+        }),
+    }
+}
+
+/// The token for `auth=token`, from the first place that has one.
+async fn token_from_env(env: &ParentEnv) -> Result<SecretString, SourceError> {
+    if let Some(token) = env_text(env, "VAULT_TOKEN")? {
+        return checked_token(SecretString::from(token), "VAULT_TOKEN");
+    }
+    if let Some(path) = env.get("VAULT_TOKEN_FILE").filter(|path| !path.is_empty()) {
+        let token = read_secret_file(Path::new(path), "VAULT_TOKEN_FILE").await?;
+        return checked_token(token, "VAULT_TOKEN_FILE");
+    }
+    if let Some(home) = env.get("HOME").filter(|home| !home.is_empty()) {
+        let path = Path::new(home).join(".vault-token");
+        match read_file(path.clone()).await {
+            Ok(bytes) => {
+                let token = secret_text(bytes, &path, "~/.vault-token")?;
+                return checked_token(token, "~/.vault-token");
+            }
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(source) => return Err(SourceError::Read { path, source }),
+        }
+    }
+    Err(SourceError::Config {
+        problem: "no Vault token: set VAULT_TOKEN, or VAULT_TOKEN_FILE to a file that holds it, \
+                  or log in with `vault login` (which writes ~/.vault-token); or add \
+                  ?auth=approle or ?auth=kubernetes to the source"
+            .into(),
+    })
+}
+
+/// A token goes in a header: only visible ASCII, or vaultrs would panic building it.
+fn checked_token(token: SecretString, origin: &str) -> Result<SecretString, SourceError> {
+    let text = token.expose_secret();
+    if text.is_empty() {
+        return Err(SourceError::Config {
+            problem: format!("the Vault token from {origin} is empty"),
+        });
+    }
+    if !text.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(SourceError::Config {
+            problem: format!(
+                "the Vault token from {origin} contains spaces, control or non-ASCII characters"
+            ),
+        });
+    }
+    Ok(token)
+}
+
+/// A credential file (token, secret id, JWT), its one trailing newline removed.
+async fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, SourceError> {
+    let bytes = read_file(path.to_path_buf())
+        .await
+        .map_err(|source| SourceError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    secret_text(bytes, path, what)
+}
+
+/// Reads on the blocking pool: a file that never answers (a FIFO, a hung network mount) must not
+/// stall the runtime.
+async fn read_file(path: PathBuf) -> io::Result<Vec<u8>> {
+    tokio::task::spawn_blocking(move || std::fs::read(path))
+        .await
+        .unwrap_or_else(|_| Err(io::Error::other("the file reader stopped unexpectedly")))
+}
+
+fn secret_text(bytes: Vec<u8>, path: &Path, what: &str) -> Result<SecretString, SourceError> {
+    let text = String::from_utf8(trim_one_newline(bytes)).map_err(|_| SourceError::Config {
+        problem: format!("{what} '{}' is not UTF-8 text", path.display()),
+    })?;
+    if text.is_empty() {
+        return Err(SourceError::Config {
+            problem: format!("{what} '{}' is empty", path.display()),
+        });
+    }
+    Ok(SecretString::from(text))
+}
+
+/// A login's refusal says which login and what to check; Vault's reason is not shown (it could
+/// echo what was sent).
+fn refused(error: SourceError, login: String, check: &str) -> SourceError {
+    match error {
+        SourceError::Http {
+            status: status @ 400..=499,
+            ..
+        } => SourceError::Config {
+            problem: format!(
+                "{login} was refused (HTTP {status}): check {check}, and that the auth method \
+                 is enabled there"
+            ),
+        },
+        other => other,
+    }
+}
+
+/// A KV mount as `sys/internal/ui/mounts` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Mount {
+    /// With its trailing slash, as Vault writes it: `secret/`.
+    path: String,
+    kv2: bool,
+}
+
+#[derive(Deserialize)]
+struct MountLookup {
+    data: MountData,
+}
+
+#[derive(Deserialize)]
+struct MountData {
+    path: String,
+    #[serde(rename = "type")]
+    engine: String,
+    #[serde(default)]
+    options: Option<Map<String, Value>>,
+}
+
+impl Mount {
+    fn from_lookup(data: MountData) -> Result<Self, SourceError> {
+        let version = data
+            .options
+            .as_ref()
+            .and_then(|options| options.get("version"))
+            .and_then(Value::as_str);
+        let kv2 = match (data.engine.as_str(), version) {
+            ("kv", Some("2")) => true,
+            // KV v1 was once called `generic`, and a KV mount without a version is version 1.
+            ("kv", None | Some("1")) | ("generic", _) => false,
+            ("kv", Some(other)) => {
+                return Err(SourceError::BadResponse {
+                    problem: format!("the KV mount '{}' has unknown version '{other}'", data.path),
+                })
+            }
+            (engine, _) => {
+                return Err(SourceError::Config {
+                    problem: format!(
+                        "'{}' is a {engine} secrets engine; vault sources read only KV (version \
+                         1 or 2)",
+                        data.path
+                    ),
+                })
+            }
+        };
+        let mut path = data.path;
+        if !path.ends_with('/') {
+            path.push('/');
+        }
+        Ok(Self { path, kv2 })
+    }
+
+    /// The mount's name as vaultrs takes it.
+    fn name(&self) -> &str {
+        self.path.trim_end_matches('/')
+    }
+
+    /// A secret's logical path, for messages: `secret/app/db`.
+    fn display(&self, relative: &str) -> String {
+        format!("{}{relative}", self.path)
+    }
+}
+
+/// The longest cached mount that `path` is in.
+fn cached_mount(mounts: &[Mount], path: &str) -> Option<Mount> {
+    let path = format!("{path}/");
+    mounts
+        .iter()
+        .filter(|mount| path.starts_with(&mount.path))
+        .max_by_key(|mount| mount.path.len())
+        .cloned()
+}
+
+/// The location's path inside its mount, without KV v2's `data/` or `metadata/`.
+fn relative_path(location: &Location, mount: &Mount) -> Result<String, SourceError> {
+    let full = format!("{}/", location.path);
+    let inside = full
+        .strip_prefix(&mount.path)
+        .ok_or_else(|| SourceError::BadResponse {
+            problem: format!("'{}' is not in the mount '{}'", location.path, mount.path),
+        })?;
+    let mut relative = inside.strip_suffix('/').unwrap_or(inside);
+    if mount.kv2 {
+        relative = strip_api_segment(relative);
+    }
+    if relative.is_empty() && !location.folder {
+        return Err(SourceError::Config {
+            problem: format!(
+                "'{}' is the mount '{}', not a secret: add the secret's path, or end the \
+                 location with '/' to read every secret in the mount",
+                location.path, mount.path
+            ),
+        });
+    }
+    Ok(relative.to_string())
+}
+
+fn strip_api_segment(relative: &str) -> &str {
+    for api in ["data", "metadata"] {
+        if relative == api {
+            return "";
+        }
+        if let Some(rest) = relative
+            .strip_prefix(api)
+            .and_then(|rest| rest.strip_prefix('/'))
+        {
+            return rest;
+        }
+    }
+    relative
+}
+
+/// KV reads and lists with one logged-in client, in one mount.
+struct Reader<'a> {
+    context: &'a Context,
+    client: &'a VaultClient,
+    mount: &'a Mount,
+}
+
+impl Reader<'_> {
+    /// One secret; a missing one (or a missing version) is "not found".
+    async fn read(
+        &self,
+        relative: &str,
+        version: Option<u64>,
+    ) -> Result<Map<String, Value>, SourceError> {
+        self.read_optional(relative, version)
+            .await?
+            .ok_or_else(|| SourceError::NotFound {
+                what: match version {
+                    Some(version) => format!(
+                        "version {version} of secret '{}'",
+                        self.mount.display(relative)
+                    ),
+                    None => format!("secret '{}'", self.mount.display(relative)),
+                },
+            })
+    }
+
+    /// A secret a listing named: gone by now, or its latest version deleted (KV v2 lists those
+    /// too), it is skipped.
+    async fn read_listed(&self, relative: &str) -> Result<Option<Map<String, Value>>, SourceError> {
+        let secret = self.read_optional(relative, None).await?;
+        if secret.is_none() {
+            tracing::debug!(
+                secret = %self.mount.display(relative),
+                "listed secret skipped: no current version"
+            );
+        }
+        Ok(secret)
+    }
+
+    async fn read_optional(
+        &self,
+        relative: &str,
+        version: Option<u64>,
+    ) -> Result<Option<Map<String, Value>>, SourceError> {
+        let (client, mount) = (self.client, self.mount.name());
+        let result = match (self.mount.kv2, version) {
+            (false, Some(_)) => {
+                return Err(SourceError::Config {
+                    problem: format!(
+                        "version= needs KV version 2, and '{}' is KV version 1",
+                        self.mount.path
+                    ),
+                })
+            }
+            (false, None) => call(self.context, "Vault read", || {
+                vaultrs::kv1::get_raw(client, mount, relative)
+            })
+            .await
+            .and_then(|response| match response.data {
+                Value::Object(secret) => Ok(secret),
+                _ => Err(not_kv("read")),
+            }),
+            (true, None) => {
+                call(self.context, "Vault read", || {
+                    vaultrs::kv2::read(client, mount, relative)
+                })
+                .await
+            }
+            (true, Some(version)) => {
+                call(self.context, "Vault read", || {
+                    vaultrs::kv2::read_version(client, mount, relative, version)
+                })
+                .await
+            }
+        };
+        found(result)
+    }
+
+    /// The paths of the secrets in `folder` (relative to the mount), and in its sub-folders when
+    /// `recursive`, sorted.
+    async fn list_tree(&self, folder: &str, recursive: bool) -> Result<Vec<String>, SourceError> {
+        let mut pending = vec![folder.to_string()];
+        let mut secrets = Vec::new();
+        while let Some(current) = pending.pop() {
+            let Some(keys) = self.list(&current).await? else {
+                if current == folder {
+                    return Err(SourceError::NotFound {
+                        what: format!(
+                            "secrets under '{}/'",
+                            self.mount.display(folder).trim_end_matches('/')
+                        ),
+                    });
+                }
+                // A sub-folder emptied since its parent was listed.
+                continue;
+            };
+            let base = if current.is_empty() {
+                String::new()
+            } else {
+                format!("{current}/")
+            };
+            for key in keys {
+                let (name, is_folder) = match key.strip_suffix('/') {
+                    Some(name) => (name, true),
+                    None => (key.as_str(), false),
+                };
+                // A key is one path segment; anything else would make us read another path.
+                if !valid_segment(name) || name.contains('/') {
+                    return Err(SourceError::BadResponse {
+                        problem: format!(
+                            "the listing of '{}' holds a key that is not a path segment",
+                            self.mount.display(&current)
+                        ),
+                    });
+                }
+                match (is_folder, recursive) {
+                    (true, true) => pending.push(format!("{base}{name}")),
+                    (true, false) => {}
+                    (false, _) => secrets.push(format!("{base}{name}")),
+                }
+            }
+        }
+        secrets.sort();
+        Ok(secrets)
+    }
+
+    async fn list(&self, folder: &str) -> Result<Option<Vec<String>>, SourceError> {
+        let (client, mount) = (self.client, self.mount.name());
+        let result = if self.mount.kv2 {
+            call(self.context, "Vault list", || {
+                vaultrs::kv2::list(client, mount, folder)
+            })
+            .await
+        } else {
+            call(self.context, "Vault list", || {
+                vaultrs::kv1::list(client, mount, folder)
+            })
+            .await
+            .map(|response| response.data.keys)
+        };
+        found(result)
+    }
+}
+
+/// A 404 as `None`: whether that is an error depends on the caller.
+fn found<T>(result: Result<T, SourceError>) -> Result<Option<T>, SourceError> {
+    match result {
+        Ok(value) => Ok(Some(value)),
+        Err(SourceError::Http { status: 404, .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+fn not_kv(what: &str) -> SourceError {
+    SourceError::BadResponse {
+        problem: format!("the Vault {what} response is not a KV secret"),
+    }
+}
+
+/// One vaultrs call with the shared retries, its errors classified and its logging muted.
+async fn call<T, F, Fut>(context: &Context, what: &str, mut request: F) -> Result<T, SourceError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, ClientError>>,
+{
+    let timeout = context.settings.request_timeout;
+    context
+        .settings
+        .retry
+        .run(what, || {
+            let attempt = request().with_subscriber(NoSubscriber::default());
+            async move { attempt.await.map_err(|error| classify(error, timeout)) }
+        })
+        .await
+}
+
+/// vaultrs logs every API error at ERROR level, with Vault's error strings, whatever secretrun's
+/// verbosity; our own error says what failed, once.
+fn quietly<T>(work: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(NoSubscriber::default(), work)
+}
+
+/// A vaultrs error as a [`SourceError`], built from its kind and status only: vaultrs' messages
+/// may carry response bodies, which for a KV read could hold secret values.
+fn classify(error: ClientError, timeout: Duration) -> SourceError {
+    let status = |status| SourceError::Http {
+        status,
+        retry_after: None,
+    };
+    match error {
+        ClientError::APIError { code, .. } => status(code),
+        ClientError::RestClientError { source } => match source {
+            // Not every error answer is Vault's `{"errors":[...]}` (a deleted KV v2 version is a
+            // 404 with metadata, a proxy's 502 is HTML), so vaultrs leaves these to rustify.
+            RestError::ServerResponseError { code, .. } => status(code),
+            RestError::RequestError { source, .. } | RestError::ResponseError { source } => {
+                match source.downcast_ref::<reqwest::Error>() {
+                    Some(error) => http::transport_error(error, timeout),
+                    None => SourceError::Network {
+                        detail: "the request failed".into(),
+                    },
+                }
+            }
+            RestError::ResponseParseError { .. } | RestError::ResponseConversionError { .. } => {
+                SourceError::BadResponse {
+                    problem: "Vault's answer is not the expected JSON".into(),
+                }
+            }
+            _ => SourceError::Config {
+                problem: "the request to Vault could not be built (check the path)".into(),
+            },
+        },
+        ClientError::FileReadError { source, path } => SourceError::Read {
+            path: path.into(),
+            source,
+        },
+        ClientError::ParseCertificateError { path, .. } => SourceError::Config {
+            problem: format!("VAULT_CACERT: '{path}' holds no usable PEM certificate"),
+        },
+        ClientError::RestClientBuildError { .. } => SourceError::Config {
+            problem: "cannot initialise the Vault HTTP client".into(),
+        },
+        _ => SourceError::BadResponse {
+            problem: "Vault's answer is not the expected JSON".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(text: &str) -> Location {
+        parse_location(text).unwrap()
+    }
+
+    fn kv(path: &str, kv2: bool) -> Mount {
+        Mount {
+            path: path.into(),
+            kv2,
+        }
+    }
+
+    fn context(env: &[(&str, &str)]) -> Arc<Context> {
+        Arc::new(Context::new(
+            ParentEnv::from_pairs(env.iter().copied()),
+            Default::default(),
+        ))
+    }
+
+    fn build(text: &str, env: &[(&str, &str)]) -> Result<Vault, SpecProblem> {
+        Vault::from_spec(&mut SourceSpec::parse(text).unwrap(), context(env))
+    }
+
+    fn bad_option(text: &str) -> String {
+        match build(text, &[]) {
+            Err(SpecProblem::BadOptionValue { option, .. }) => option,
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_trailing_slash_makes_a_folder() {
+        assert_eq!(
+            location("secret/stream-daemon/twitch"),
+            Location {
+                path: "secret/stream-daemon/twitch".into(),
+                folder: false
+            }
+        );
+        assert_eq!(
+            location("secret/stream-daemon/"),
+            Location {
+                path: "secret/stream-daemon".into(),
+                folder: true
+            }
+        );
+        assert_eq!(
+            location("secret/"),
+            Location {
+                path: "secret".into(),
+                folder: true
+            }
+        );
+    }
+
+    #[test]
+    fn paths_the_url_would_change_are_refused() {
+        for text in [
+            "/secret/a",
+            "secret//a",
+            "secret/../sys/a",
+            "secret/./a",
+            "secret/a//",
+            "/",
+        ] {
+            let problem = parse_location(text).unwrap_err();
+            assert!(problem.contains("is not a Vault path"), "{text}: {problem}");
+        }
+    }
+
+    #[test]
+    fn kv2_paths_lose_the_mount_and_the_api_segment() {
+        let v2 = kv("secret/", true);
+        let rel = |text| relative_path(&location(text), &v2).unwrap();
+        assert_eq!(rel("secret/stream-daemon/twitch"), "stream-daemon/twitch");
+        assert_eq!(
+            rel("secret/data/stream-daemon/twitch"),
+            "stream-daemon/twitch"
+        );
+        assert_eq!(rel("secret/data/data/x"), "data/x");
+        assert_eq!(rel("secret/metadata/app/"), "app");
+        assert_eq!(rel("secret/stream-daemon/"), "stream-daemon");
+        assert_eq!(rel("secret/"), "");
+        assert_eq!(rel("secret/data/"), "");
+        assert_eq!(rel("secret/database/x"), "database/x");
+    }
+
+    #[test]
+    fn kv1_paths_keep_everything_after_the_mount() {
+        let v1 = kv("kv1/", false);
+        let rel = |text| relative_path(&location(text), &v1).unwrap();
+        assert_eq!(rel("kv1/app/db"), "app/db");
+        assert_eq!(rel("kv1/data/app"), "data/app");
+        assert_eq!(rel("kv1/"), "");
+        let nested = kv("team/kv/", false);
+        assert_eq!(
+            relative_path(&location("team/kv/a/b"), &nested).unwrap(),
+            "a/b"
+        );
+    }
+
+    #[test]
+    fn a_mount_alone_is_not_a_secret() {
+        let err = relative_path(&location("secret"), &kv("secret/", true)).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("is the mount 'secret/', not a secret"),
+            "{err}"
+        );
+        let err = relative_path(&location("secret/data"), &kv("secret/", true)).unwrap_err();
+        assert!(matches!(err, SourceError::Config { .. }), "{err}");
+    }
+
+    #[test]
+    fn the_longest_cached_mount_wins_and_only_on_segment_boundaries() {
+        let mounts = [
+            kv("secret/", true),
+            kv("team/", false),
+            kv("team/kv/", true),
+        ];
+        assert_eq!(cached_mount(&mounts, "secret/a/b"), Some(mounts[0].clone()));
+        assert_eq!(cached_mount(&mounts, "secret"), Some(mounts[0].clone()));
+        assert_eq!(cached_mount(&mounts, "team/kv/x"), Some(mounts[2].clone()));
+        assert_eq!(cached_mount(&mounts, "secrets/a"), None);
+        assert_eq!(cached_mount(&mounts, "kv1/a"), None);
+    }
+
+    #[test]
+    fn mount_versions_from_the_lookup() {
+        let lookup = |body: Value| {
+            let data: MountData = serde_json::from_value(body).unwrap();
+            Mount::from_lookup(data)
+        };
+        let v2 =
+            lookup(serde_json::json!({"path":"secret/","type":"kv","options":{"version":"2"}}));
+        assert_eq!(v2.unwrap(), kv("secret/", true));
+        let v1 = lookup(serde_json::json!({"path":"kv1/","type":"kv","options":{"version":"1"}}));
+        assert_eq!(v1.unwrap(), kv("kv1/", false));
+        let bare = lookup(serde_json::json!({"path":"old/","type":"kv","options":null}));
+        assert_eq!(bare.unwrap(), kv("old/", false));
+        let other = lookup(serde_json::json!({"path":"cubbyhole/","type":"cubbyhole"}));
+        assert!(other
+            .unwrap_err()
+            .to_string()
+            .contains("cubbyhole secrets engine"));
+    }
+
+    #[test]
+    fn options_are_parsed() {
+        let vault = build("vault:secret/app?prefix=TW_&version=3#client-id", &[]).unwrap();
+        assert_eq!(vault.prefix, "TW_");
+        assert_eq!(vault.version, Some(3));
+        assert_eq!(vault.field.as_deref(), Some("client-id"));
+        assert_eq!(vault.auth, Auth::Token);
+        let folder = build("vault:secret/app/?recursive", &[]).unwrap();
+        assert!(folder.recursive);
+        assert!(folder.location.unwrap().folder);
+    }
+
+    #[test]
+    fn options_that_do_not_fit_are_refused() {
+        assert_eq!(bad_option("vault:secret/app?version=0"), "version");
+        assert_eq!(bad_option("vault:secret/app?version=latest"), "version");
+        assert_eq!(bad_option("vault:secret/app/?version=2"), "version");
+        assert_eq!(bad_option("vault:secret/app?recursive"), "recursive");
+        assert_eq!(bad_option("vault:secret/app?auth=ldap"), "auth");
+        assert_eq!(bad_option("vault:secret/app?role-id=x"), "role-id");
+        assert_eq!(bad_option("vault:secret/app?auth=kubernetes"), "role");
+        assert_eq!(
+            bad_option("vault:secret/app?auth=kubernetes&role=r&secret-id-file=/f"),
+            "secret-id-file"
+        );
+        assert_eq!(
+            bad_option("vault:secret/app?auth=approle&secret-id-file=/f"),
+            "role-id"
+        );
+        assert_eq!(
+            bad_option("vault:secret/app?auth=approle&role-id=r"),
+            "secret-id-file"
+        );
+        assert_eq!(bad_option("vault:secret/app?auth=kubernetes&role="), "role");
+        assert_eq!(
+            bad_option("vault:secret/app?auth=kubernetes&role=r&kubernetes-mount=a/../b"),
+            "kubernetes-mount"
+        );
+        assert_eq!(
+            build("vault:secret/app/#key", &[]).unwrap_err(),
+            SpecProblem::KeyNotSupported
+        );
+        assert_eq!(
+            build("vault:secret/app?bogus", &[]).unwrap_err(),
+            SpecProblem::UnknownOption("bogus".into())
+        );
+    }
+
+    #[test]
+    fn auth_settings_with_defaults_and_env() {
+        let approle = build(
+            "vault:secret/app?auth=approle",
+            &[
+                ("VAULT_ROLE_ID", "rid"),
+                ("VAULT_SECRET_ID_FILE", "/run/sid"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            approle.auth,
+            Auth::AppRole {
+                mount: "approle".into(),
+                role_id: "rid".into(),
+                secret_id_file: "/run/sid".into()
+            }
+        );
+        assert_eq!(approle.consumed(), APPROLE_CREDENTIALS);
+        let k8s = build(
+            "vault:secret/app?auth=kubernetes&role=web&kubernetes-mount=/k8s/",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            k8s.auth,
+            Auth::Kubernetes {
+                mount: "k8s".into(),
+                role: "web".into(),
+                jwt_file: DEFAULT_JWT_FILE.into()
+            }
+        );
+        assert!(k8s.consumed().is_empty());
+        assert_eq!(
+            build("vault:secret/app", &[]).unwrap().consumed(),
+            TOKEN_CREDENTIALS
+        );
+    }
+
+    #[test]
+    fn a_bad_location_fails_at_fetch_without_io() {
+        let vault = build("vault:secret//app", &[("VAULT_ADDR", "http://127.0.0.1:1")]).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let err = runtime.block_on(vault.fetch()).unwrap_err();
+        assert!(err.to_string().contains("is not a Vault path"), "{err}");
+    }
+
+    #[test]
+    fn skip_verify_reads_like_go() {
+        assert_eq!(parse_bool("true"), Some(true));
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("F"), Some(false));
+        assert_eq!(parse_bool("yes"), None);
+    }
+
+    #[test]
+    fn the_address_is_checked() {
+        let connection = |addr: &str| Connection::from_env(&context(&[("VAULT_ADDR", addr)]));
+        assert!(connection("http://127.0.0.1:8200").is_ok());
+        assert!(connection("https://vault.example.com/").is_ok());
+        let err = connection("http://vault.example.com:8200").unwrap_err();
+        assert!(err.to_string().contains("plain http"), "{err}");
+        let err = connection("https://vault.example.com/vault").unwrap_err();
+        assert!(err.to_string().contains("without a path"), "{err}");
+        let err = Connection::from_env(&context(&[])).unwrap_err();
+        assert!(err.to_string().contains("VAULT_ADDR is not set"), "{err}");
+        let err = Connection::from_env(&context(&[
+            ("VAULT_ADDR", "http://127.0.0.1:8200"),
+            ("VAULT_SKIP_VERIFY", "maybe"),
+        ]))
+        .unwrap_err();
+        assert!(err.to_string().contains("VAULT_SKIP_VERIFY"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn token_sources_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("token");
+        std::fs::write(&file, "from-file\n").unwrap();
+        std::fs::write(dir.path().join(".vault-token"), "from-home").unwrap();
+        let home = dir.path().to_str().unwrap();
+        let file = file.to_str().unwrap();
+        let token = |env: &[(&str, &str)]| {
+            let env = ParentEnv::from_pairs(env.iter().copied());
+            async move {
+                token_from_env(&env)
+                    .await
+                    .map(|token| token.expose_secret().to_string())
+            }
+        };
+        let all = [
+            ("VAULT_TOKEN", "from-env"),
+            ("VAULT_TOKEN_FILE", file),
+            ("HOME", home),
+        ];
+        assert_eq!(token(&all).await.unwrap(), "from-env");
+        assert_eq!(token(&all[1..]).await.unwrap(), "from-file");
+        assert_eq!(token(&all[2..]).await.unwrap(), "from-home");
+        let err = token(&[("HOME", "/nonexistent")]).await.unwrap_err();
+        assert!(err.to_string().contains("no Vault token"), "{err}");
+        let err = token(&[("VAULT_TOKEN", "two words")]).await.unwrap_err();
+        assert!(
+            err.to_string().contains("VAULT_TOKEN contains spaces"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("two words"));
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let context = context(&[("VAULT_ADDR", "http://127.0.0.1:8200")]);
+        let shared = SharedClient::new(&context).unwrap();
+        let token = SecretString::from("s.super-secret-token");
+        let client = shared.connection.client(Some(&token)).unwrap();
+        let cell = tokio::sync::OnceCell::new_with(Some(Arc::new(client)));
+        lock(&shared.logins).insert(Auth::Token, Arc::new(cell));
+        let shown = format!("{shared:?}");
+        assert!(shown.contains("Token"), "{shown}");
+        assert!(!shown.contains("super-secret"), "{shown}");
+    }
+
+    #[test]
+    fn a_deleted_version_is_a_404_even_without_vault_errors() {
+        let error = ClientError::RestClientError {
+            source: RestError::ServerResponseError {
+                code: 404,
+                content: Some(r#"{"data":{"data":null}}"#.into()),
+            },
+        };
+        assert!(matches!(
+            classify(error, Duration::from_secs(1)),
+            SourceError::Http { status: 404, .. }
+        ));
+        let error = ClientError::APIError {
+            code: 403,
+            errors: vec!["permission denied".into()],
+        };
+        let shown = classify(error, Duration::from_secs(1)).to_string();
+        assert!(shown.starts_with("HTTP 403 (permission denied"), "{shown}");
     }
 }

@@ -63,7 +63,10 @@ fn assert_no_value_leaks(run: &Run, values: &[&str]) {
 
 /// By path: every value reaches the child under the documented name.
 pub fn path_values_reach_the_child(fixture: &dyn Fixture) {
-    let seeded = fixture.seed("app", &[("client_id", "id-123"), ("client-secret", "s3cr3t-xyz")]);
+    let seeded = fixture.seed(
+        "app",
+        &[("client_id", "id-123"), ("client-secret", "s3cr3t-xyz")],
+    );
     let names: Vec<&str> = seeded.vars.iter().map(|(n, _)| n.as_str()).collect();
     let mut args = vec!["--source", &seeded.spec, "--", "printenv"];
     args.extend(&names);
@@ -101,8 +104,14 @@ pub fn missing_secret_fails_before_the_child(fixture: &dyn Fixture) {
         &["--source", &spec, "--command", &script],
     );
     assert_eq!(run.code, Some(125), "{run:?}");
-    assert!(run.stderr.contains(&spec), "the error names the source: {run:?}");
-    assert!(run.stderr.contains("not found"), "a not-found hint: {run:?}");
+    assert!(
+        run.stderr.contains(&spec),
+        "the error names the source: {run:?}"
+    );
+    assert!(
+        run.stderr.contains("not found"),
+        "a not-found hint: {run:?}"
+    );
     assert!(!marker.exists(), "the child must not start");
 }
 
@@ -132,11 +141,17 @@ pub fn bad_credentials_fail_with_a_hint(fixture: &dyn Fixture) {
 /// Credentials secretrun consumed stay out of the child's environment unless asked.
 pub fn credentials_are_not_passed_to_the_child(fixture: &dyn Fixture) {
     let seeded = fixture.seed("creds", &[("key", "v")]);
-    let run = run_with(fixture, &fixture.env(), &["--source", &seeded.spec, "--", "env"]);
+    let run = run_with(
+        fixture,
+        &fixture.env(),
+        &["--source", &seeded.spec, "--", "env"],
+    );
     assert_eq!(run.code, Some(0), "{run:?}");
     for name in fixture.credential_vars() {
         assert!(
-            !run.stdout.lines().any(|line| line.starts_with(&format!("{name}="))),
+            !run.stdout
+                .lines()
+                .any(|line| line.starts_with(&format!("{name}="))),
             "{name} reached the child: {}",
             run.stdout
         );
@@ -146,12 +161,15 @@ pub fn credentials_are_not_passed_to_the_child(fixture: &dyn Fixture) {
         &fixture.env(),
         &["--keep-config-vars", "--source", &seeded.spec, "--", "env"],
     );
-    let first = fixture.credential_vars().into_iter().find(|name| {
-        fixture.env().iter().any(|(n, _)| n == name)
-    });
+    let first = fixture
+        .credential_vars()
+        .into_iter()
+        .find(|name| fixture.env().iter().any(|(n, _)| n == name));
     if let Some(name) = first {
         assert!(
-            kept.stdout.lines().any(|line| line.starts_with(&format!("{name}="))),
+            kept.stdout
+                .lines()
+                .any(|line| line.starts_with(&format!("{name}="))),
             "--keep-config-vars keeps {name}: {}",
             kept.stdout
         );
@@ -184,10 +202,20 @@ pub fn no_secret_in_logs(fixture: &dyn Fixture) {
         &["-vvv", "--source", &seeded.spec, "--", "true"],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert!(!run.stdout.contains(value) && !run.stderr.contains(value), "{run:?}");
-    let show = run_with(fixture, &fixture.env(), &["-vvv", "show", "--source", &seeded.spec]);
+    assert!(
+        !run.stdout.contains(value) && !run.stderr.contains(value),
+        "{run:?}"
+    );
+    let show = run_with(
+        fixture,
+        &fixture.env(),
+        &["-vvv", "show", "--source", &seeded.spec],
+    );
     assert_eq!(show.code, Some(0), "{show:?}");
-    assert!(!show.stdout.contains(value) && !show.stderr.contains(value), "{show:?}");
+    assert!(
+        !show.stdout.contains(value) && !show.stderr.contains(value),
+        "{show:?}"
+    );
 }
 
 /// Several sources of one provider resolve together, and a later one beats an earlier one.

@@ -20,8 +20,8 @@ pub fn secretrun(dir: &Path) -> Command {
     command.env_clear();
     for (name, value) in std::env::vars_os() {
         let Some(text) = name.to_str() else { continue };
-        let scrubbed = SCRUBBED_PREFIXES.iter().any(|p| text.starts_with(p))
-            || SCRUBBED_NAMES.contains(&text);
+        let scrubbed =
+            SCRUBBED_PREFIXES.iter().any(|p| text.starts_with(p)) || SCRUBBED_NAMES.contains(&text);
         if !scrubbed && matches!(text, "PATH" | "HOME" | "LANG" | "TMPDIR") {
             command.env(&name, &value);
         }
