@@ -8,12 +8,37 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
-Priority, lowest to highest: .env files (later beats earlier) < the parent environment < secret
-sources (directories, secret managers; later beats earlier). --preserve-env lifts the parent
-environment above secret sources; --pristine drops it but for a minimal set.
+Priority, lowest to highest: .env files < the parent environment < secret sources.
+Exit status: the child's own; 125 secretrun failed, 126 cannot execute, 127 not found.
+See --help for the full rules.";
 
-Exit status: the child's own; 125 if secretrun fails, 126 if COMMAND cannot be executed, 127 if
-it is not found. A child killed by a signal makes secretrun die of the same signal.";
+const AFTER_LONG_HELP: &str = "\
+Priority, lowest to highest (a higher rank wins; within a rank, a
+later source wins):
+  1. .env files (--env-file, dotenv: sources), in the order given
+  2. the parent environment; with --pristine only PATH, HOME, USER,
+     LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TERM, TZ, TMPDIR and the
+     systemd variables (NOTIFY_SOCKET, LISTEN_*, WATCHDOG_*,
+     CREDENTIALS_DIRECTORY, INVOCATION_ID)
+  3. secret sources: $CREDENTIALS_DIRECTORY first, then dir:,
+     doppler:, aws-sm:, vault: in the order given (config file
+     sources before command-line ones)
+  4. the parent environment, for the names --preserve-env lifts
+  Then NAME_FILE variables fill names still unset (--file-vars).
+
+Secret sources may not set PATH, HOME, SHELL, USER, LOGNAME, PWD,
+IFS or loader and interpreter hooks (LD_*, DYLD_*, BASH_ENV, ENV,
+BASH_FUNC_*, NODE_OPTIONS, PYTHONSTARTUP, PERL5OPT, RUBYOPT,
+JAVA_TOOL_OPTIONS, ...) unless allowed with --allow-name.
+SECRETRUN_* variables and the credentials secretrun consumed
+(DOPPLER_TOKEN, VAULT_TOKEN, AWS keys) are not passed to the
+command unless --keep-config-vars.
+
+Exit status: the command's own; a command killed by a signal makes
+secretrun die of the same signal (128+N as PID 1). 125: secretrun
+failed (bad input, a failed source, a missing required name) and
+the command never started. 126: COMMAND cannot be executed.
+127: COMMAND was not found.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -25,6 +50,7 @@ it is not found. A child killed by a signal makes secretrun die of the same sign
                   with them: replacing secretrun (exec) or supervising it (as PID 1), forwarding \
                   signals and exiting exactly as COMMAND did.",
     after_help = AFTER_HELP,
+    after_long_help = AFTER_LONG_HELP,
     subcommand_negates_reqs = true,
     override_usage = "secretrun [OPTIONS] [--] COMMAND [ARGS]...\n       secretrun [OPTIONS] --command STRING\n       secretrun show [OPTIONS]",
     max_term_width = 100
@@ -118,6 +144,10 @@ pub struct SourceArgs {
     /// Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default
     #[arg(long, global = true)]
     pub no_credentials_directory: bool,
+
+    /// Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects' own syntax)
+    #[arg(long, global = true)]
+    pub no_secrets_settings: bool,
 
     /// Limit for each request to a secret manager [default: 10s]
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]

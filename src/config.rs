@@ -27,6 +27,7 @@ pub struct Config {
     pub keep_config_vars: Option<bool>,
     pub file_vars: Option<bool>,
     pub credentials_directory: Option<bool>,
+    pub secrets_settings: Option<bool>,
     pub timeout: Option<String>,
     pub deadline: Option<String>,
     pub allow_insecure_http: Option<bool>,

@@ -28,6 +28,21 @@ impl ParentEnv {
         }
     }
 
+    /// This environment over `defaults`: a name set here wins, a name set only in `defaults` is
+    /// added. Used to let `.env` values configure providers without beating the parent.
+    pub fn over<K: Into<OsString>, V: Into<OsString>>(
+        &self,
+        defaults: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        let mut vars: Vec<(OsString, OsString)> = defaults
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        // `get` takes the last occurrence, so our own values after the defaults win.
+        vars.extend(self.vars.iter().cloned());
+        Self { vars }
+    }
+
     /// The value of `name`, if set (the last one wins should the environment repeat a name).
     pub fn get(&self, name: &str) -> Option<&OsStr> {
         self.vars

@@ -64,6 +64,12 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error("{setting}: {problem}")]
+    Settings {
+        setting: &'static str,
+        problem: String,
+    },
+
     #[error("required variable(s) missing: {}", .0.join(", "))]
     MissingRequired(Vec<String>),
 

@@ -6,6 +6,7 @@
 
 pub mod child;
 pub mod cli;
+pub mod compat;
 pub mod config;
 pub mod environment;
 pub mod error;
@@ -102,21 +103,23 @@ fn run(cli: Cli, matches: &ArgMatches, signals: &Signals) -> Result<Outcome, Err
         .map_err(Error::Output)?;
     let resolved = runtime.block_on(async {
         tokio::select! {
-            layers = resolve::resolve(&plan.sources, plan.deadline) => Ok(layers),
+            resolved = resolve::resolve(&plan, &env) => Ok(resolved),
             signal = signals.stop_requested() => Err(signal),
         }
     });
     // Not `drop`: that would wait for a blocking read still hung after a signal.
     runtime.shutdown_background();
-    let layers = match resolved {
-        Ok(layers) => layers?,
+    let resolved = match resolved {
+        Ok(resolved) => resolved?,
         Err(signal) => return Ok(Outcome::Interrupted(signal)),
     };
 
-    let mut child_env = merge::merge(&env, &layers, &plan.rules)?;
-    drop(layers);
+    let mut rules = plan.rules.clone();
+    rules.consumed.extend(resolved.consumed);
+    let mut child_env = merge::merge(&env, &resolved.layers, &rules)?;
+    drop(resolved.layers);
     if plan.file_vars {
-        file_vars::apply(&mut child_env, &plan.rules)?;
+        file_vars::apply(&mut child_env, &rules)?;
     }
     if let Some(args) = show {
         print_show(&child_env, &args)?;

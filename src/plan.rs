@@ -16,7 +16,7 @@ use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAM
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::merge::{MergeRules, Preserve};
-use crate::providers::{self, Context, FetchSettings, Provider};
+use crate::providers::{self, Context, FetchSettings};
 use crate::secret::EnvName;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
@@ -29,17 +29,20 @@ pub struct Plan {
     pub rules: MergeRules,
     pub required: Vec<EnvName>,
     pub file_vars: bool,
-    /// The limit for each source, retries included.
-    pub deadline: Duration,
+    /// Whether `SECRETS_MANAGER`-style settings add sources (see `compat`).
+    pub secrets_settings: bool,
+    pub fetch: FetchSettings,
     pub launch: Launch,
 }
 
+/// A validated source. Providers are built again at resolve time, when `.env` values can
+/// configure them; building here proves the spec and its options are valid.
 #[derive(Debug)]
 pub struct PlannedSource {
     /// The spec text: how errors and `show` name this source.
     pub origin: String,
     pub class: SourceClass,
-    pub provider: Box<dyn Provider>,
+    pub spec: SourceSpec,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,22 +107,21 @@ impl Plan {
         }
         specs.extend(cli.ordered_specs);
 
-        let settings = fetch_settings(&cli.sources, loaded.as_ref())?;
-        let deadline = settings.deadline;
-        let context = Arc::new(Context::new(env.clone(), settings));
+        let fetch = fetch_settings(&cli.sources, loaded.as_ref())?;
+        let context = Arc::new(Context::new(env.clone(), fetch.clone()));
         let mut errors = Vec::new();
         let mut sources = Vec::new();
         let mut consumed = BTreeSet::new();
         for spec in specs {
             let origin = spec.text().to_string();
             let class = spec.class();
-            match providers::build(spec, &context) {
+            match providers::build(spec.clone(), &context) {
                 Ok(provider) => {
                     consumed.extend(provider.consumed().iter().map(|n| n.to_string()));
                     sources.push(PlannedSource {
                         origin,
                         class,
-                        provider,
+                        spec,
                     })
                 }
                 Err(problem) => errors.push(Error::Spec {
@@ -164,7 +166,9 @@ impl Plan {
             rules,
             required,
             file_vars: cli.sources.file_vars || config.file_vars.unwrap_or(false),
-            deadline,
+            secrets_settings: !cli.sources.no_secrets_settings
+                && config.secrets_settings.unwrap_or(true),
+            fetch,
             launch,
         })
     }

@@ -331,7 +331,7 @@ impl Fixture for AwsFixture {
     }
 }
 
-fn fixture() -> &'static AwsFixture {
+pub fn fixture() -> &'static AwsFixture {
     static FIXTURE: AwsFixture = AwsFixture;
     &FIXTURE
 }

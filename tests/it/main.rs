@@ -4,6 +4,7 @@ mod contract;
 mod support;
 
 mod aws_sm;
+mod compat;
 mod core_cli;
 mod doppler;
 mod generated;

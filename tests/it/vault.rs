@@ -531,7 +531,7 @@ impl Fixture for VaultFixture {
     }
 }
 
-fn fixture() -> &'static VaultFixture {
+pub fn fixture() -> &'static VaultFixture {
     static FIXTURE: VaultFixture = VaultFixture;
     &FIXTURE
 }
