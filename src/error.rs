@@ -198,6 +198,9 @@ pub enum SourceError {
     #[error("cannot connect: {detail}")]
     Network { detail: String },
 
+    #[error("TLS failed: {detail}")]
+    Tls { detail: String },
+
     #[error("no answer within {}", humantime::format_duration(*after))]
     Timeout { after: Duration },
 

@@ -101,7 +101,7 @@ impl Plan {
         if let Some(loaded) = &loaded {
             for text in &config.sources {
                 let mut spec = parse_spec(text)?;
-                rebase(&mut spec, loaded.base_dir());
+                spec.rebase_paths(loaded.base_dir());
                 specs.push(spec);
             }
         }
@@ -288,15 +288,6 @@ pub fn path_spec(kind: SourceKind, path: &str) -> Result<SourceSpec, Error> {
         spec: format!("{}:{path}", kind.scheme()),
         problem,
     })
-}
-
-/// Makes a relative path source relative to `base` (the config file's directory).
-fn rebase(spec: &mut SourceSpec, base: &Path) {
-    if spec.kind.takes_path() && Path::new(&spec.location).is_relative() {
-        if let Some(joined) = base.join(&spec.location).to_str() {
-            spec.location = joined.to_string();
-        }
-    }
 }
 
 fn names<'a>(

@@ -173,6 +173,26 @@ impl SourceSpec {
         Ok(())
     }
 
+    /// Makes relative paths relative to `base` (a config file's directory): the location of a
+    /// path kind, and every `*-file` option (`token-file=`, `secret-id-file=`, ...).
+    pub fn rebase_paths(&mut self, base: &std::path::Path) {
+        let rebase = |path: &mut String| {
+            if std::path::Path::new(path.as_str()).is_relative() {
+                if let Some(joined) = base.join(path.as_str()).to_str() {
+                    *path = joined.to_string();
+                }
+            }
+        };
+        if self.kind.takes_path() {
+            rebase(&mut self.location);
+        }
+        for (name, value) in &mut self.options {
+            if let (true, Some(path)) = (name.ends_with("-file"), value.as_mut()) {
+                rebase(path);
+            }
+        }
+    }
+
     fn take_option(&mut self, name: &str) -> Option<Option<String>> {
         let index = self.options.iter().position(|(n, _)| n == name)?;
         Some(self.options.remove(index).1)
@@ -199,6 +219,25 @@ mod tests {
         assert_eq!(spec.take_value("prefix").unwrap().as_deref(), Some("APP_"));
         assert_eq!(spec.finish(true), Ok(()));
         assert_eq!(spec.text(), "dir:/run/secrets?optional&prefix=APP_#KEY");
+    }
+
+    #[test]
+    fn rebases_path_locations_and_file_options() {
+        let base = std::path::Path::new("/etc/app");
+        let mut spec = SourceSpec::parse("dotenv:app.env").unwrap();
+        spec.rebase_paths(base);
+        assert_eq!(spec.location, "/etc/app/app.env");
+        let mut spec = SourceSpec::parse("doppler:APP?token-file=tok&project=p").unwrap();
+        spec.rebase_paths(base);
+        assert_eq!(spec.location, "APP");
+        assert_eq!(
+            spec.take_value("token-file").unwrap().as_deref(),
+            Some("/etc/app/tok")
+        );
+        assert_eq!(spec.take_value("project").unwrap().as_deref(), Some("p"));
+        let mut spec = SourceSpec::parse("dir:/abs").unwrap();
+        spec.rebase_paths(base);
+        assert_eq!(spec.location, "/abs");
     }
 
     #[test]

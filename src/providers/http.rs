@@ -85,13 +85,34 @@ pub fn transport_error(error: &reqwest::Error, timeout: Duration) -> SourceError
         }
     } else {
         let mut detail = String::from("connection failed");
+        let mut tls = false;
         let mut cause: Option<&dyn std::error::Error> = std::error::Error::source(error);
         // The innermost cause says what happened (refused, DNS, TLS) without the URL.
         while let Some(inner) = cause {
+            tls |= is_tls(inner);
             detail = inner.to_string();
             cause = inner.source();
         }
-        SourceError::Network { detail }
+        if tls {
+            // A certificate that fails today fails on the next attempt too.
+            SourceError::Tls { detail }
+        } else {
+            SourceError::Network { detail }
+        }
+    }
+}
+
+/// A rustls failure, as itself or wrapped in `io::Error`s (whose `source` skips what they wrap).
+fn is_tls(error: &(dyn std::error::Error + 'static)) -> bool {
+    if error.downcast_ref::<rustls::Error>().is_some() {
+        return true;
+    }
+    match error
+        .downcast_ref::<std::io::Error>()
+        .and_then(std::io::Error::get_ref)
+    {
+        Some(inner) => is_tls(inner),
+        None => false,
     }
 }
 

@@ -972,12 +972,16 @@ fn tls_without_the_ca_fails() {
     let path = support::unique("tls/n");
     put_kv2(&path, &[("over_tls", "yes")]);
     let spec = format!("vault:secret/{path}");
-    let run = env_of_with(&tls_env(&[]), &[&spec]);
+    let run = run_with(&tls_env(&[]), &["-v", "--source", &spec, "--", "true"]);
     assert_eq!(run.code, Some(125), "{run:?}");
     assert!(run.stderr.contains(&spec), "{run:?}");
     assert!(
-        run.stderr.contains("cannot connect") && run.stderr.contains("certificate"),
+        run.stderr.contains("TLS failed") && run.stderr.contains("certificate"),
         "a TLS error: {run:?}"
+    );
+    assert!(
+        !run.stderr.contains("retrying"),
+        "a certificate error is final: {run:?}"
     );
 }
 
