@@ -58,7 +58,17 @@ pub fn supervise(
         nix::sys::prctl::set_child_subreaper(true).map_err(Error::Supervise)?;
     }
     let reaper = is_pid1 || launch.subreaper;
-    let spawned = command(child, &env)
+    let mut command = command(child, &env);
+    // std::process::Command does not reset the signal mask (Rust 1.95: the child inherits it on
+    // both the posix_spawn and the fork path). Left alone, the child would start with every
+    // forwarded signal blocked: forwarded signals and Ctrl-C would stay pending in it forever.
+    // Give it the mask secretrun started with, as exec mode does just before `execve`.
+    let original_mask = signals.original_mask();
+    // SAFETY: pthread_sigmask is async-signal-safe and changes only the new process.
+    unsafe {
+        command.pre_exec(move || original_mask.thread_set_mask().map_err(io::Error::from));
+    }
+    let spawned = command
         .spawn()
         .map_err(|error| start_error(child, &env, error))?;
     drop(env);

@@ -1,7 +1,8 @@
 //! Signals as data: secretrun blocks the signals it cares about from the first instruction and
 //! reads them from a `signalfd`, so it sees who sent each one (a process or the terminal) and
-//! never races a handler. The child starts with an empty mask (std resets it on spawn), and exec
-//! mode restores the original mask just before `execve`.
+//! never races a handler. The child starts with the mask secretrun started with: exec mode
+//! restores it just before `execve`, supervise mode in the child before its `execve` (std does
+//! not reset the mask on spawn, so the child would otherwise inherit the blocked signals).
 
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::Duration;
@@ -68,6 +69,11 @@ impl Signals {
             Some(&self.previous_mask),
             None,
         );
+    }
+
+    /// The mask secretrun started with, for a supervised child to start with too.
+    pub fn original_mask(&self) -> SigSet {
+        self.previous_mask
     }
 
     /// Waits up to `timeout` (forever if `None`) for the next signal.
