@@ -22,27 +22,39 @@ pub enum SourceClass {
 pub enum SourceKind {
     Dotenv,
     Dir,
+    File,
     Doppler,
     AwsSm,
     Vault,
+    AwsSsm,
+    AzureKv,
+    GcpSm,
 }
 
 impl SourceKind {
     pub const ALL: &'static [SourceKind] = &[
         SourceKind::Dotenv,
         SourceKind::Dir,
+        SourceKind::File,
         SourceKind::Doppler,
         SourceKind::AwsSm,
         SourceKind::Vault,
+        SourceKind::AwsSsm,
+        SourceKind::AzureKv,
+        SourceKind::GcpSm,
     ];
 
     pub fn scheme(self) -> &'static str {
         match self {
             SourceKind::Dotenv => "dotenv",
             SourceKind::Dir => "dir",
+            SourceKind::File => "file",
             SourceKind::Doppler => "doppler",
             SourceKind::AwsSm => "aws-sm",
             SourceKind::Vault => "vault",
+            SourceKind::AwsSsm => "aws-ssm",
+            SourceKind::AzureKv => "azure-kv",
+            SourceKind::GcpSm => "gcp-sm",
         }
     }
 
@@ -55,7 +67,10 @@ impl SourceKind {
 
     /// Kinds whose location is a local path, which a config file makes relative to itself.
     pub fn takes_path(self) -> bool {
-        matches!(self, SourceKind::Dotenv | SourceKind::Dir)
+        matches!(
+            self,
+            SourceKind::Dotenv | SourceKind::Dir | SourceKind::File
+        )
     }
 
     fn from_scheme(scheme: &str) -> Option<Self> {
@@ -126,6 +141,12 @@ impl SourceSpec {
         })
     }
 
+    /// The same spec named differently in errors and `show` (a reference by its variable).
+    pub fn with_text(mut self, text: &str) -> Self {
+        self.text = text.to_string();
+        self
+    }
+
     pub fn text(&self) -> &str {
         &self.text
     }
@@ -159,6 +180,22 @@ impl SourceSpec {
                 option: name.to_string(),
                 expected: "a value (NAME=VALUE)",
             }),
+        }
+    }
+
+    /// Takes a value option that may not be empty: `?role=` is more likely a mistake than a
+    /// wish for the default.
+    pub fn take_non_empty(
+        &mut self,
+        name: &str,
+        expected: &'static str,
+    ) -> Result<Option<String>, SpecProblem> {
+        match self.take_value(name)? {
+            Some(value) if value.is_empty() => Err(SpecProblem::BadOptionValue {
+                option: name.to_string(),
+                expected,
+            }),
+            value => Ok(value),
         }
     }
 

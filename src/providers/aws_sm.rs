@@ -35,128 +35,42 @@
 //! IAM needs `secretsmanager:ListSecrets`, `secretsmanager:BatchGetSecretValue` and
 //! `secretsmanager:GetSecretValue`.
 //!
-//! Configuration is AWS's own: the standard chain of `aws-config` (environment, profile files,
-//! SSO, `credential_process`, web identity, ECS and EC2 instance metadata). The region, profile
-//! and endpoint (`AWS_REGION`/`AWS_DEFAULT_REGION`, `AWS_PROFILE`,
-//! `AWS_ENDPOINT_URL_SECRETS_MANAGER`/`AWS_ENDPOINT_URL`) are read from the run's
-//! [`ParentEnv`](crate::environment::ParentEnv) snapshot and passed to the SDK explicitly;
-//! everything else (credentials above all) `aws-config` reads from the real process
-//! environment, which at run time is the same environment (`aws-config` offers no way to hand
-//! it a snapshot outside its test utilities). An ARN's own region beats the configured one, so
-//! an ARN works from any region, and even with none configured.
-//!
-//! The SDK is loaded on the first fetch of an `aws-sm` source and shared by all of them: a run
-//! without one never loads `aws-config` nor probes instance metadata. Retries and timeouts are
-//! the SDK's (standard mode with the run's attempts and backoff, each attempt limited by
-//! `--timeout`), not [`super::retry`]'s loop. An endpoint variable with plain `http://` to a host
-//! other than loopback is refused unless `--allow-insecure-http`, as for every provider. The
-//! credential variables (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`) are
-//! kept from the child; region, profile and endpoint are not, as the child may need them.
+//! Configuration, endpoint (`AWS_ENDPOINT_URL_SECRETS_MANAGER` over `AWS_ENDPOINT_URL`),
+//! retries, timeouts, the error mapping and the credential variables kept from the child are
+//! those of every AWS source, described in [`super::aws`]. An ARN's own region beats the
+//! configured one, so an ARN works from any region, and even with none configured.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
+use aws_config::{Region, SdkConfig};
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use aws_sdk_secretsmanager::Client;
+use tokio::sync::OnceCell;
 
-use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
+use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};
 use super::{env_name, Context, Entries, FetchFuture, Provider};
 
 /// `BatchGetSecretValue` takes at most 20 ids per call.
 const BATCH_SIZE: usize = 20;
 
-/// The SDK client of a run, created by the first `aws-sm` fetch.
-#[derive(Debug)]
-pub struct SharedClient {
-    client: Client,
-    /// Whether the chain found a region; without one only an ARN (which names its own) works.
-    has_region: bool,
-}
+impl aws::Service for Client {
+    const ENDPOINT_VARIABLE: &'static str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
 
-impl SharedClient {
-    async fn load(context: &Context) -> Result<Self, SourceError> {
-        let found = EnvSettings::from_env(&context.env);
-        let endpoint = found
-            .endpoint
-            .map(|(setting, url)| {
-                super::http::base_url(url, setting, context.settings.allow_insecure_http)
-                    .map(|_| url.to_string())
-            })
-            .transpose()?;
-        let policy = &context.settings.retry;
-        // The SDK retries and times out on its own, classifying its errors (throttling, 5xx,
-        // transient I/O, clock skew) better than we could from outside; wrapping its calls in
-        // our retry loop as well would multiply the attempts.
-        let retry = RetryConfig::standard()
-            .with_max_attempts(policy.max_attempts.max(1))
-            .with_initial_backoff(policy.base_delay)
-            .with_max_backoff(policy.max_delay);
-        let timeouts = TimeoutConfig::builder()
-            .connect_timeout(context.settings.request_timeout)
-            .operation_attempt_timeout(context.settings.request_timeout)
-            .build();
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .retry_config(retry)
-            .timeout_config(timeouts);
-        if let Some(region) = found.region {
-            loader = loader.region(Region::new(region.to_string()));
-        }
-        if let Some(profile) = found.profile {
-            loader = loader.profile_name(profile);
-        }
-        let sdk_config = loader.load().await;
-        let mut config = aws_sdk_secretsmanager::config::Builder::from(&sdk_config);
-        if let Some(url) = endpoint {
-            config = config.endpoint_url(url);
-        }
-        tracing::debug!(
-            region = sdk_config.region().map(|region| region.as_ref()),
-            "AWS SDK configured"
-        );
-        Ok(Self {
-            has_region: sdk_config.region().is_some(),
-            client: Client::from_conf(config.build()),
-        })
+    fn build(sdk: &SdkConfig, endpoint: Option<String>) -> Self {
+        let mut config = aws_sdk_secretsmanager::config::Builder::from(sdk);
+        config.set_endpoint_url(endpoint);
+        Client::from_conf(config.build())
     }
-}
 
-/// The settings secretrun itself takes from the parent environment.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct EnvSettings<'a> {
-    region: Option<&'a str>,
-    profile: Option<&'a str>,
-    /// The variable that set it, and the URL.
-    endpoint: Option<(&'static str, &'a str)>,
-}
-
-impl<'a> EnvSettings<'a> {
-    /// AWS's precedence: `AWS_REGION` over `AWS_DEFAULT_REGION`, the service's own endpoint
-    /// variable over the global one, none when `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` is true.
-    fn from_env(env: &'a ParentEnv) -> Self {
-        let first = |names: &[&'static str]| {
-            names
-                .iter()
-                .find_map(|name| env.get_str(name).map(|value| (*name, value)))
-        };
-        let ignore_endpoints = env
-            .get_str("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
-            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-        Self {
-            region: first(&["AWS_REGION", "AWS_DEFAULT_REGION"]).map(|(_, value)| value),
-            profile: env.get_str("AWS_PROFILE"),
-            endpoint: first(&["AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL"])
-                .filter(|_| !ignore_endpoints),
-        }
+    fn slot(shared: &aws::Shared) -> &OnceCell<Self> {
+        &shared.secrets_manager
     }
 }
 
@@ -221,7 +135,7 @@ impl AwsSm {
 
     async fn fetch_secret(
         &self,
-        shared: &SharedClient,
+        shared: &Connected<'_, Client>,
         id: &str,
         version_stage: Option<&str>,
         version_id: Option<&str>,
@@ -229,7 +143,7 @@ impl AwsSm {
     ) -> Result<Entries, SourceError> {
         let region = arn_region(id);
         if region.is_none() && !shared.has_region {
-            return Err(no_region());
+            return Err(aws::no_region(Some("name the secret by its full ARN")));
         }
         let request = shared
             .client
@@ -259,11 +173,11 @@ impl AwsSm {
 
     async fn fetch_prefix(
         &self,
-        shared: &SharedClient,
+        shared: &Connected<'_, Client>,
         prefix: &str,
     ) -> Result<Entries, SourceError> {
         if !shared.has_region {
-            return Err(no_region());
+            return Err(aws::no_region(Some("name the secret by its full ARN")));
         }
         let listing_subject = format!("secrets under '{prefix}'");
         let filter = Filter::builder()
@@ -309,7 +223,7 @@ impl AwsSm {
                 let page = page.map_err(|error| self.sdk_error(error, &listing_subject))?;
                 if let Some(failed) = page.errors().first() {
                     let id = failed.secret_id().unwrap_or(prefix);
-                    return Err(service_error(
+                    return Err(aws::service_error(
                         failed.error_code(),
                         failed.message(),
                         None,
@@ -341,18 +255,14 @@ impl AwsSm {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        sdk_error(error, subject, self.context.settings.request_timeout)
+        aws::sdk_error(error, subject, self.context.settings.request_timeout)
     }
 }
 
 impl Provider for AwsSm {
     fn fetch(&self) -> FetchFuture<'_> {
         Box::pin(async move {
-            let shared = self
-                .context
-                .aws
-                .get_or_try_init(|| SharedClient::load(&self.context))
-                .await?;
+            let shared = aws::client::<Client>(&self.context).await?;
             match &self.target {
                 Target::Secret {
                     id,
@@ -361,7 +271,7 @@ impl Provider for AwsSm {
                     key,
                 } => {
                     self.fetch_secret(
-                        shared,
+                        &shared,
                         id,
                         version_stage.as_deref(),
                         version_id.as_deref(),
@@ -369,17 +279,13 @@ impl Provider for AwsSm {
                     )
                     .await
                 }
-                Target::Prefix(prefix) => self.fetch_prefix(shared, prefix).await,
+                Target::Prefix(prefix) => self.fetch_prefix(&shared, prefix).await,
             }
         })
     }
 
     fn consumed(&self) -> &'static [&'static str] {
-        &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_SECRET_ACCESS_KEY",
-            "AWS_SESSION_TOKEN",
-        ]
+        aws::CREDENTIAL_VARIABLES
     }
 }
 
@@ -428,14 +334,6 @@ fn arn_region(id: &str) -> Option<&str> {
     }
 }
 
-fn no_region() -> SourceError {
-    SourceError::Config {
-        problem: "no AWS region: set AWS_REGION (or AWS_DEFAULT_REGION), set `region` in the AWS \
-                  profile, or name the secret by its full ARN"
-            .into(),
-    }
-}
-
 fn no_content(subject: &str) -> SourceError {
     SourceError::BadResponse {
         problem: format!("{subject} has neither SecretString nor SecretBinary"),
@@ -452,127 +350,6 @@ fn secret_subject(id: &str, version_stage: Option<&str>, version_id: Option<&str
         subject.push_str(&format!(" at version id '{version}'"));
     }
     subject
-}
-
-/// An SDK failure as our own, shorter message. No variant's text can hold a secret value (the
-/// only response text used is a service error's message), but the SDK's own `Display` nests
-/// every cause and `Debug` dumps the raw response, so neither is used.
-fn sdk_error<E>(error: SdkError<E, HttpResponse>, subject: &str, timeout: Duration) -> SourceError
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-{
-    match &error {
-        SdkError::ServiceError(failure) => service_error(
-            error.code(),
-            error.message(),
-            Some(failure.raw().status().as_u16()),
-            subject,
-        ),
-        SdkError::TimeoutError(_) => SourceError::Timeout { after: timeout },
-        SdkError::DispatchFailure(failure) => match failure.as_connector_error() {
-            Some(connector) if connector.is_timeout() => SourceError::Timeout { after: timeout },
-            Some(connector) if connector.is_io() => SourceError::Network {
-                detail: root_cause(connector),
-            },
-            // Not the network: no credentials found, or the endpoint could not be resolved.
-            Some(connector) => SourceError::Config {
-                problem: format!("cannot send the request: {}", root_cause(connector)),
-            },
-            None => SourceError::Network {
-                detail: "the request could not be sent".into(),
-            },
-        },
-        SdkError::ConstructionFailure(_) => SourceError::Config {
-            problem: format!("cannot build the request: {}", root_cause(&error)),
-        },
-        // Its cause may quote the unparsable body, which may be a secret.
-        SdkError::ResponseError(failure) => SourceError::BadResponse {
-            problem: format!(
-                "the answer (HTTP {}) could not be parsed",
-                failure.raw().status().as_u16()
-            ),
-        },
-        _ => SourceError::BadResponse {
-            problem: "the AWS SDK failed".into(),
-        },
-    }
-}
-
-/// A service error by its type (`code`); `status` only when the type is unknown, since emulators
-/// and proxies answer with other statuses than AWS (moto: 404 for a missing secret, AWS: 400).
-fn service_error(
-    code: Option<&str>,
-    message: Option<&str>,
-    status: Option<u16>,
-    subject: &str,
-) -> SourceError {
-    let Some(code) = code.filter(|code| !code.is_empty()) else {
-        return SourceError::Http {
-            status: status.unwrap_or(0),
-            retry_after: None,
-        };
-    };
-    let by_type = match code {
-        "ResourceNotFoundException" => {
-            return SourceError::NotFound {
-                what: subject.to_string(),
-            }
-        }
-        // Who is asking could not be established: 401's hint (credentials missing, invalid,
-        // expired) is the one to follow.
-        "UnrecognizedClientException"
-        | "InvalidClientTokenId"
-        | "InvalidSignatureException"
-        | "SignatureDoesNotMatch"
-        | "IncompleteSignature"
-        | "MissingAuthenticationToken"
-        | "ExpiredToken"
-        | "ExpiredTokenException"
-        | "RequestExpired" => Some(401),
-        // Established, but not allowed (to read the secret, or to decrypt it with its KMS key).
-        "AccessDeniedException" | "AccessDenied" | "DecryptionFailure" => Some(403),
-        "InvalidParameterException" | "InvalidRequestException" | "ValidationException" => {
-            Some(400)
-        }
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" => Some(429),
-        "InternalServiceError" | "InternalFailure" | "ServiceUnavailable" => Some(500),
-        _ => None,
-    };
-    let code = match message.map(one_line).filter(|message| !message.is_empty()) {
-        Some(message) => format!("{code}: {message}"),
-        None => code.to_string(),
-    };
-    SourceError::Service {
-        code,
-        status: by_type.or(status),
-    }
-}
-
-/// The innermost cause, which says what happened (refused, DNS, no credentials) in few words.
-fn root_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut cause = error;
-    while let Some(inner) = cause.source() {
-        cause = inner;
-    }
-    one_line(&cause.to_string())
-}
-
-/// A message on one line and of bounded length, fit to follow `secretrun: error:`.
-fn one_line(text: &str) -> String {
-    // Room for the SDK's summary of every credential provider it tried.
-    const MAX_CHARS: usize = 400;
-    let mut line: String = text
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .take(MAX_CHARS + 1)
-        .collect();
-    if line.chars().count() > MAX_CHARS {
-        line = line.chars().take(MAX_CHARS).collect();
-        line.push('…');
-    }
-    line
 }
 
 #[cfg(test)]
@@ -729,115 +506,6 @@ mod tests {
             spec("aws-sm:app/db?region=x").unwrap_err(),
             SpecProblem::UnknownOption("region".into())
         );
-    }
-
-    #[test]
-    fn env_settings_follow_aws_precedence() {
-        let env = ParentEnv::from_pairs([
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-            ("AWS_REGION", "us-east-1"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
-            ("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:2"),
-            ("AWS_PROFILE", "dev"),
-        ]);
-        assert_eq!(
-            EnvSettings::from_env(&env),
-            EnvSettings {
-                region: Some("us-east-1"),
-                profile: Some("dev"),
-                endpoint: Some(("AWS_ENDPOINT_URL_SECRETS_MANAGER", "http://127.0.0.1:2")),
-            }
-        );
-        let env = ParentEnv::from_pairs([
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-            ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
-            ("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true"),
-        ]);
-        assert_eq!(
-            EnvSettings::from_env(&env),
-            EnvSettings {
-                region: Some("eu-west-1"),
-                ..EnvSettings::default()
-            }
-        );
-        assert_eq!(
-            EnvSettings::from_env(&ParentEnv::default()),
-            EnvSettings::default()
-        );
-    }
-
-    #[test]
-    fn service_errors_are_mapped_by_type_not_status() {
-        let subject = "secret 'app/db'";
-        // moto answers a missing secret with 404, AWS with 400: the type decides.
-        for status in [400, 404] {
-            let error = service_error(
-                Some("ResourceNotFoundException"),
-                Some("Secrets Manager can't find the specified secret."),
-                Some(status),
-                subject,
-            );
-            assert_eq!(error.to_string(), "not found: secret 'app/db'");
-        }
-        let error = service_error(
-            Some("UnrecognizedClientException"),
-            Some("The security token included in the request is invalid."),
-            Some(400),
-            subject,
-        );
-        assert!(matches!(
-            error,
-            SourceError::Service {
-                status: Some(401),
-                ..
-            }
-        ));
-        assert!(error.to_string().contains("UnrecognizedClientException"));
-        assert!(error.to_string().contains("unauthenticated"));
-        for code in [
-            "InvalidSignatureException",
-            "ExpiredTokenException",
-            "ExpiredToken",
-        ] {
-            let error = service_error(Some(code), None, Some(400), subject);
-            assert!(
-                matches!(
-                    error,
-                    SourceError::Service {
-                        status: Some(401),
-                        ..
-                    }
-                ),
-                "{code}"
-            );
-        }
-        let error = service_error(Some("AccessDeniedException"), None, Some(400), subject);
-        assert_eq!(
-            error.to_string(),
-            "AccessDeniedException (permission denied: the credentials may not read this secret)"
-        );
-        let error = service_error(Some("SomethingNew"), None, Some(503), subject);
-        assert!(matches!(
-            error,
-            SourceError::Service {
-                status: Some(503),
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn untyped_errors_fall_back_to_the_status() {
-        let error = service_error(None, None, Some(403), "secret 'x'");
-        assert!(matches!(error, SourceError::Http { status: 403, .. }));
-        assert!(error.to_string().contains("permission denied"));
-    }
-
-    #[test]
-    fn messages_are_one_bounded_line() {
-        assert_eq!(one_line("a\n  b\tc"), "a b c");
-        let long = "x".repeat(1000);
-        assert_eq!(one_line(&long).chars().count(), 401);
     }
 
     #[test]

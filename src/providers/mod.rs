@@ -6,10 +6,15 @@
 //! several providers need (HTTP, retries, JSON expansion) lives once, in [`http`], [`retry`]
 //! and [`naming`]; clients shared by several sources of one kind live in [`Context`].
 
+mod aws;
 mod aws_sm;
+mod aws_ssm;
+mod azure_kv;
 mod dir;
 mod doppler;
 mod dotenv;
+mod file;
+mod gcp_sm;
 pub mod http;
 pub mod naming;
 pub mod retry;
@@ -26,9 +31,13 @@ use crate::secret::{EnvName, SecretValue};
 use crate::source::{SourceKind, SourceSpec};
 
 pub use aws_sm::AwsSm;
+pub use aws_ssm::AwsSsm;
+pub use azure_kv::AzureKv;
 pub use dir::{trim_one_newline, Dir};
 pub use doppler::Doppler;
 pub use dotenv::Dotenv;
+pub use file::File;
+pub use gcp_sm::GcpSm;
 pub use vault::Vault;
 
 /// What one source yields, in the order it defines them; a later duplicate beats an earlier one.
@@ -77,8 +86,11 @@ pub struct Context {
     pub env: ParentEnv,
     pub settings: FetchSettings,
     http: OnceLock<reqwest::Client>,
-    pub(crate) aws: tokio::sync::OnceCell<aws_sm::SharedClient>,
+    /// The SDK configuration and service clients shared by `aws-sm` and `aws-ssm` sources.
+    pub(crate) aws: aws::Shared,
     pub(crate) vault: tokio::sync::OnceCell<vault::SharedClient>,
+    pub(crate) azure: tokio::sync::OnceCell<azure_kv::SharedClient>,
+    pub(crate) gcp: tokio::sync::OnceCell<gcp_sm::SharedClient>,
 }
 
 impl Context {
@@ -114,28 +126,39 @@ pub fn build(
     let provider: Box<dyn Provider> = match spec.kind {
         SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec)?),
         SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
+        SourceKind::File => Box::new(File::from_spec(&mut spec)?),
         SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
         SourceKind::AwsSm => Box::new(AwsSm::from_spec(&mut spec, context.clone())?),
         SourceKind::Vault => Box::new(Vault::from_spec(&mut spec, context.clone())?),
+        SourceKind::AwsSsm => Box::new(AwsSsm::from_spec(&mut spec, context.clone())?),
+        SourceKind::AzureKv => Box::new(AzureKv::from_spec(&mut spec, context.clone())?),
+        SourceKind::GcpSm => Box::new(GcpSm::from_spec(&mut spec, context.clone())?),
     };
     Ok(provider)
 }
 
+/// Reads a local path: at once when it is a regular file or a directory (the usual case, and a
+/// thread costs more than the read), otherwise (a FIFO, a device) on the blocking pool, where a
+/// read that never ends cannot keep a signal from stopping secretrun.
+async fn read_local<T: Send + 'static>(
+    path: &std::path::Path,
+    read: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    match std::fs::metadata(path) {
+        Ok(metadata) if !(metadata.is_file() || metadata.is_dir()) => off_runtime(read).await,
+        _ => read(),
+    }
+}
+
 /// Runs a local file read on tokio's blocking pool: a read that hangs (a FIFO, a stale network
 /// mount) must not stall the runtime, or a signal could not stop secretrun while it waits.
-fn read_off_runtime(
-    path: std::path::PathBuf,
-    optional: bool,
-    read: fn(std::path::PathBuf, bool) -> Result<Entries, SourceError>,
-) -> FetchFuture<'static> {
-    Box::pin(async move {
-        tokio::task::spawn_blocking(move || read(path, optional))
-            .await
-            .unwrap_or_else(|_| {
-                Err(SourceError::Config {
-                    problem: "the file reader stopped unexpectedly".into(),
-                })
-            })
+async fn off_runtime<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, SourceError> + Send + 'static,
+) -> Result<T, SourceError> {
+    tokio::task::spawn_blocking(read).await.unwrap_or_else(|_| {
+        Err(SourceError::Config {
+            problem: "the file reader stopped unexpectedly".into(),
+        })
     })
 }
 

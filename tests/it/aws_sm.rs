@@ -2,16 +2,19 @@
 //! that wrong credentials are really rejected.
 //!
 //! moto accepts any credentials unless told otherwise. The server is started open, an IAM user
-//! allowed `secretsmanager:*` and one allowed nothing are created, then `POST
+//! allowed `secretsmanager:*` and `ssm:*` and one allowed nothing are created, then `POST
 //! /moto-api/reset-auth 0` makes moto check every later request's SigV4 signature and IAM
 //! policy. secretrun then signs with the allowed user's key; a made-up key is refused with
 //! `InvalidClientTokenId`, a wrong secret key with `SignatureDoesNotMatch`, the other user with
 //! `AccessDenied`. moto sends those three as XML with HTTP 403 (AWS sends JSON typed errors), so
 //! the JSON SDK cannot read their type: what they exercise is secretrun's fallback to the status
-//! and its hint. The typed mapping is unit-tested in `src/providers/aws_sm.rs`.
+//! and its hint. The typed mapping is unit-tested in `src/providers/aws.rs`.
 //!
 //! Secrets are seeded with boto3 from the test venv. Tests run in parallel against the one
 //! server, so every secret has a unique name instead of the server being reset.
+//!
+//! `aws_ssm.rs` uses the same server, users and helpers (hence the `pub(crate)` items): one
+//! moto per test binary, whichever AWS service a test reads.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -25,7 +28,7 @@ use serde_json::{json, Value};
 use crate::contract::{Fixture, Seeded};
 use crate::support::{self, Run};
 
-const REGION: &str = "us-east-1";
+pub(crate) const REGION: &str = "us-east-1";
 
 /// Seeds through boto3: reads `{"endpoint","key","secret","calls":[{"service","op","args"}]}` on
 /// stdin, prints the responses as a JSON list. `SecretBinaryHex` stands for bytes in `args`.
@@ -48,19 +51,19 @@ for call in req["calls"]:
 json.dump(out, sys.stdout, default=str)
 "#;
 
-struct Moto {
+pub(crate) struct Moto {
     /// Kept, never waited for: the server lives as long as the test binary (and dies with it,
     /// see `support::spawn_server`).
     _server: std::process::Child,
     port: u16,
-    /// The access key and secret key of the user allowed `secretsmanager:*`.
-    reader: (String, String),
+    /// The access key and secret key of the user allowed `secretsmanager:*` and `ssm:*`.
+    pub(crate) reader: (String, String),
     /// A user moto knows, allowed nothing.
-    denied: (String, String),
+    pub(crate) denied: (String, String),
 }
 
 impl Moto {
-    fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -102,7 +105,7 @@ impl Moto {
                         "PolicyName": "secrets",
                         "PolicyDocument": json!({
                             "Version": "2012-10-17",
-                            "Statement": [{"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"}]
+                            "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:*", "ssm:*"], "Resource": "*"}]
                         }).to_string(),
                     }),
                 ),
@@ -200,13 +203,13 @@ fn boto_as(port: u16, (key, secret): (&str, &str), calls: &[Value]) -> Vec<Value
     serde_json::from_slice(&output.stdout).expect("boto answers JSON")
 }
 
-fn moto() -> &'static Moto {
+pub(crate) fn moto() -> &'static Moto {
     static MOTO: OnceLock<Moto> = OnceLock::new();
     MOTO.get_or_init(Moto::start)
 }
 
 /// Runs calls as the allowed user.
-fn boto(calls: &[Value]) -> Vec<Value> {
+pub(crate) fn boto(calls: &[Value]) -> Vec<Value> {
     let moto = moto();
     boto_as(moto.port, (&moto.reader.0, &moto.reader.1), calls)
 }
@@ -226,7 +229,7 @@ fn object(pairs: &[(&str, &str)]) -> String {
 
 /// The name a JSON key should become: an oracle independent of `naming.rs`, enough for the
 /// keys these tests use.
-fn expected_name(key: &str) -> String {
+pub(crate) fn expected_name(key: &str) -> String {
     key.to_uppercase().replace(['-', '.'], "_")
 }
 
@@ -253,7 +256,7 @@ fn isolated_env() -> Vec<(String, String)> {
     .collect()
 }
 
-fn env_with(key: &str, secret: &str) -> Vec<(String, String)> {
+pub(crate) fn env_with(key: &str, secret: &str) -> Vec<(String, String)> {
     let mut env = isolated_env();
     env.extend(
         [
@@ -338,12 +341,12 @@ pub fn fixture() -> &'static AwsFixture {
 
 crate::contract_tests!(super::fixture);
 
-fn run_with(env: &[(String, String)], args: &[&str]) -> Run {
+pub(crate) fn run_with(env: &[(String, String)], args: &[&str]) -> Run {
     let dir = support::temp_dir();
     run_in(dir.path(), env, args)
 }
 
-fn run_in(dir: &Path, env: &[(String, String)], args: &[&str]) -> Run {
+pub(crate) fn run_in(dir: &Path, env: &[(String, String)], args: &[&str]) -> Run {
     let mut command = support::secretrun(dir);
     command.args(args);
     for (name, value) in env {
@@ -360,20 +363,24 @@ fn child_env(run: &Run) -> Vec<(&str, &str)> {
         .collect()
 }
 
-fn var<'a>(run: &'a Run, name: &str) -> Option<&'a str> {
+pub(crate) fn var<'a>(run: &'a Run, name: &str) -> Option<&'a str> {
     child_env(run)
         .into_iter()
         .find(|(n, _)| *n == name)
         .map(|(_, v)| v)
 }
 
-fn without(env: Vec<(String, String)>, names: &[&str]) -> Vec<(String, String)> {
+pub(crate) fn without(env: Vec<(String, String)>, names: &[&str]) -> Vec<(String, String)> {
     env.into_iter()
         .filter(|(name, _)| !names.contains(&name.as_str()))
         .collect()
 }
 
-fn with(mut env: Vec<(String, String)>, name: &str, value: &str) -> Vec<(String, String)> {
+pub(crate) fn with(
+    mut env: Vec<(String, String)>,
+    name: &str,
+    value: &str,
+) -> Vec<(String, String)> {
     env.retain(|(n, _)| n != name);
     env.push((name.to_string(), value.to_string()));
     env
@@ -551,7 +558,7 @@ fn version_stage_and_version_id_read_an_older_version() {
 }
 
 /// Strips the colours tracing puts around fields.
-fn plain(text: &str) -> String {
+pub(crate) fn plain(text: &str) -> String {
     let mut out = String::new();
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
