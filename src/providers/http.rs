@@ -36,7 +36,8 @@ pub fn base_url(
     }
 }
 
-fn is_loopback(url: &Url) -> bool {
+/// Whether `url` names this machine, where plain HTTP crosses no network.
+pub fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(name)) => name == "localhost",
         Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
@@ -52,6 +53,18 @@ pub async fn send(
     what: &str,
     build: impl Fn(&reqwest::Client) -> RequestBuilder,
 ) -> Result<Response, SourceError> {
+    send_accepting(context, what, |_| false, build).await
+}
+
+/// [`send`], also returning the responses whose status `accept` takes, for a caller that reads
+/// them itself (a 401's `WWW-Authenticate` challenge, an OAuth error body). A retryable status it
+/// accepts is not retried.
+pub async fn send_accepting(
+    context: &Context,
+    what: &str,
+    accept: impl Fn(StatusCode) -> bool,
+    build: impl Fn(&reqwest::Client) -> RequestBuilder,
+) -> Result<Response, SourceError> {
     let client = context.http_client()?;
     context
         .settings
@@ -63,7 +76,7 @@ pub async fn send(
                 .await
                 .map_err(|error| transport_error(&error, context.settings.request_timeout))?;
             let status = response.status();
-            if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            if status.is_success() || status == StatusCode::NOT_MODIFIED || accept(status) {
                 Ok(response)
             } else {
                 Err(SourceError::Http {

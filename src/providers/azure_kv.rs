@@ -1,0 +1,1731 @@
+//! `azure-kv:`: secrets of an Azure Key Vault, read over its REST API (`api-version=7.4`) the way
+//! the Azure SDK's `SecretClient` with `DefaultAzureCredential` reads them.
+//!
+//! ```text
+//! azure-kv:NAME[/VERSION][?OPTIONS][#NAME]    one secret, e.g. azure-kv:CH-HOST
+//! azure-kv:https://VAULT.vault.azure.net/secrets/NAME[/VERSION][?OPTIONS][#NAME]
+//! azure-kv:PREFIX*[?OPTIONS]                  every enabled secret whose name starts with PREFIX
+//! azure-kv:*[?OPTIONS]                        every enabled secret of the vault
+//! ```
+//!
+//! The vault is the full URL's, else the `vault=` option, else `$AZURE_KEYVAULT_URL` (a URL such
+//! as `https://NAME.vault.azure.net`, or a bare vault name meaning exactly that). A vault URL may
+//! carry a path (a proxy), which requests keep.
+//!
+//! Names: a secret becomes one variable named after it, upper-cased with `-` turned into `_`
+//! ([`naming::sanitize`]: `CH-HOST` → `CH_HOST`), or exactly `#NAME` when given. Options:
+//! - `prefix=P`: put `P` before every name (`prefix=APP_` → `APP_CH_HOST`).
+//! - `json`: the value is a JSON object, and each key becomes a variable instead
+//!   ([`naming::expand_object`]: `{"client-id": ..}` → `CLIENT_ID`); `#KEY` then picks one key.
+//!   A value that is not a JSON object is an error.
+//! - `vault=URL|NAME`: the vault, when the location is not a full URL.
+//!
+//! Listings (`GET {vault}/secrets`, every page through `nextLink`) keep the enabled secrets whose
+//! name starts with the prefix, compared without regard to case as Key Vault compares names, and
+//! read them 8 at a time; the entries follow name order, so of two secrets defining one variable
+//! (through `json`) the later name wins. A prefix matching nothing is "not found", as a typo must
+//! not start the command without its secrets; an empty vault under `*` is no error. `#` is refused
+//! there. A named secret that is missing is "not found", a disabled one an error saying so.
+//!
+//! Authentication follows `DefaultAzureCredential`'s order; the first one configured is used,
+//! and its failure is final:
+//! 1. client secret: `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` (+ `AZURE_TENANT_ID`);
+//! 2. workload identity: `AZURE_FEDERATED_TOKEN_FILE` + `AZURE_CLIENT_ID` (+ `AZURE_TENANT_ID`),
+//!    the file's token sent as a client assertion;
+//! 3. managed identity, App Service style: `IDENTITY_ENDPOINT` + `IDENTITY_HEADER`;
+//! 4. managed identity on a VM (IMDS), only when none of the above is configured: probed first
+//!    with a 500 ms limit, and skipped when it does not answer or has no identity. The address is
+//!    `http://169.254.169.254` unless `AZURE_POD_IDENTITY_AUTHORITY_HOST` (the Azure SDK's own
+//!    override) names another; plain http is allowed to that exact address or to loopback only;
+//! 5. the Azure CLI: `az account get-access-token --resource RESOURCE -o json` when `az` is on
+//!    `PATH` (`--tenant` added when `AZURE_TENANT_ID` is set).
+//!
+//! Managed identities and the two Entra credentials use `AZURE_CLIENT_ID` as the user-assigned
+//! identity's id when set. Entra tokens come from `$AZURE_AUTHORITY_HOST` (default
+//! `https://login.microsoftonline.com`; set it for a sovereign cloud).
+//!
+//! The vault says itself which token it wants: the first request to a vault goes without one and
+//! its `401` carries `WWW-Authenticate: Bearer authorization="…/{tenant}", resource="…"` (or
+//! `scope="…"`). The resource (and the tenant, when `AZURE_TENANT_ID` is not set) is taken from
+//! it, the token fetched, and the request repeated. Two guards, as in the Azure SDK: the resource
+//! must be a parent domain of the vault's host (`vault.azure.net` for `x.vault.azure.net`), or a
+//! vault URL pointing elsewhere could collect tokens for real vaults (waived for a loopback
+//! vault, which only tests and local proxies use); and only the tenant is taken from the
+//! challenge's authority, never its host, so a client secret only ever goes to the configured
+//! authority. One challenge per vault and one token per tenant and resource serve every source of
+//! a run ([`SharedClient`]); tokens are not refreshed, as a run lasts seconds.
+//!
+//! Plain `http://` to a vault, authority or `IDENTITY_ENDPOINT` other than loopback is refused
+//! unless `--allow-insecure-http`. Errors name secrets, vaults and credentials, never a value, a
+//! token or a client secret; `AZURE_CLIENT_SECRET` is kept from the child unless
+//! `--keep-config-vars` (ids, tenant and URLs are no credentials and pass through).
+//!
+//! Azure has no installable emulator here: the tests run against `tests/servers/azure_stub.py`,
+//! a stand-in serving the documented REST shapes of Key Vault, Entra ID's token endpoint and both
+//! managed identity endpoints.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::{Response, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use crate::environment::ParentEnv;
+use crate::error::{SourceError, SpecProblem};
+use crate::secret::SecretValue;
+use crate::source::SourceSpec;
+
+use super::{env_name, http, naming, Context, Entries, FetchFuture, Provider};
+
+const API_VERSION: &str = "7.4";
+/// Key Vault's own maximum page size: the fewest round trips.
+const PAGE_SIZE: &str = "25";
+/// Secrets of a listing read at once: enough to hide latency, few enough not to be throttled.
+const READS_AT_ONCE: usize = 8;
+
+const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
+/// The instance metadata service, plain http by design (a link-local address, never routed).
+const IMDS_ADDRESS: &str = "http://169.254.169.254";
+/// Long enough for IMDS to refuse a request (it answers at once); short enough that a machine
+/// outside Azure, where the address drops packets, loses little before the Azure CLI is tried.
+const IMDS_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Only the secret: ids, tenant and URLs name no credential, and the child may need them.
+const CREDENTIALS: &[&str] = &["AZURE_CLIENT_SECRET"];
+
+const GET: &str = "Azure Key Vault get secret";
+const LIST: &str = "Azure Key Vault list secrets";
+
+const CLIENT_SECRET: &str =
+    "the Azure client secret credential (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)";
+const WORKLOAD_IDENTITY: &str =
+    "the Azure workload identity credential (AZURE_FEDERATED_TOKEN_FILE, AZURE_CLIENT_ID)";
+const APP_SERVICE: &str =
+    "the Azure managed identity credential (IDENTITY_ENDPOINT, IDENTITY_HEADER)";
+const IMDS: &str = "the Azure managed identity credential (instance metadata service)";
+const AZURE_CLI: &str = "the Azure CLI credential (az account get-access-token)";
+
+#[derive(Debug)]
+pub struct AzureKv {
+    context: Arc<Context>,
+    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
+    /// location, so the problem is reported when the source is fetched (still before any I/O).
+    location: Result<Location, String>,
+    /// The `vault=` option.
+    vault: Option<String>,
+    prefix: String,
+    json: bool,
+    /// `#NAME`: the variable's name, or with `json` the key to keep.
+    key: Option<String>,
+}
+
+impl AzureKv {
+    pub fn from_spec(spec: &mut SourceSpec, context: Arc<Context>) -> Result<Self, SpecProblem> {
+        let prefix = spec.take_value("prefix")?.unwrap_or_default();
+        let json = spec.take_flag("json")?;
+        let vault = match spec.take_value("vault")? {
+            Some(value) if value.is_empty() => {
+                return Err(SpecProblem::BadOptionValue {
+                    option: "vault".into(),
+                    expected: "a vault URL or name",
+                })
+            }
+            value => value,
+        };
+        let location = parse_location(&spec.location);
+        // `#` names one secret (or picks one key of it): a listing has many.
+        let listing = matches!(
+            location,
+            Ok(Location {
+                what: What::Listing { .. },
+                ..
+            })
+        );
+        spec.finish(!listing)?;
+        if let (Ok(Location { vault: Some(_), .. }), Some(_)) = (&location, &vault) {
+            return Err(SpecProblem::BadOptionValue {
+                option: "vault".into(),
+                expected: "no value: the location's URL names the vault",
+            });
+        }
+        Ok(Self {
+            context,
+            location,
+            vault,
+            prefix,
+            json,
+            key: spec.key.clone(),
+        })
+    }
+
+    async fn read(&self) -> Result<Entries, SourceError> {
+        let location = self
+            .location
+            .as_ref()
+            .map_err(|problem| SourceError::Config {
+                problem: problem.clone(),
+            })?;
+        let vault = self.vault_url(location)?;
+        let shared = self
+            .context
+            .azure
+            .get_or_init(|| async { SharedClient::default() })
+            .await;
+        let client = VaultClient {
+            context: &self.context,
+            shared,
+            vault: &vault,
+        };
+        match &location.what {
+            What::Secret { name, version } => {
+                self.read_one(&client, name, version.as_deref()).await
+            }
+            What::Listing { prefix } => self.read_listing(&client, prefix).await,
+        }
+    }
+
+    async fn read_one(
+        &self,
+        client: &VaultClient<'_>,
+        name: &str,
+        version: Option<&str>,
+    ) -> Result<Entries, SourceError> {
+        let vault = client.vault;
+        match client.read(name, version).await? {
+            Read::Value(value) => self.entries(name, value, self.key.as_deref()),
+            Read::Missing => {
+                let version = version
+                    .map(|version| format!(" with version '{version}'"))
+                    .unwrap_or_default();
+                Err(SourceError::NotFound {
+                    what: format!("no secret '{name}'{version} in vault {vault}"),
+                })
+            }
+            Read::Disabled => Err(SourceError::Config {
+                problem: format!("the secret '{name}' in vault {vault} is disabled"),
+            }),
+        }
+    }
+
+    async fn read_listing(
+        &self,
+        client: &VaultClient<'_>,
+        prefix: &str,
+    ) -> Result<Entries, SourceError> {
+        let vault = client.vault;
+        let names = client.list(prefix).await?;
+        tracing::debug!(vault = %vault, prefix, secrets = names.len(), "azure-kv listed");
+        if names.is_empty() && !prefix.is_empty() {
+            return Err(SourceError::NotFound {
+                what: format!("no enabled secret name starts with '{prefix}' in vault {vault}"),
+            });
+        }
+        // `buffered` keeps the name order, which decides which of two equal names wins.
+        let values: Vec<_> = stream::iter(names)
+            .map(|name| async move {
+                let read = client.read(&name, None).await;
+                (name, read)
+            })
+            .buffered(READS_AT_ONCE)
+            .collect()
+            .await;
+        let mut entries = Entries::new();
+        for (name, read) in values {
+            match read? {
+                Read::Value(value) => entries.extend(self.entries(&name, value, None)?),
+                // Deleted or disabled since the listing: as if it had not been listed.
+                Read::Missing | Read::Disabled => {
+                    tracing::debug!(secret = %name, "azure-kv secret gone since listed")
+                }
+            }
+        }
+        Ok(entries)
+    }
+
+    /// The vault of this source: the location's URL, else `vault=`, else `AZURE_KEYVAULT_URL`.
+    fn vault_url(&self, location: &Location) -> Result<VaultUrl, SourceError> {
+        let (text, setting) = match (&location.vault, &self.vault) {
+            (Some(url), _) => (url.as_str(), "the secret URL"),
+            (None, Some(option)) => (option.as_str(), "the source's vault option"),
+            (None, None) => match self.context.env.get_str("AZURE_KEYVAULT_URL") {
+                Some(url) => (url, "AZURE_KEYVAULT_URL"),
+                None => {
+                    return Err(SourceError::Config {
+                        problem: "no Key Vault: set AZURE_KEYVAULT_URL (e.g. \
+                                  https://NAME.vault.azure.net), add ?vault=URL to the source, or \
+                                  give the secret's full URL"
+                            .into(),
+                    })
+                }
+            },
+        };
+        VaultUrl::parse(text, setting, self.context.settings.allow_insecure_http)
+    }
+
+    /// The variables one secret's value becomes.
+    fn entries(
+        &self,
+        name: &str,
+        value: SecretValue,
+        pick: Option<&str>,
+    ) -> Result<Entries, SourceError> {
+        if !self.json {
+            let shown = pick.map_or_else(|| naming::sanitize(name), str::to_string);
+            return Ok(vec![(env_name(format!("{}{shown}", self.prefix))?, value)]);
+        }
+        let object = serde_json::from_slice::<Value>(value.expose())
+            .ok()
+            .and_then(|json| match json {
+                Value::Object(object) => Some(object),
+                _ => None,
+            })
+            .ok_or_else(|| SourceError::Config {
+                problem: format!(
+                    "the secret '{name}' does not hold a JSON object, which the json option \
+                     expects"
+                ),
+            })?;
+        naming::expand_object(&object, &self.prefix, pick)
+    }
+}
+
+impl Provider for AzureKv {
+    fn fetch(&self) -> FetchFuture<'_> {
+        Box::pin(self.read())
+    }
+
+    fn consumed(&self) -> &'static [&'static str] {
+        CREDENTIALS
+    }
+}
+
+/// Where a source's secrets are, as written in its location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Location {
+    /// The vault, when the location is a full URL.
+    vault: Option<String>,
+    what: What,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum What {
+    Secret {
+        name: String,
+        version: Option<String>,
+    },
+    /// Every enabled secret whose name starts with `prefix` (`""`: all).
+    Listing { prefix: String },
+}
+
+fn parse_location(location: &str) -> Result<Location, String> {
+    if location.contains("://") {
+        return parse_secret_url(location);
+    }
+    Ok(Location {
+        vault: None,
+        what: parse_what(location)?,
+    })
+}
+
+/// `NAME`, `NAME/VERSION`, `PREFIX*` or `*`.
+fn parse_what(text: &str) -> Result<What, String> {
+    if let Some(prefix) = text.strip_suffix('*') {
+        if !prefix.is_empty() {
+            check_name(prefix, "prefix")?;
+        }
+        return Ok(What::Listing {
+            prefix: prefix.to_string(),
+        });
+    }
+    let (name, version) = match text.split_once('/') {
+        Some((name, version)) => (name, Some(version)),
+        None => (text, None),
+    };
+    check_name(name, "secret name")?;
+    if let Some(version) = version {
+        // Versions are 32 hex digits; anything else cannot exist, and would change the URL's path.
+        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(format!("'{version}' is not a Key Vault secret version"));
+        }
+    }
+    Ok(What::Secret {
+        name: name.to_string(),
+        version: version.map(str::to_string),
+    })
+}
+
+/// Key Vault's rule for object names: 1 to 127 letters, digits and dashes.
+fn check_name(name: &str, what: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name.len() <= 127
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "'{name}' is not a Key Vault {what}: use letters, digits and '-' only (or \
+             https://VAULT.vault.azure.net/secrets/NAME)"
+        ))
+    }
+}
+
+/// `https://VAULT.vault.azure.net[/PROXY/PATH]/secrets/NAME[/VERSION]` (or `…/secrets/PREFIX*`).
+fn parse_secret_url(text: &str) -> Result<Location, String> {
+    let bad = || {
+        format!(
+            "'{text}' is not a Key Vault secret URL \
+             (https://VAULT.vault.azure.net/secrets/NAME[/VERSION])"
+        )
+    };
+    let url = Url::parse(text).map_err(|_| bad())?;
+    let segments: Vec<&str> = url
+        .path_segments()
+        .ok_or_else(bad)?
+        .filter(|segment| !segment.is_empty())
+        .collect();
+    // The version form first: a vault's own URL has no path, so the shortest vault path is the
+    // likeliest reading of `/secrets/secrets/x`.
+    let at = [3, 2]
+        .into_iter()
+        .filter(|tail| segments.len() >= *tail)
+        .map(|tail| segments.len() - tail)
+        .find(|at| segments[*at] == "secrets")
+        .ok_or_else(bad)?;
+    let what = parse_what(&segments[at + 1..].join("/"))?;
+    let mut vault = url.clone();
+    vault.set_query(None);
+    vault.set_fragment(None);
+    vault.set_path(&segments[..at].join("/"));
+    Ok(Location {
+        vault: Some(vault.to_string()),
+        what,
+    })
+}
+
+/// A vault's base URL: every request URL is built under it.
+#[derive(Debug, Clone)]
+struct VaultUrl(Url);
+
+impl VaultUrl {
+    fn parse(text: &str, setting: &'static str, allow_insecure: bool) -> Result<Self, SourceError> {
+        let full;
+        let text = if text.contains("://") {
+            text
+        } else if (3..=24).contains(&text.len())
+            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            // A bare vault name, as the `az` CLI takes it: Azure's public cloud.
+            full = format!("https://{text}.vault.azure.net");
+            &full
+        } else {
+            return Err(SourceError::Config {
+                problem: format!(
+                    "{setting} is neither a vault URL (https://NAME.vault.azure.net) nor a vault \
+                     name"
+                ),
+            });
+        };
+        let mut url = http::base_url(text, setting, allow_insecure)?;
+        url.set_query(None);
+        url.set_fragment(None);
+        Ok(Self(url))
+    }
+
+    /// `{vault}/{segments…}?api-version=7.4`, under whatever path the vault URL has.
+    fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.0.clone();
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.query_pairs_mut()
+            .append_pair("api-version", API_VERSION);
+        url
+    }
+
+    /// A listing's `nextLink`, refused unless it stays on the vault: the token goes with it.
+    fn next_page(&self, link: &str) -> Result<Url, SourceError> {
+        let url = Url::parse(link).ok().filter(|url| {
+            url.scheme() == self.0.scheme()
+                && url.host() == self.0.host()
+                && url.port_or_known_default() == self.0.port_or_known_default()
+        });
+        url.ok_or_else(|| SourceError::BadResponse {
+            problem: "the secret listing's nextLink points outside the vault".into(),
+        })
+    }
+
+    /// Checks that the token a challenge asks for is meant for this vault's domain.
+    fn check_challenge(&self, challenge: &Challenge) -> Result<(), SourceError> {
+        if http::is_loopback(&self.0) {
+            return Ok(());
+        }
+        let resource = Url::parse(&challenge.scope)
+            .ok()
+            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
+            .filter(|host| !host.is_empty())
+            .ok_or_else(|| SourceError::BadResponse {
+                problem: "the vault's authentication challenge names no valid resource".into(),
+            })?;
+        let host = self.0.host_str().unwrap_or_default().to_ascii_lowercase();
+        if host.ends_with(&format!(".{resource}")) {
+            Ok(())
+        } else {
+            Err(SourceError::Config {
+                problem: format!(
+                    "{self} asks for a token for '{resource}', which is not its own domain; no \
+                     token is sent to it (is the vault URL right?)"
+                ),
+            })
+        }
+    }
+}
+
+impl std::fmt::Display for VaultUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.as_str().trim_end_matches('/'))
+    }
+}
+
+/// What several azure-kv sources of a run share: each vault's challenge, and the tokens.
+#[derive(Default)]
+pub struct SharedClient {
+    /// Per vault URL, the challenge its first 401 carried. The async lock makes sources of one
+    /// vault wait for the first one's unauthenticated request instead of each drawing a 401.
+    challenges: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Challenge>>>>>,
+    /// Per tenant and scope, the token: fetched once, by the first source that needs it. A failed
+    /// fetch leaves the cell empty, and the next source tries again.
+    tokens: Mutex<HashMap<TokenKey, Arc<tokio::sync::OnceCell<Bearer>>>>,
+}
+
+/// A token's tenant (`""` when none is known) and scope.
+type TokenKey = (String, String);
+
+/// Vaults and scopes only: the tokens stay out.
+impl std::fmt::Debug for SharedClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let vaults: Vec<String> = lock(&self.challenges).keys().cloned().collect();
+        let tokens: Vec<TokenKey> = lock(&self.tokens).keys().cloned().collect();
+        f.debug_struct("SharedClient")
+            .field("vaults", &vaults)
+            .field("tokens", &tokens)
+            .finish()
+    }
+}
+
+/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SharedClient {
+    fn challenge_slot(&self, vault: &VaultUrl) -> Arc<tokio::sync::Mutex<Option<Challenge>>> {
+        lock(&self.challenges)
+            .entry(vault.0.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// The token `challenge` asks for, fetched on first use.
+    async fn bearer(
+        &self,
+        context: &Context,
+        challenge: &Challenge,
+    ) -> Result<Bearer, SourceError> {
+        let tenant = context
+            .env
+            .get_str("AZURE_TENANT_ID")
+            .map(str::to_string)
+            .or_else(|| challenge.tenant.clone());
+        let key = (tenant.clone().unwrap_or_default(), challenge.scope.clone());
+        let cell = lock(&self.tokens).entry(key).or_default().clone();
+        cell.get_or_try_init(|| fetch_token(context, tenant.as_deref(), &challenge.scope))
+            .await
+            .cloned()
+    }
+}
+
+/// What a vault's `WWW-Authenticate` challenge asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Challenge {
+    /// The OAuth scope, e.g. `https://vault.azure.net/.default`.
+    scope: String,
+    /// The tenant at the end of the challenge's `authorization` URL.
+    tenant: Option<String>,
+}
+
+impl Challenge {
+    /// The first `Bearer` challenge among `headers`' `WWW-Authenticate` values.
+    fn from_headers(headers: &HeaderMap) -> Option<Self> {
+        headers
+            .get_all(WWW_AUTHENTICATE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .find_map(Self::parse)
+    }
+
+    /// `Bearer authorization="https://login.microsoftonline.com/TENANT",
+    /// resource="https://vault.azure.net"`, or with `scope=` (and `authorization_uri=`, the older
+    /// spelling).
+    fn parse(header: &str) -> Option<Self> {
+        let (scheme, rest) = header.trim().split_once(char::is_whitespace)?;
+        if !scheme.eq_ignore_ascii_case("bearer") {
+            return None;
+        }
+        let params = challenge_params(rest);
+        let param = |names: &[&str]| {
+            params
+                .iter()
+                .find(|(key, value)| names.contains(&key.as_str()) && !value.is_empty())
+                .map(|(_, value)| value.as_str())
+        };
+        let scope = match param(&["scope"]) {
+            Some(scope) => scope.to_string(),
+            None => format!(
+                "{}/.default",
+                param(&["resource", "resource_id"])?.trim_end_matches('/')
+            ),
+        };
+        let tenant = param(&["authorization", "authorization_uri"])
+            .and_then(|authority| Url::parse(authority).ok())
+            .and_then(|url| {
+                url.path_segments()?
+                    .rfind(|segment| !segment.is_empty())
+                    .map(str::to_string)
+            })
+            .filter(|tenant| valid_tenant(tenant));
+        Some(Self { scope, tenant })
+    }
+}
+
+/// The resource a managed identity or the Azure CLI is asked a token for: they take the v1
+/// `resource`, where Entra ID's v2 endpoint takes the scope `{resource}/.default`.
+fn resource_of(scope: &str) -> &str {
+    scope.strip_suffix("/.default").unwrap_or(scope)
+}
+
+/// `key="value", key=value, …` up to the next scheme (a key with a space in it).
+fn challenge_params(text: &str) -> Vec<(String, String)> {
+    let mut params = Vec::new();
+    let mut rest = text;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        let Some((key, after)) = rest.split_once('=') else {
+            break;
+        };
+        let key = key.trim();
+        if key.is_empty() || key.contains(char::is_whitespace) {
+            break;
+        }
+        let after = after.trim_start();
+        let value = if let Some(quoted) = after.strip_prefix('"') {
+            let end = quoted.find('"').unwrap_or(quoted.len());
+            rest = quoted.get(end + 1..).unwrap_or("");
+            &quoted[..end]
+        } else {
+            let end = after.find(',').unwrap_or(after.len());
+            rest = &after[end..];
+            after[..end].trim()
+        };
+        params.push((key.to_ascii_lowercase(), value.to_string()));
+    }
+    params
+}
+
+/// A tenant id or domain, safe as a path segment: a challenge is the server's word, not ours.
+fn valid_tenant(tenant: &str) -> bool {
+    !tenant.is_empty()
+        && tenant.len() <= 256
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+}
+
+/// One vault, read with the run's shared challenges and tokens.
+struct VaultClient<'a> {
+    context: &'a Context,
+    shared: &'a SharedClient,
+    vault: &'a VaultUrl,
+}
+
+/// What reading one secret found.
+enum Read {
+    Value(SecretValue),
+    Missing,
+    Disabled,
+}
+
+impl VaultClient<'_> {
+    /// GETs `url` from the vault, authenticated through Key Vault's challenge. A 403 or 404 is
+    /// returned for the caller to interpret; a 401 despite a token is an error.
+    async fn get(&self, url: &Url, what: &'static str) -> Result<Response, SourceError> {
+        let slot = self.shared.challenge_slot(self.vault);
+        let mut known = slot.lock().await;
+        let challenge = match known.clone() {
+            Some(challenge) => challenge,
+            None => {
+                // The vault's first request goes without a token: its 401 names the tenant and
+                // resource to get one for. Other sources of the vault wait meanwhile.
+                let response = self.send(url, what, None).await?;
+                if response.status() != StatusCode::UNAUTHORIZED {
+                    return Ok(response);
+                }
+                let challenge = Challenge::from_headers(response.headers()).ok_or_else(|| {
+                    SourceError::BadResponse {
+                        problem: format!(
+                            "{} answered HTTP 401 without a Bearer challenge (is it a Key Vault?)",
+                            self.vault
+                        ),
+                    }
+                })?;
+                self.vault.check_challenge(&challenge)?;
+                *known = Some(challenge.clone());
+                challenge
+            }
+        };
+        drop(known);
+        let bearer = self.shared.bearer(self.context, &challenge).await?;
+        let response = self.send(url, what, Some(&bearer)).await?;
+        if response.status() == StatusCode::UNAUTHORIZED {
+            return Err(self.token_refused(&challenge));
+        }
+        Ok(response)
+    }
+
+    /// A 401 despite a token. A vault of another tenant is the usual cause, and Key Vault's
+    /// answer does not say it, so a disagreement with `AZURE_TENANT_ID` is pointed out.
+    fn token_refused(&self, challenge: &Challenge) -> SourceError {
+        let status = SourceError::Http {
+            status: 401,
+            retry_after: None,
+        };
+        match (
+            self.context.env.get_str("AZURE_TENANT_ID"),
+            &challenge.tenant,
+        ) {
+            (Some(ours), Some(theirs)) if !ours.eq_ignore_ascii_case(theirs) => {
+                SourceError::Config {
+                    problem: format!(
+                        "{status}; {} names tenant '{theirs}' in its challenge, but \
+                         AZURE_TENANT_ID is '{ours}'",
+                        self.vault
+                    ),
+                }
+            }
+            _ => status,
+        }
+    }
+
+    async fn send(
+        &self,
+        url: &Url,
+        what: &'static str,
+        bearer: Option<&Bearer>,
+    ) -> Result<Response, SourceError> {
+        let answered = |status: StatusCode| matches!(status.as_u16(), 401 | 403 | 404);
+        http::send_accepting(self.context, what, answered, |client| {
+            let request = client.get(url.clone());
+            match bearer {
+                Some(bearer) => request.header(AUTHORIZATION, bearer.0.clone()),
+                None => request,
+            }
+        })
+        .await
+    }
+
+    /// The names of the enabled secrets starting with `prefix`, every page, in name order.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, SourceError> {
+        let mut url = self.vault.url(&["secrets"]);
+        url.query_pairs_mut().append_pair("maxresults", PAGE_SIZE);
+        let mut visited = Vec::new();
+        let mut names = Vec::new();
+        loop {
+            let response = self.get(&url, LIST).await?;
+            if !response.status().is_success() {
+                return Err(status_error(&response));
+            }
+            let page: Page = http::json(response, LIST).await?;
+            for item in page.value {
+                if item.attributes.enabled == Some(false) {
+                    continue;
+                }
+                let name = secret_name(&item.id)?;
+                // Key Vault's names are case-insensitive.
+                let matches = name
+                    .get(..prefix.len())
+                    .is_some_and(|start| start.eq_ignore_ascii_case(prefix));
+                if matches {
+                    names.push(name);
+                }
+            }
+            visited.push(url);
+            match page.next_link.filter(|link| !link.is_empty()) {
+                Some(link) => {
+                    url = self.vault.next_page(&link)?;
+                    // A server that links back would otherwise keep us paging until the deadline.
+                    if visited.contains(&url) {
+                        return Err(SourceError::BadResponse {
+                            problem: "the secret listing's nextLink repeats a page".into(),
+                        });
+                    }
+                }
+                None => break,
+            }
+        }
+        // Key Vault's names differ by more than case, so this order is total.
+        names.sort_by_key(|name| name.to_ascii_lowercase());
+        Ok(names)
+    }
+
+    async fn read(&self, name: &str, version: Option<&str>) -> Result<Read, SourceError> {
+        let mut segments = vec!["secrets", name];
+        segments.extend(version);
+        let response = self.get(&self.vault.url(&segments), GET).await?;
+        match response.status().as_u16() {
+            200..=299 => {
+                let bundle: Bundle = http::json(response, GET).await?;
+                bundle
+                    .value
+                    .map(Read::Value)
+                    .ok_or_else(|| SourceError::BadResponse {
+                        problem: format!("the secret '{name}' came without a value"),
+                    })
+            }
+            404 => Ok(Read::Missing),
+            // Key Vault refuses to read a disabled secret with a 403, told apart by its code.
+            403 if is_disabled(response).await => Ok(Read::Disabled),
+            status => Err(SourceError::Http {
+                status,
+                retry_after: None,
+            }),
+        }
+    }
+}
+
+/// The error for a status the caller does not handle itself.
+fn status_error(response: &Response) -> SourceError {
+    SourceError::Http {
+        status: response.status().as_u16(),
+        retry_after: None,
+    }
+}
+
+/// A 403 whose Key Vault error code says the secret is disabled.
+async fn is_disabled(response: Response) -> bool {
+    let Ok(body) = http::json::<KeyVaultError>(response, GET).await else {
+        return false;
+    };
+    let mut detail = Some(&body.error);
+    while let Some(error) = detail {
+        if error.code.as_deref() == Some("SecretDisabled") {
+            return true;
+        }
+        detail = error.innererror.as_deref();
+    }
+    false
+}
+
+/// The secret's name in its id, `https://VAULT/secrets/NAME[/VERSION]`.
+fn secret_name(id: &str) -> Result<String, SourceError> {
+    let url = Url::parse(id).ok();
+    let segments: Vec<&str> = url
+        .as_ref()
+        .and_then(Url::path_segments)
+        .map(|segments| segments.filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default();
+    let at = segments.iter().rposition(|segment| *segment == "secrets");
+    match at.and_then(|at| segments.get(at + 1)) {
+        Some(name) => Ok(name.to_string()),
+        None => Err(SourceError::BadResponse {
+            problem: "a listed secret has no usable id".into(),
+        }),
+    }
+}
+
+/// `GET /secrets/NAME`: a `SecretBundle`, of which only the value matters.
+#[derive(Deserialize)]
+struct Bundle {
+    #[serde(default, deserialize_with = "secret_value")]
+    value: Option<SecretValue>,
+}
+
+/// `GET /secrets`: a `SecretListResult` page.
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    value: Vec<SecretItem>,
+    #[serde(rename = "nextLink", default)]
+    next_link: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SecretItem {
+    id: String,
+    #[serde(default)]
+    attributes: Attributes,
+}
+
+#[derive(Deserialize, Default)]
+struct Attributes {
+    enabled: Option<bool>,
+}
+
+/// `{"error": {"code": "...", "message": "...", "innererror": {...}}}`; the message is unused.
+#[derive(Deserialize)]
+struct KeyVaultError {
+    error: KeyVaultErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct KeyVaultErrorDetail {
+    code: Option<String>,
+    innererror: Option<Box<KeyVaultErrorDetail>>,
+}
+
+/// Wraps a secret straight from the JSON, so no plain copy outlives the parse.
+fn secret_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretValue::from))
+}
+
+fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    String::deserialize(d).map(SecretString::from)
+}
+
+/// An `Authorization: Bearer …` header, marked sensitive so that no debug output shows it.
+#[derive(Clone)]
+struct Bearer(HeaderValue);
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Bearer([REDACTED])")
+    }
+}
+
+impl Bearer {
+    fn new(token: &SecretString, credential: &str) -> Result<Self, SourceError> {
+        let text = SecretString::from(format!("Bearer {}", token.expose_secret()));
+        let mut value = HeaderValue::from_str(text.expose_secret())
+            .ok()
+            .filter(|_| !token.expose_secret().is_empty())
+            .ok_or_else(|| SourceError::Config {
+                problem: format!("{credential} returned a token that is not a valid header"),
+            })?;
+        value.set_sensitive(true);
+        Ok(Self(value))
+    }
+}
+
+/// A credential configured through the environment, in `DefaultAzureCredential`'s order.
+#[derive(Debug)]
+enum Credential {
+    ClientSecret {
+        client_id: String,
+        secret: SecretString,
+    },
+    WorkloadIdentity {
+        client_id: String,
+        token_file: PathBuf,
+    },
+    AppService {
+        endpoint: String,
+        header: SecretString,
+        client_id: Option<String>,
+    },
+}
+
+impl Credential {
+    /// The configured credential; `None` leaves IMDS and the Azure CLI to try. A half-configured
+    /// one is an error, not a silent fall back to another identity.
+    fn from_env(env: &ParentEnv) -> Result<Option<Self>, SourceError> {
+        let client_id = env.get_str("AZURE_CLIENT_ID").map(str::to_string);
+        let missing_id = |variable: &str| SourceError::Config {
+            problem: format!("{variable} is set but AZURE_CLIENT_ID is not"),
+        };
+        if let Some(secret) = env.get("AZURE_CLIENT_SECRET").filter(|s| !s.is_empty()) {
+            let secret = secret.to_str().ok_or_else(|| SourceError::Config {
+                problem: "AZURE_CLIENT_SECRET is not valid UTF-8".into(),
+            })?;
+            return Ok(Some(Self::ClientSecret {
+                client_id: client_id.ok_or_else(|| missing_id("AZURE_CLIENT_SECRET"))?,
+                secret: SecretString::from(secret.to_string()),
+            }));
+        }
+        if env.get_str("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
+            return Err(SourceError::Config {
+                problem: "AZURE_CLIENT_CERTIFICATE_PATH is set, but certificate credentials are \
+                          not supported; use a client secret, workload identity, a managed \
+                          identity or the Azure CLI"
+                    .into(),
+            });
+        }
+        if let Some(file) = env
+            .get("AZURE_FEDERATED_TOKEN_FILE")
+            .filter(|f| !f.is_empty())
+        {
+            return Ok(Some(Self::WorkloadIdentity {
+                client_id: client_id.ok_or_else(|| missing_id("AZURE_FEDERATED_TOKEN_FILE"))?,
+                token_file: PathBuf::from(file),
+            }));
+        }
+        match (
+            env.get_str("IDENTITY_ENDPOINT"),
+            env.get_str("IDENTITY_HEADER"),
+        ) {
+            (Some(endpoint), Some(header)) => Ok(Some(Self::AppService {
+                endpoint: endpoint.to_string(),
+                header: SecretString::from(header.to_string()),
+                client_id,
+            })),
+            _ => Ok(None),
+        }
+    }
+}
+
+/// A token for `scope`, from the first credential available.
+async fn fetch_token(
+    context: &Context,
+    tenant: Option<&str>,
+    scope: &str,
+) -> Result<Bearer, SourceError> {
+    let resource = resource_of(scope);
+    let (token, credential) = match Credential::from_env(&context.env)? {
+        Some(Credential::ClientSecret { client_id, secret }) => {
+            let tenant = require_tenant(tenant, CLIENT_SECRET)?;
+            let fields = [
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                ("client_secret", secret.expose_secret()),
+                ("scope", scope),
+            ];
+            let token = entra_token(context, CLIENT_SECRET, tenant, &fields).await?;
+            (token, CLIENT_SECRET)
+        }
+        Some(Credential::WorkloadIdentity {
+            client_id,
+            token_file,
+        }) => {
+            let tenant = require_tenant(tenant, WORKLOAD_IDENTITY)?;
+            let assertion = read_assertion(&token_file)?;
+            let fields = [
+                ("grant_type", "client_credentials"),
+                ("client_id", client_id.as_str()),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.expose_secret()),
+                ("scope", scope),
+            ];
+            let token = entra_token(context, WORKLOAD_IDENTITY, tenant, &fields).await?;
+            (token, WORKLOAD_IDENTITY)
+        }
+        Some(Credential::AppService {
+            endpoint,
+            header,
+            client_id,
+        }) => {
+            let token =
+                app_service_token(context, &endpoint, &header, client_id.as_deref(), resource)
+                    .await?;
+            (token, APP_SERVICE)
+        }
+        None => {
+            let client_id = context.env.get_str("AZURE_CLIENT_ID");
+            if let Some(token) = imds_token(context, resource, client_id).await? {
+                (token, IMDS)
+            } else if let Some(token) = cli_token(context, resource).await? {
+                (token, AZURE_CLI)
+            } else {
+                return Err(SourceError::Config {
+                    problem: "no Azure credential: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET \
+                              (and AZURE_TENANT_ID), or AZURE_FEDERATED_TOKEN_FILE (workload \
+                              identity), run on Azure with a managed identity, or log in with \
+                              `az login` (az was not found on PATH)"
+                        .into(),
+                });
+            }
+        }
+    };
+    tracing::debug!(credential, "azure token obtained");
+    Bearer::new(&token, credential)
+}
+
+fn require_tenant<'a>(tenant: Option<&'a str>, credential: &str) -> Result<&'a str, SourceError> {
+    match tenant {
+        Some(tenant) if valid_tenant(tenant) => Ok(tenant),
+        Some(_) => Err(SourceError::Config {
+            problem: "AZURE_TENANT_ID is not a tenant id or domain".into(),
+        }),
+        None => Err(SourceError::Config {
+            problem: format!(
+                "{credential} needs a tenant: set AZURE_TENANT_ID (the vault's challenge named \
+                 none)"
+            ),
+        }),
+    }
+}
+
+/// The federated token Kubernetes projects into the pod (and rotates: read on each use).
+fn read_assertion(path: &Path) -> Result<SecretString, SourceError> {
+    let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| SourceError::Config {
+        problem: "AZURE_FEDERATED_TOKEN_FILE does not hold UTF-8 text".into(),
+    })?;
+    let text = SecretString::from(text);
+    let token = text.expose_secret().trim();
+    if token.is_empty() {
+        return Err(SourceError::Config {
+            problem: "AZURE_FEDERATED_TOKEN_FILE is empty".into(),
+        });
+    }
+    Ok(SecretString::from(token.to_string()))
+}
+
+/// Entra ID's client credentials grant: `POST {authority}/{tenant}/oauth2/v2.0/token`.
+async fn entra_token(
+    context: &Context,
+    credential: &'static str,
+    tenant: &str,
+    fields: &[(&str, &str)],
+) -> Result<SecretString, SourceError> {
+    let authority = context
+        .env
+        .get_str("AZURE_AUTHORITY_HOST")
+        .unwrap_or(DEFAULT_AUTHORITY_HOST);
+    let mut url = http::base_url(
+        authority,
+        "AZURE_AUTHORITY_HOST",
+        context.settings.allow_insecure_http,
+    )?;
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty()
+            .extend([tenant, "oauth2", "v2.0", "token"]);
+    }
+    // Built by hand: reqwest's `form` feature is off.
+    let body = SecretString::from(
+        url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish(),
+    );
+    // Entra ID answers a refused credential with 400 or 401 and an OAuth error body.
+    let refused = |status: StatusCode| matches!(status.as_u16(), 400 | 401);
+    let response = http::send_accepting(context, credential, refused, |client| {
+        client
+            .post(url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.expose_secret().to_string())
+    })
+    .await
+    .map_err(|error| failed(credential, &error))?;
+    token_from(response, credential).await
+}
+
+/// Managed identity in App Service, Functions and Container Apps.
+async fn app_service_token(
+    context: &Context,
+    endpoint: &str,
+    header: &SecretString,
+    client_id: Option<&str>,
+    resource: &str,
+) -> Result<SecretString, SourceError> {
+    let mut url = http::base_url(
+        endpoint,
+        "IDENTITY_ENDPOINT",
+        context.settings.allow_insecure_http,
+    )?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("api-version", "2019-08-01")
+            .append_pair("resource", resource);
+        if let Some(client_id) = client_id {
+            query.append_pair("client_id", client_id);
+        }
+    }
+    let mut header =
+        HeaderValue::from_str(header.expose_secret()).map_err(|_| SourceError::Config {
+            problem: "IDENTITY_HEADER is not a valid header value".into(),
+        })?;
+    header.set_sensitive(true);
+    let refused = |status: StatusCode| matches!(status.as_u16(), 400..=404);
+    let response = http::send_accepting(context, APP_SERVICE, refused, |client| {
+        client
+            .get(url.clone())
+            .header("X-IDENTITY-HEADER", header.clone())
+    })
+    .await
+    .map_err(|error| failed(APP_SERVICE, &error))?;
+    token_from(response, APP_SERVICE).await
+}
+
+/// Managed identity from a VM's instance metadata service; `None` when there is none.
+async fn imds_token(
+    context: &Context,
+    resource: &str,
+    client_id: Option<&str>,
+) -> Result<Option<SecretString>, SourceError> {
+    let mut url = imds_url(&context.env, context.settings.allow_insecure_http)?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("api-version", "2018-02-01")
+            .append_pair("resource", resource);
+        if let Some(client_id) = client_id {
+            query.append_pair("client_id", client_id);
+        }
+    }
+    // Is IMDS there at all? Without the Metadata header it refuses at once; outside Azure
+    // nothing answers. Only that much is asked of the probe, so it is sent once, not retried.
+    let probe = context
+        .http_client()?
+        .get(url.clone())
+        .timeout(IMDS_PROBE_TIMEOUT)
+        .send()
+        .await;
+    if let Err(error) = probe {
+        tracing::debug!(error = %error, "no instance metadata service");
+        return Ok(None);
+    }
+    // 400: the machine has no (such) managed identity, so the next credential is tried.
+    let no_identity = |status: StatusCode| status == StatusCode::BAD_REQUEST;
+    let response = http::send_accepting(context, IMDS, no_identity, |client| {
+        client.get(url.clone()).header("Metadata", "true")
+    })
+    .await
+    .map_err(|error| failed(IMDS, &error))?;
+    if response.status() == StatusCode::BAD_REQUEST {
+        tracing::debug!("the instance metadata service has no managed identity for us");
+        return Ok(None);
+    }
+    token_from(response, IMDS).await.map(Some)
+}
+
+/// `{host}/metadata/identity/oauth2/token`: plain http to the IMDS address, or where
+/// `AZURE_POD_IDENTITY_AUTHORITY_HOST` says under the usual rules.
+fn imds_url(env: &ParentEnv, allow_insecure: bool) -> Result<Url, SourceError> {
+    let (host, allow_insecure) = match env.get_str("AZURE_POD_IDENTITY_AUTHORITY_HOST") {
+        Some(host) if host.trim_end_matches('/') != IMDS_ADDRESS => (host, allow_insecure),
+        _ => (IMDS_ADDRESS, true),
+    };
+    let mut url = http::base_url(host, "AZURE_POD_IDENTITY_AUTHORITY_HOST", allow_insecure)?;
+    url.set_query(None);
+    url.set_fragment(None);
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty()
+            .extend(["metadata", "identity", "oauth2", "token"]);
+    }
+    Ok(url)
+}
+
+/// A token endpoint's answer: the token, or an error that names the credential and what the
+/// endpoint said (its OAuth error code and first line of description, never a secret).
+async fn token_from(response: Response, credential: &str) -> Result<SecretString, SourceError> {
+    let status = response.status();
+    if status.is_success() {
+        let token: TokenAnswer = http::json(response, "Azure token")
+            .await
+            .map_err(|error| failed(credential, &error))?;
+        return Ok(token.access_token);
+    }
+    let answer: OAuthError = http::json(response, "Azure token error")
+        .await
+        .unwrap_or_default();
+    let detail: Vec<&str> = [
+        answer.error.as_deref(),
+        answer
+            .error_description
+            .as_deref()
+            .or(answer.message.as_deref())
+            .and_then(|text| text.lines().next()),
+    ]
+    .into_iter()
+    .flatten()
+    .filter(|text| !text.is_empty())
+    .collect();
+    let detail = match detail.join(": ") {
+        text if text.is_empty() => String::new(),
+        text => format!(": {}", truncate(&text, 300)),
+    };
+    let status = SourceError::Http {
+        status: status.as_u16(),
+        retry_after: None,
+    };
+    Err(SourceError::Config {
+        problem: format!("{credential} failed: {status}{detail}"),
+    })
+}
+
+/// A credential's failure, naming the credential.
+fn failed(credential: &str, error: &SourceError) -> SourceError {
+    SourceError::Config {
+        problem: format!("{credential} failed: {error}"),
+    }
+}
+
+fn truncate(text: &str, limit: usize) -> &str {
+    match text.char_indices().nth(limit) {
+        Some((at, _)) => &text[..at],
+        None => text,
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    #[serde(deserialize_with = "secret_string")]
+    access_token: SecretString,
+}
+
+/// Entra ID's and IMDS's `{"error", "error_description"}`; App Service's `{"message"}`.
+#[derive(Deserialize, Default)]
+struct OAuthError {
+    error: Option<String>,
+    error_description: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CliAnswer {
+    #[serde(rename = "accessToken", deserialize_with = "secret_string")]
+    access_token: SecretString,
+}
+
+/// The Azure CLI's token; `None` when `az` is not on `PATH`.
+async fn cli_token(context: &Context, resource: &str) -> Result<Option<SecretString>, SourceError> {
+    let Some(program) = find_program(context.env.get("PATH"), "az") else {
+        return Ok(None);
+    };
+    let mut command = std::process::Command::new(&program);
+    command
+        .args([
+            "account",
+            "get-access-token",
+            "--resource",
+            resource,
+            "-o",
+            "json",
+        ])
+        .env_clear()
+        .envs(context.env.iter())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(tenant) = context.env.get_str("AZURE_TENANT_ID") {
+        command.args(["--tenant", tenant]);
+    }
+    let child = command.spawn().map_err(|error| SourceError::Config {
+        problem: format!(
+            "{AZURE_CLI} failed: cannot run {}: {error}",
+            program.display()
+        ),
+    })?;
+    let pid = child.id();
+    // tokio's `process` feature is off: the blocking pool waits, and a timeout kills.
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let timeout = context.settings.request_timeout;
+    let output = match tokio::time::timeout(timeout, waiting).await {
+        Ok(Ok(Ok(output))) => output,
+        Ok(Ok(Err(error))) => {
+            return Err(SourceError::Config {
+                problem: format!("{AZURE_CLI} failed: {error}"),
+            })
+        }
+        Ok(Err(_)) => {
+            return Err(SourceError::Config {
+                problem: format!("{AZURE_CLI} failed: the wait for az stopped unexpectedly"),
+            })
+        }
+        Err(_) => {
+            // Still running, so the pid is still az's (the waiting thread has not reaped it).
+            if let Ok(pid) = i32::try_from(pid) {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            return Err(failed(AZURE_CLI, &SourceError::Timeout { after: timeout }));
+        }
+    };
+    if !output.status.success() {
+        // az's own message ("Please run 'az login' to setup account.") says what to do.
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let said = stderr
+            .lines()
+            .map(str::trim)
+            .find(|line| !line.is_empty())
+            .map(|line| format!(": {}", truncate(line, 300)))
+            .unwrap_or_default();
+        return Err(SourceError::Config {
+            problem: format!("{AZURE_CLI} failed: az exited with {}{said}", output.status),
+        });
+    }
+    let answer: CliAnswer =
+        serde_json::from_slice(&output.stdout).map_err(|_| SourceError::Config {
+            problem: format!("{AZURE_CLI} failed: az did not print the expected JSON"),
+        })?;
+    Ok(Some(answer.access_token))
+}
+
+/// The first executable file named `name` in the directories of `path`.
+fn find_program(path: Option<&OsStr>, name: &str) -> Option<PathBuf> {
+    std::env::split_paths(path?)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .map(|dir| dir.join(name))
+        .find(|candidate| {
+            candidate
+                .metadata()
+                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn location(text: &str) -> Result<Location, String> {
+        parse_location(text)
+    }
+
+    fn secret(vault: Option<&str>, name: &str, version: Option<&str>) -> Location {
+        Location {
+            vault: vault.map(str::to_string),
+            what: What::Secret {
+                name: name.into(),
+                version: version.map(str::to_string),
+            },
+        }
+    }
+
+    #[test]
+    fn locations() {
+        assert_eq!(location("CH-HOST"), Ok(secret(None, "CH-HOST", None)));
+        assert_eq!(
+            location("db/0123abcd"),
+            Ok(secret(None, "db", Some("0123abcd")))
+        );
+        assert_eq!(
+            location("app-*").unwrap().what,
+            What::Listing {
+                prefix: "app-".into()
+            }
+        );
+        assert_eq!(
+            location("*").unwrap().what,
+            What::Listing { prefix: "".into() }
+        );
+        assert!(location("db_password")
+            .unwrap_err()
+            .contains("letters, digits and '-'"));
+        assert!(location("a/b/c").is_err());
+        assert!(location("a*b*").is_err());
+    }
+
+    #[test]
+    fn secret_urls() {
+        assert_eq!(
+            location("https://kv1.vault.azure.net/secrets/db-pass"),
+            Ok(secret(
+                Some("https://kv1.vault.azure.net/"),
+                "db-pass",
+                None
+            ))
+        );
+        assert_eq!(
+            location("https://kv1.vault.azure.net/secrets/db-pass/4387e9f3d6e14c45/"),
+            Ok(secret(
+                Some("https://kv1.vault.azure.net/"),
+                "db-pass",
+                Some("4387e9f3d6e14c45")
+            ))
+        );
+        assert_eq!(
+            location("http://127.0.0.1:8080/proxy/kv/secrets/db"),
+            Ok(secret(Some("http://127.0.0.1:8080/proxy/kv"), "db", None))
+        );
+        assert_eq!(
+            location("https://kv1.vault.azure.net/secrets/app-*")
+                .unwrap()
+                .what,
+            What::Listing {
+                prefix: "app-".into()
+            }
+        );
+        for bad in [
+            "https://kv1.vault.azure.net",
+            "https://kv1.vault.azure.net/keys/k",
+            "https://kv1.vault.azure.net/secrets/app-*/v1",
+            "https://kv1.vault.azure.net/secrets/a_b",
+        ] {
+            assert!(location(bad).is_err(), "{bad}");
+        }
+    }
+
+    fn spec(text: &str) -> Result<AzureKv, SpecProblem> {
+        let mut spec = SourceSpec::parse(text).unwrap();
+        AzureKv::from_spec(&mut spec, Arc::new(Context::default()))
+    }
+
+    #[test]
+    fn spec_options_are_checked() {
+        assert_eq!(
+            spec("azure-kv:app-*#X").unwrap_err(),
+            SpecProblem::KeyNotSupported
+        );
+        assert!(matches!(
+            spec("azure-kv:https://v.vault.azure.net/secrets/x?vault=https://w.vault.azure.net")
+                .unwrap_err(),
+            SpecProblem::BadOptionValue { option, .. } if option == "vault"
+        ));
+        assert_eq!(
+            spec("azure-kv:x?bogus").unwrap_err(),
+            SpecProblem::UnknownOption("bogus".into())
+        );
+        let source = spec("azure-kv:x?json&prefix=APP_&vault=kv1#client-id").unwrap();
+        assert!(source.json);
+        assert_eq!(source.prefix, "APP_");
+        assert_eq!(source.vault.as_deref(), Some("kv1"));
+        assert_eq!(source.key.as_deref(), Some("client-id"));
+    }
+
+    fn names(source: &AzureKv, name: &str, value: &str) -> Result<Vec<String>, SourceError> {
+        let entries = source.entries(name, SecretValue::from(value.to_string()), None)?;
+        Ok(entries.into_iter().map(|(n, _)| n.to_string()).collect())
+    }
+
+    #[test]
+    fn names_follow_the_secret_or_the_key() {
+        assert_eq!(
+            names(&spec("azure-kv:CH-HOST").unwrap(), "CH-HOST", "h").unwrap(),
+            ["CH_HOST"]
+        );
+        assert_eq!(
+            names(&spec("azure-kv:x?prefix=APP_").unwrap(), "db-url", "u").unwrap(),
+            ["APP_DB_URL"]
+        );
+        let json = spec("azure-kv:x?json&prefix=T_").unwrap();
+        assert_eq!(
+            names(&json, "x", r#"{"client-id": "a", "port": 1}"#).unwrap(),
+            ["T_CLIENT_ID", "T_PORT"]
+        );
+        let err = names(&json, "x", "plain").unwrap_err();
+        assert!(err.to_string().contains("JSON object"), "{err}");
+        assert!(!err.to_string().contains("plain"));
+        let named = spec("azure-kv:ch-host#CLICKHOUSE_HOST").unwrap();
+        let entries = named
+            .entries(
+                "ch-host",
+                SecretValue::from("h".to_string()),
+                Some("CLICKHOUSE_HOST"),
+            )
+            .unwrap();
+        assert_eq!(entries[0].0.to_string(), "CLICKHOUSE_HOST");
+    }
+
+    #[test]
+    fn vault_urls() {
+        let vault = VaultUrl::parse("https://kv1.vault.azure.net/", "X", false).unwrap();
+        assert_eq!(
+            vault.url(&["secrets", "a-b", "v1"]).as_str(),
+            "https://kv1.vault.azure.net/secrets/a-b/v1?api-version=7.4"
+        );
+        assert_eq!(vault.to_string(), "https://kv1.vault.azure.net");
+        let named = VaultUrl::parse("kv1", "X", false).unwrap();
+        assert_eq!(named.0.as_str(), "https://kv1.vault.azure.net/");
+        let proxied = VaultUrl::parse("http://127.0.0.1:9/kv", "X", false).unwrap();
+        assert_eq!(
+            proxied.url(&["secrets"]).as_str(),
+            "http://127.0.0.1:9/kv/secrets?api-version=7.4"
+        );
+        let err =
+            VaultUrl::parse("http://kv1.vault.azure.net", "AZURE_KEYVAULT_URL", false).unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("AZURE_KEYVAULT_URL uses plain http"));
+        assert!(VaultUrl::parse("not a vault", "X", false).is_err());
+
+        assert!(vault
+            .next_page("https://kv1.vault.azure.net:443/secrets?api-version=7.4&$skiptoken=x")
+            .is_ok());
+        assert!(vault.next_page("https://evil.example/secrets").is_err());
+        assert!(vault
+            .next_page("http://kv1.vault.azure.net/secrets")
+            .is_err());
+    }
+
+    #[test]
+    fn challenges() {
+        let parsed = Challenge::parse(concat!(
+            r#"Bearer authorization="https://login.microsoftonline.com/"#,
+            r#"72f988bf-86f1-41af-91ab-2d7cd011db47", resource="https://vault.azure.net""#,
+        ))
+        .unwrap();
+        assert_eq!(
+            parsed,
+            Challenge {
+                scope: "https://vault.azure.net/.default".into(),
+                tenant: Some("72f988bf-86f1-41af-91ab-2d7cd011db47".into()),
+            }
+        );
+        assert_eq!(resource_of(&parsed.scope), "https://vault.azure.net");
+        let scoped = Challenge::parse(concat!(
+            r#"Bearer authorization_uri="https://login.windows.net/contoso.onmicrosoft.com/","#,
+            r#"scope="https://vault.azure.cn/.default""#,
+        ))
+        .unwrap();
+        assert_eq!(scoped.scope, "https://vault.azure.cn/.default");
+        assert_eq!(scoped.tenant.as_deref(), Some("contoso.onmicrosoft.com"));
+        assert_eq!(Challenge::parse(r#"Basic realm="x""#), None);
+        assert_eq!(Challenge::parse(r#"Bearer authorization="x""#), None);
+        // A hostile tenant is dropped, not pasted into a path.
+        let odd = Challenge::parse(r#"Bearer authorization="https://a/%2e%2e", resource="r""#);
+        assert_eq!(odd.unwrap().tenant, None);
+
+        let mut headers = HeaderMap::new();
+        headers.append(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("PoP nonce=\"x\""),
+        );
+        headers.append(
+            WWW_AUTHENTICATE,
+            HeaderValue::from_static("Bearer resource=\"https://vault.azure.net\""),
+        );
+        assert_eq!(
+            Challenge::from_headers(&headers).unwrap().scope,
+            "https://vault.azure.net/.default"
+        );
+    }
+
+    #[test]
+    fn a_challenge_must_be_for_the_vaults_domain() {
+        let challenge = |scope: &str| Challenge {
+            scope: scope.into(),
+            tenant: None,
+        };
+        let vault = VaultUrl::parse("https://kv1.vault.azure.net", "X", false).unwrap();
+        assert!(vault
+            .check_challenge(&challenge("https://vault.azure.net/.default"))
+            .is_ok());
+        let err = vault
+            .check_challenge(&challenge("https://evil.example/.default"))
+            .unwrap_err();
+        assert!(err.to_string().contains("not its own domain"), "{err}");
+        let lookalike = VaultUrl::parse("https://kv1.notvault.azure.net", "X", false).unwrap();
+        assert!(lookalike
+            .check_challenge(&challenge("https://vault.azure.net/.default"))
+            .is_err());
+        let local = VaultUrl::parse("http://127.0.0.1:1234/kv", "X", false).unwrap();
+        assert!(local
+            .check_challenge(&challenge("https://vault.azure.net/.default"))
+            .is_ok());
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> ParentEnv {
+        ParentEnv::from_pairs(pairs.iter().copied())
+    }
+
+    #[test]
+    fn credentials_in_order() {
+        let all = [
+            ("AZURE_CLIENT_ID", "app"),
+            ("AZURE_CLIENT_SECRET", "s3cret"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/var/run/token"),
+            ("IDENTITY_ENDPOINT", "http://127.0.0.1:41741/msi/token"),
+            ("IDENTITY_HEADER", "h"),
+        ];
+        let found = |pairs: &[(&str, &str)]| Credential::from_env(&env(pairs));
+        assert!(matches!(
+            found(&all).unwrap(),
+            Some(Credential::ClientSecret { .. })
+        ));
+        assert!(matches!(
+            found(&all[2..]).unwrap_err(),
+            SourceError::Config { problem } if problem.contains("AZURE_CLIENT_ID is not")
+        ));
+        let mut workload = all.to_vec();
+        workload.remove(1);
+        assert!(matches!(
+            found(&workload).unwrap(),
+            Some(Credential::WorkloadIdentity { .. })
+        ));
+        assert!(matches!(
+            found(&all[3..]).unwrap(),
+            Some(Credential::AppService {
+                client_id: None,
+                ..
+            })
+        ));
+        assert!(found(&all[4..]).unwrap().is_none());
+        assert!(found(&[]).unwrap().is_none());
+        let shown = format!("{:?}", found(&all).unwrap());
+        assert!(!shown.contains("s3cret"), "{shown}");
+    }
+
+    #[test]
+    fn imds_address_and_override() {
+        let allowed = |pairs: &[(&str, &str)]| imds_url(&env(pairs), false);
+        assert_eq!(
+            allowed(&[]).unwrap().as_str(),
+            "http://169.254.169.254/metadata/identity/oauth2/token"
+        );
+        let host = "AZURE_POD_IDENTITY_AUTHORITY_HOST";
+        assert_eq!(
+            allowed(&[(host, "http://169.254.169.254/")])
+                .unwrap()
+                .as_str(),
+            "http://169.254.169.254/metadata/identity/oauth2/token"
+        );
+        assert_eq!(
+            allowed(&[(host, "http://127.0.0.1:5000")])
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:5000/metadata/identity/oauth2/token"
+        );
+        assert!(allowed(&[(host, "http://169.254.169.253")]).is_err());
+        assert!(allowed(&[(host, "http://imds.example")]).is_err());
+    }
+
+    #[test]
+    fn listed_names_come_from_ids() {
+        assert_eq!(
+            secret_name("https://kv1.vault.azure.net/secrets/CH-HOST").unwrap(),
+            "CH-HOST"
+        );
+        assert_eq!(
+            secret_name("http://127.0.0.1:1/kv/secrets/a/0123").unwrap(),
+            "a"
+        );
+        assert!(secret_name("not a url").is_err());
+    }
+
+    #[test]
+    fn secrets_stay_out_of_debug() {
+        let bearer = Bearer::new(&SecretString::from("tok-123".to_string()), "x").unwrap();
+        assert!(!format!("{bearer:?}").contains("tok-123"));
+        assert!(!format!("{:?}", bearer.0).contains("tok-123"));
+        assert!(Bearer::new(&SecretString::from("a\nb".to_string()), "x").is_err());
+    }
+
+    #[test]
+    fn programs_are_found_on_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let az = dir.path().join("az");
+        std::fs::write(&az, "#!/bin/sh\n").unwrap();
+        assert_eq!(find_program(Some(dir.path().as_os_str()), "az"), None);
+        std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let path = std::env::join_paths(["/nonexistent".as_ref(), dir.path()]).unwrap();
+        assert_eq!(find_program(Some(&path), "az"), Some(az));
+        assert_eq!(find_program(None, "az"), None);
+    }
+}
