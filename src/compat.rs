@@ -6,7 +6,8 @@
 //! `SECRETS_AWS_<GROUP>_SECRET_NAME=<name>` (JSON keys become `<GROUP>_<KEY>`), and
 //! `SECRETS_VAULT_URL`, `SECRETS_VAULT_TOKEN`, `SECRETS_VAULT_<GROUP>_SECRET_PATH=<path>` (keys
 //! become `<GROUP>_<KEY>`). Muse Protocol style: `SECRETS_BACKEND=doppler|aws_secrets|vault`,
-//! where Doppler without groups means the whole config of `DOPPLER_PROJECT`/`DOPPLER_CONFIG`.
+//! where Doppler without groups means the whole config of `DOPPLER_PROJECT`/`DOPPLER_CONFIG`,
+//! and `azure_keyvault` every secret of the vault at `AZURE_KEYVAULT_URL`.
 //!
 //! Settings are read from the parent environment and the `.env` files (the parent wins), and
 //! become ordinary source specs: this module only translates, it fetches nothing.
@@ -38,6 +39,7 @@ enum Manager {
     Doppler,
     Aws,
     Vault,
+    Azure,
 }
 
 pub fn translate(settings: &ParentEnv) -> Result<Translated, Error> {
@@ -52,10 +54,12 @@ pub fn translate(settings: &ParentEnv) -> Result<Translated, Error> {
         "doppler" => Manager::Doppler,
         "aws" | "aws_secrets" | "aws-secrets-manager" => Manager::Aws,
         "vault" | "hashicorp_vault" => Manager::Vault,
+        "azure_keyvault" | "azure" => Manager::Azure,
         _ => {
             return Err(Error::Settings {
                 setting,
-                problem: "expected doppler, aws (or aws_secrets), vault or none".into(),
+                problem: "expected doppler, aws (or aws_secrets), vault, azure_keyvault or none"
+                    .into(),
             })
         }
     };
@@ -101,6 +105,10 @@ pub fn translate(settings: &ParentEnv) -> Result<Translated, Error> {
                     .specs
                     .push(spec(setting, &format!("vault:{path}?prefix={group}_"))?);
             }
+        }
+        Manager::Azure => {
+            // Muse Protocol: every secret of the vault at AZURE_KEYVAULT_URL, `CH-HOST` → `CH_HOST`.
+            translated.specs.push(spec(setting, "azure-kv:*")?);
         }
     }
     if translated.specs.is_empty() {
@@ -220,11 +228,19 @@ mod tests {
     }
 
     #[test]
+    fn muse_style_azure_takes_the_whole_vault() {
+        assert_eq!(
+            texts(&[("SECRETS_BACKEND", "azure_keyvault")]),
+            ["azure-kv:*"]
+        );
+    }
+
+    #[test]
     fn an_unknown_manager_is_an_error() {
         let env = ParentEnv::from_pairs([("SECRETS_MANAGER", "keepass")]);
         assert_eq!(
             translate(&env).unwrap_err().to_string(),
-            "SECRETS_MANAGER: expected doppler, aws (or aws_secrets), vault or none"
+            "SECRETS_MANAGER: expected doppler, aws (or aws_secrets), vault, azure_keyvault or none"
         );
     }
 }

@@ -68,7 +68,13 @@ mod tests {
 
     fn child_env(pairs: &[(&str, &str)]) -> ChildEnv {
         let env = ParentEnv::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)));
-        merge::merge(&env, &[], &MergeRules::default()).unwrap()
+        merge::merge(
+            &env,
+            &[],
+            &merge::Substitutions::new(),
+            &MergeRules::default(),
+        )
+        .unwrap()
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! lifts the parent above secret sources (for all names or the listed ones); `--pristine` keeps
 //! only [`PRISTINE_NAMES`] of the parent.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -89,6 +90,25 @@ pub struct Layer {
     pub class: SourceClass,
     pub entries: Entries,
 }
+
+/// Where a variable whose value was replaced (a resolved reference) was set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Holder {
+    Parent,
+    /// The layer at this index.
+    Layer(usize),
+}
+
+/// The value that replaces a variable's own: a resolved reference, or an escaped look-alike.
+#[derive(Debug)]
+pub struct Substitute {
+    pub value: SecretValue,
+    /// The reference's spec, shown as provenance; `None` for a `literal:` escape.
+    pub reference: Option<String>,
+}
+
+/// Replacements by holder and name; the variable keeps the rank of its holder.
+pub type Substitutions = BTreeMap<(Holder, String), Substitute>;
 
 /// Which parent names beat secret sources.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -177,12 +197,18 @@ struct Candidate<'a> {
     rank: Rank,
     /// Declared order within the rank.
     order: usize,
-    origin: &'a str,
+    origin: Cow<'a, str>,
     value: Value,
 }
 
-pub fn merge(parent: &ParentEnv, layers: &[Layer], rules: &MergeRules) -> Result<ChildEnv, Error> {
+pub fn merge(
+    parent: &ParentEnv,
+    layers: &[Layer],
+    substitutions: &Substitutions,
+    rules: &MergeRules,
+) -> Result<ChildEnv, Error> {
     check_layers(layers, rules)?;
+    check_substitutions(substitutions, rules)?;
     let mut candidates: BTreeMap<OsString, Vec<Candidate>> = BTreeMap::new();
 
     for (name, value) in parent.iter() {
@@ -194,14 +220,21 @@ pub fn merge(parent: &ParentEnv, layers: &[Layer], rules: &MergeRules) -> Result
         } else {
             Rank::Parent
         };
+        let (origin, value) = substituted(
+            substitutions,
+            Holder::Parent,
+            name,
+            PARENT_ORIGIN,
+            Value::Parent(value.to_os_string()),
+        );
         candidates
             .entry(name.to_os_string())
             .or_default()
             .push(Candidate {
                 rank,
                 order: 0,
-                origin: PARENT_ORIGIN,
-                value: Value::Parent(value.to_os_string()),
+                origin,
+                value,
             });
     }
     for (order, layer) in layers.iter().enumerate() {
@@ -215,11 +248,18 @@ pub fn merge(parent: &ParentEnv, layers: &[Layer], rules: &MergeRules) -> Result
                 .or_default();
             // A name repeated within one layer: the later definition replaces the earlier.
             list.retain(|c| !(c.rank == rank && c.order == order));
+            let (origin, value) = substituted(
+                substitutions,
+                Holder::Layer(order),
+                name.as_os_str(),
+                &layer.origin,
+                Value::Secret(value.clone()),
+            );
             list.push(Candidate {
                 rank,
                 order,
-                origin: &layer.origin,
-                value: Value::Secret(value.clone()),
+                origin,
+                value,
             });
         }
     }
@@ -234,7 +274,7 @@ pub fn merge(parent: &ParentEnv, layers: &[Layer], rules: &MergeRules) -> Result
         let Some(winner) = list.pop() else { continue };
         let mut overridden: Vec<String> = Vec::new();
         for loser in &list {
-            if overridden.last().map(String::as_str) != Some(loser.origin) {
+            if overridden.last().map(String::as_str) != Some(&*loser.origin) {
                 overridden.push(loser.origin.to_string());
             }
         }
@@ -265,6 +305,42 @@ fn check_layers(layers: &[Layer], rules: &MergeRules) -> Result<(), Error> {
                     rules,
                 )
             })
+        })
+        .collect();
+    Error::from_many(errors).map_or(Ok(()), Err)
+}
+
+/// The value and provenance of a variable, after any substitution.
+fn substituted<'a>(
+    substitutions: &Substitutions,
+    holder: Holder,
+    name: &OsStr,
+    origin: &'a str,
+    own: Value,
+) -> (Cow<'a, str>, Value) {
+    match name
+        .to_str()
+        .and_then(|name| substitutions.get(&(holder, name.to_string())))
+    {
+        Some(substitute) => (
+            match &substitute.reference {
+                Some(reference) => Cow::Owned(format!("{origin} → {reference}")),
+                None => Cow::Borrowed(origin),
+            },
+            Value::Secret(substitute.value.clone()),
+        ),
+        None => (Cow::Borrowed(origin), own),
+    }
+}
+
+/// The same checks for values that references resolved to. Their variables come from the
+/// parent or a `.env` file, which may set protected names.
+fn check_substitutions(substitutions: &Substitutions, rules: &MergeRules) -> Result<(), Error> {
+    let errors = substitutions
+        .iter()
+        .flat_map(|((_, name), substitute)| {
+            let origin = substitute.reference.as_deref().unwrap_or("literal:");
+            check_secret(origin, name, &substitute.value, false, rules)
         })
         .collect();
     Error::from_many(errors).map_or(Ok(()), Err)
@@ -354,6 +430,10 @@ mod tests {
         layer(origin, SourceClass::Secret, pairs)
     }
 
+    fn none() -> Substitutions {
+        Substitutions::new()
+    }
+
     fn parent(pairs: &[(&str, &str)]) -> ParentEnv {
         ParentEnv::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)))
     }
@@ -378,7 +458,7 @@ mod tests {
             dotenv("dotenv:a", &[("K", "a")]),
             dotenv("dotenv:b", &[("K", "b")]),
         ];
-        let child = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap();
         assert_eq!(
             winner(&child, "K"),
             ("b".into(), "dotenv:b".into(), strings(&["dotenv:a"]))
@@ -388,7 +468,13 @@ mod tests {
     #[test]
     fn parent_beats_env_files() {
         let layers = [dotenv("dotenv:a", &[("K", "file")])];
-        let child = merge(&parent(&[("K", "env")]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(
+            &parent(&[("K", "env")]),
+            &layers,
+            &none(),
+            &MergeRules::default(),
+        )
+        .unwrap();
         assert_eq!(
             winner(&child, "K"),
             ("env".into(), PARENT_ORIGIN.into(), strings(&["dotenv:a"]))
@@ -401,7 +487,13 @@ mod tests {
             secrets("dir:s", &[("K", "secret")]),
             dotenv("dotenv:a", &[("K", "file")]),
         ];
-        let child = merge(&parent(&[("K", "env")]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(
+            &parent(&[("K", "env")]),
+            &layers,
+            &none(),
+            &MergeRules::default(),
+        )
+        .unwrap();
         assert_eq!(
             winner(&child, "K"),
             (
@@ -418,7 +510,7 @@ mod tests {
             secrets("dir:1", &[("K", "1")]),
             secrets("dir:2", &[("K", "2")]),
         ];
-        let child = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap();
         assert_eq!(
             winner(&child, "K"),
             ("2".into(), "dir:2".into(), strings(&["dir:1"]))
@@ -428,7 +520,7 @@ mod tests {
     #[test]
     fn a_later_duplicate_within_a_layer_wins_without_being_listed_as_overridden() {
         let layers = [dotenv("dotenv:a", &[("K", "first"), ("K", "second")])];
-        let child = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap();
         assert_eq!(
             winner(&child, "K"),
             ("second".into(), "dotenv:a".into(), vec![])
@@ -445,7 +537,7 @@ mod tests {
             dotenv("dotenv:a", &[("K", "file")]),
             secrets("dir:s", &[("K", "secret"), ("ONLY_SECRET", "s")]),
         ];
-        let child = merge(&parent(&[("K", "env")]), &layers, &rules).unwrap();
+        let child = merge(&parent(&[("K", "env")]), &layers, &none(), &rules).unwrap();
         assert_eq!(
             winner(&child, "K"),
             (
@@ -464,7 +556,13 @@ mod tests {
             ..MergeRules::default()
         };
         let layers = [secrets("dir:s", &[("A", "secret"), ("B", "secret")])];
-        let child = merge(&parent(&[("A", "env"), ("B", "env")]), &layers, &rules).unwrap();
+        let child = merge(
+            &parent(&[("A", "env"), ("B", "env")]),
+            &layers,
+            &none(),
+            &rules,
+        )
+        .unwrap();
         assert_eq!(winner(&child, "A").0, "env");
         assert_eq!(winner(&child, "B").0, "secret");
     }
@@ -482,7 +580,7 @@ mod tests {
             ("NOTIFY_SOCKET", "/run/n"),
             ("RANDOM_PARENT", "x"),
         ]);
-        let child = merge(&env, &layers, &rules).unwrap();
+        let child = merge(&env, &layers, &none(), &rules).unwrap();
         let names: Vec<_> = child.vars.keys().map(|k| k.to_str().unwrap()).collect();
         assert_eq!(names, ["FROM_FILE", "LC_ALL", "NOTIFY_SOCKET", "PATH"]);
     }
@@ -494,7 +592,7 @@ mod tests {
             ..MergeRules::default()
         };
         let layers = [dotenv("dotenv:a", &[("K", "file")])];
-        let child = merge(&parent(&[("K", "env")]), &layers, &rules).unwrap();
+        let child = merge(&parent(&[("K", "env")]), &layers, &none(), &rules).unwrap();
         assert_eq!(
             winner(&child, "K"),
             ("file".into(), "dotenv:a".into(), vec![])
@@ -507,7 +605,7 @@ mod tests {
             "dir:s",
             &[("PATH", "/evil"), ("LD_PRELOAD", "x.so"), ("OK", "1")],
         )];
-        let err = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap_err();
+        let err = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap_err();
         assert_eq!(
             err.to_string(),
             "dir:s sets the protected variable PATH; a secret source may not set it unless you \
@@ -527,14 +625,14 @@ mod tests {
             "dir:s",
             &[("NODE_OPTIONS", "--max-old-space-size=512")],
         )];
-        let child = merge(&parent(&[]), &layers, &rules).unwrap();
+        let child = merge(&parent(&[]), &layers, &none(), &rules).unwrap();
         assert_eq!(winner(&child, "NODE_OPTIONS").0, "--max-old-space-size=512");
     }
 
     #[test]
     fn env_files_may_set_protected_names() {
         let layers = [dotenv("dotenv:a", &[("NODE_OPTIONS", "--inspect")])];
-        let child = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap();
+        let child = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap();
         assert_eq!(winner(&child, "NODE_OPTIONS").0, "--inspect");
     }
 
@@ -549,14 +647,14 @@ mod tests {
             consumed: ["DOPPLER_TOKEN".to_string()].into(),
             ..MergeRules::default()
         };
-        let child = merge(&env, &[], &rules).unwrap();
+        let child = merge(&env, &[], &none(), &rules).unwrap();
         let names: Vec<_> = child.vars.keys().map(|k| k.to_str().unwrap()).collect();
         assert_eq!(names, ["X"]);
         let keep = MergeRules {
             keep_config_vars: true,
             ..rules
         };
-        let child = merge(&env, &[], &keep).unwrap();
+        let child = merge(&env, &[], &none(), &keep).unwrap();
         assert_eq!(child.vars.len(), 3);
     }
 
@@ -564,7 +662,7 @@ mod tests {
     fn nul_and_oversized_values_are_rejected_by_name() {
         let big = "x".repeat(secret::MAX_ENV_ENTRY_BYTES);
         let layers = [dotenv("dotenv:a", &[("NUL", "a\0b"), ("BIG", &big)])];
-        let err = merge(&parent(&[]), &layers, &MergeRules::default()).unwrap_err();
+        let err = merge(&parent(&[]), &layers, &none(), &MergeRules::default()).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("dotenv:a: variable NUL: the value contains a NUL byte"),
@@ -583,7 +681,7 @@ mod tests {
         use std::os::unix::ffi::OsStringExt;
         let raw = OsString::from_vec(vec![0xff, 0xfe, b'a']);
         let env = ParentEnv::from_pairs([(OsString::from("RAW"), raw.clone())]);
-        let child = merge(&env, &[], &MergeRules::default()).unwrap();
+        let child = merge(&env, &[], &none(), &MergeRules::default()).unwrap();
         assert_eq!(child.to_pairs(), vec![(OsString::from("RAW"), raw)]);
     }
 }

@@ -4,7 +4,8 @@
 //! Two phases: the `.env` files first, because their values may configure the secret sources
 //! (a `DOPPLER_TOKEN` or `SECRETS_MANAGER=vault` kept in `.env`; the parent environment still
 //! wins); then every secret source at once, bounded. Every failure is collected, so the user
-//! sees all broken sources at once, not the first.
+//! sees all broken sources at once, not the first. References in environment values (see
+//! [`reference`]) are fetched in the second phase, together with the secret sources.
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
@@ -16,10 +17,11 @@ use futures_util::stream::{self, StreamExt};
 use crate::compat;
 use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
-use crate::merge::Layer;
+use crate::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::plan::Plan;
 use crate::providers::{self, Context, Provider};
-use crate::secret;
+use crate::reference::{self, Parsed};
+use crate::secret::{self, SecretValue};
 use crate::source::{SourceClass, SourceSpec};
 
 /// How many sources are fetched at once.
@@ -29,8 +31,17 @@ pub const MAX_CONCURRENT_FETCHES: usize = 32;
 pub struct Resolved {
     /// `.env` layers first, then secret layers, each in declared order.
     pub layers: Vec<Layer>,
+    /// Variables whose values were references, with what they resolved to.
+    pub substitutions: Substitutions,
     /// Credential variables the providers consumed, kept from the child.
     pub consumed: BTreeSet<String>,
+}
+
+/// A variable whose value is a reference, waiting to be fetched.
+struct Pending {
+    holder: Holder,
+    name: String,
+    reference: String,
 }
 
 struct Fetch {
@@ -71,15 +82,129 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         specs.extend(translated.specs);
     }
     specs.extend(secret_specs.into_iter().map(|s| s.spec.clone()));
-    if specs.is_empty() {
-        return Ok(Resolved { layers, consumed });
+    let mut substitutions = Substitutions::new();
+    let mut pending = Vec::new();
+    if plan.references {
+        find_references(parent, &layers, &mut substitutions, &mut pending)?;
+    }
+    if specs.is_empty() && pending.is_empty() {
+        return Ok(Resolved {
+            layers,
+            substitutions,
+            consumed,
+        });
     }
 
     let context = Arc::new(Context::new(settings, plan.fetch.clone()));
-    let secrets = build(specs.into_iter(), &context)?;
-    consumed.extend(secrets.consumed);
-    layers.extend(fetch_all(secrets.fetches, plan.fetch.deadline).await?);
-    Ok(Resolved { layers, consumed })
+    let source_count = specs.len();
+    let references = pending.iter().map(|p| {
+        // Parsed once already; a reference that parsed then cannot fail to parse now.
+        reference_spec(&p.reference)
+            .map(|spec| spec.with_text(&format!("{}={}", p.name, p.reference)))
+    });
+    let mut all_specs = specs;
+    for spec in references {
+        all_specs.push(spec?);
+    }
+    let built = build(all_specs.into_iter(), &context)?;
+    consumed.extend(built.consumed);
+    let mut fetched = fetch_all(built.fetches, plan.fetch.deadline).await?;
+    let resolved_references = fetched.split_off(source_count);
+    layers.extend(fetched);
+
+    let mut errors = Vec::new();
+    for (pending, layer) in pending.into_iter().zip(resolved_references) {
+        match single_value(layer) {
+            Ok(value) => {
+                substitutions.insert(
+                    (pending.holder, pending.name),
+                    Substitute {
+                        value,
+                        reference: Some(pending.reference),
+                    },
+                );
+            }
+            Err(problem) => errors.push(Error::Reference {
+                var: pending.name,
+                reference: pending.reference,
+                problem,
+            }),
+        }
+    }
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error);
+    }
+    Ok(Resolved {
+        layers,
+        substitutions,
+        consumed,
+    })
+}
+
+/// Every parent and `.env` value that is a reference (to fetch) or an escaped look-alike (to
+/// unescape). A malformed reference is an error naming the variable.
+fn find_references(
+    parent: &ParentEnv,
+    layers: &[Layer],
+    substitutions: &mut Substitutions,
+    pending: &mut Vec<Pending>,
+) -> Result<(), Error> {
+    let parent_values = parent
+        .iter()
+        .filter_map(|(name, value)| Some((Holder::Parent, name.to_str()?, value.to_str()?)));
+    let layer_values = layers.iter().enumerate().flat_map(|(index, layer)| {
+        layer.entries.iter().filter_map(move |(name, value)| {
+            let text = std::str::from_utf8(value.expose()).ok()?;
+            Some((Holder::Layer(index), name.as_str(), text))
+        })
+    });
+    let mut errors = Vec::new();
+    for (holder, name, value) in parent_values.chain(layer_values) {
+        match reference::parse(value) {
+            Parsed::Plain => {}
+            Parsed::Escaped(unescaped) => {
+                substitutions.insert(
+                    (holder, name.to_string()),
+                    Substitute {
+                        value: SecretValue::from(unescaped),
+                        reference: None,
+                    },
+                );
+            }
+            Parsed::Reference(Ok(_)) => pending.push(Pending {
+                holder,
+                name: name.to_string(),
+                reference: value.to_string(),
+            }),
+            Parsed::Reference(Err(problem)) => errors.push(Error::Reference {
+                var: name.to_string(),
+                reference: value.to_string(),
+                problem,
+            }),
+        }
+    }
+    Error::from_many(errors).map_or(Ok(()), Err)
+}
+
+fn reference_spec(reference: &str) -> Result<SourceSpec, Error> {
+    match reference::parse(reference) {
+        Parsed::Reference(Ok(spec)) => Ok(spec),
+        _ => Err(Error::Spec {
+            spec: reference.to_string(),
+            problem: crate::error::SpecProblem::MissingKind,
+        }),
+    }
+}
+
+/// The one value a reference must yield.
+fn single_value(layer: Layer) -> Result<SecretValue, String> {
+    let count = layer.entries.len();
+    let mut entries = layer.entries.into_iter();
+    match (entries.next(), count) {
+        (Some((_, value)), 1) => Ok(value),
+        (None, _) => Err("it yields no value".into()),
+        _ => Err(format!("it yields {count} values; name one with #KEY")),
+    }
 }
 
 struct Built {

@@ -146,6 +146,7 @@ fn an_unknown_manager_fails_before_the_child() {
     assert_eq!(run.code, Some(125));
     assert_eq!(
         run.stderr,
-        "secretrun: error: SECRETS_MANAGER: expected doppler, aws (or aws_secrets), vault or none\n"
+        "secretrun: error: SECRETS_MANAGER: expected doppler, aws (or aws_secrets), vault, \
+         azure_keyvault or none\n"
     );
 }
