@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-secrets-settings timeout= deadline= allow-insecure-http r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -27,7 +27,7 @@ end
 complete -c secretrun -n "__fish_secretrun_needs_command" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_needs_command" -s c -l config -d 'Config file [default: ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_needs_command" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
@@ -39,6 +39,7 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -l grace-period -d 'Af
 complete -c secretrun -n "__fish_secretrun_needs_command" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_needs_command" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
@@ -51,6 +52,11 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -s q -l quiet -d 'Only
 complete -c secretrun -n "__fish_secretrun_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s V -l version -d 'Print version'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "show" -d 'Show the environment the command would get, with the source of every value'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "get" -d 'Print one resolved value, for scripts'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "doctor" -d 'Check every source, the required names and the .env files, and report what is wrong'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -58,7 +64,7 @@ dotenv\t''"
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s c -l config -d 'Config file [default: ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
@@ -69,6 +75,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l all -d 'Als
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
@@ -76,5 +83,124 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l keep-config
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s h -l help -d 'Print help'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME="..." with backslash escapes, as dotenv parsers read it'
+json\t'One JSON object, names to values'
+shell\t'export NAME=\'...\' for a POSIX shell'
+docker\t'NAME=value for docker run --env-file (no line breaks in values)'
+systemd\t'NAME="..." for systemd\'s EnvironmentFile='"
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s o -l output -d 'Write to FILE (mode 0600, replaced atomically) instead of stdout' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l force -d 'Replace FILE if it exists'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l reveal -d 'Allow printing secrets to a terminal'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l all -d 'Also export names that come from the parent environment unchanged'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l min-length -d 'Skip values shorter than BYTES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-ignore -d 'Also search files that .gitignore, .ignore or .git/info/exclude leave out'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
+json\t'A JSON list of findings (level, check, source, message)'"
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
+json\t'A JSON list of findings (level, check, source, message)'"
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "get" -d 'Print one resolved value, for scripts'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

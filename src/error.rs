@@ -64,6 +64,13 @@ pub enum Error {
         source: io::Error,
     },
 
+    #[error("variable {var}: reference '{reference}': {problem}")]
+    Reference {
+        var: String,
+        reference: String,
+        problem: String,
+    },
+
     #[error("{setting}: {problem}")]
     Settings {
         setting: &'static str,
@@ -103,6 +110,34 @@ pub enum Error {
 
     #[error("cannot write output: {0}")]
     Output(#[source] io::Error),
+
+    #[error("variable {name} is not set: no source sets it and the environment does not have it")]
+    NotSet { name: String },
+
+    #[error(
+        "refusing to print secrets to a terminal: write them to a file with --output FILE, pipe \
+         or redirect stdout, or pass --reveal"
+    )]
+    RefuseTerminal,
+
+    #[error("'{}' already exists; pass --force to replace it", path.display())]
+    OutputExists { path: PathBuf },
+
+    #[error("cannot write '{}': {source}", path.display())]
+    WriteFile { path: PathBuf, source: io::Error },
+
+    #[error("variable {name}: {problem}")]
+    Unexportable { name: String, problem: &'static str },
+
+    /// The walker's own errors name the path: `cannot search src/x: Permission denied`.
+    #[error("cannot search {0}")]
+    Walk(#[source] ignore::Error),
+
+    #[error("cannot search '{}': {source}", path.display())]
+    Search { path: PathBuf, source: io::Error },
+
+    #[error("cannot prepare the search for the secret values: {0}")]
+    Patterns(#[source] aho_corasick::BuildError),
 }
 
 impl Error {

@@ -30,7 +30,7 @@ pub fn render(child: &ChildEnv, args: &ShowArgs, out: &mut impl Write) -> io::Re
 }
 
 /// A name the parent environment set and no source touched: noise unless `--all`.
-fn is_plain_parent(entry: &Entry) -> bool {
+pub(crate) fn is_plain_parent(entry: &Entry) -> bool {
     entry.origin == PARENT_ORIGIN && entry.overridden.is_empty()
 }
 
@@ -117,7 +117,7 @@ fn dotenv(rows: &[Row], out: &mut impl Write) -> io::Result<()> {
 }
 
 /// Escapes for a double-quoted dotenv value, as dotenv parsers read it back.
-fn dotenv_escape(value: &str) -> String {
+pub(crate) fn dotenv_escape(value: &str) -> String {
     let mut escaped = String::with_capacity(value.len());
     for c in value.chars() {
         match c {

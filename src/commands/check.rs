@@ -1,0 +1,497 @@
+//! `secretrun check` (alias `doctor`): what is wrong with the set-up, without running anything.
+//!
+//! Checks, in the order they are reported:
+//! - `source`: each source on its own (reachable, authenticated, its path or prefix exists and
+//!   yields at least one name). Each is resolved by itself with [`resolve::resolve`], so one
+//!   broken source hides no other; a secret source is resolved together with the `.env` files
+//!   that read, since their values may hold its credentials. Sources that `SECRETS_MANAGER`
+//!   style settings add are resolved together, after the declared ones.
+//! - `permissions` and `git`, for each `.env` file: readable by every user of the machine,
+//!   tracked by git (asked of `git ls-files` in the file's directory, when git is installed).
+//! - `resolve`: what fails only once everything is merged (a protected name, a reference).
+//! - `required`: the `--require`d names, in the merged environment ([`super::merged`], exactly
+//!   what a run would get).
+//! - `override`: a name a `.env` file sets that a secret source overrides. The `.env` value is
+//!   never used, and is often the old credential the secret manager replaced.
+//!
+//! An `error` is what makes a run fail; a `warn` is what a run survives but should not. Exit 1
+//! when there is an error. Messages never hold a value: provider errors never do, and the
+//! other checks name variables and files only.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use futures_util::future::join_all;
+use serde::Serialize;
+
+use crate::cli::{CheckArgs, CheckFormat};
+use crate::environment::ParentEnv;
+use crate::error::Error;
+use crate::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::plan::{Launch, Mode, Plan, PlannedSource};
+use crate::resolve::{self, Resolved};
+use crate::source::{SourceClass, SourceKind, SourceSpec};
+
+use super::{merged, missing_required, Session, Stop, EXIT_FOUND};
+
+/// The widest check name, for the text report's column.
+const CHECK_WIDTH: usize = "permissions".len();
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Ok,
+    Warn,
+    Error,
+}
+
+impl Level {
+    fn label(self) -> &'static str {
+        match self {
+            Level::Ok => "ok",
+            Level::Warn => "warn",
+            Level::Error => "error",
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct Finding {
+    pub level: Level,
+    pub check: &'static str,
+    /// The source (spec text) the finding is about, if any.
+    pub source: Option<String>,
+    pub message: String,
+}
+
+impl Finding {
+    fn new(level: Level, check: &'static str, source: Option<&str>, message: String) -> Self {
+        Self {
+            level,
+            check,
+            source: source.map(str::to_string),
+            message,
+        }
+    }
+}
+
+pub fn run(session: &Session, args: &CheckArgs) -> Result<i32, Stop> {
+    let plan = session.plan;
+    let (probes, merged) = session.block_on(futures_util::future::join(
+        probe_sources(plan, session.env),
+        merged(plan, session.env),
+    ))?;
+    let findings = report(plan, probes, merged);
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    match args.format {
+        CheckFormat::Text => write_text(&findings, &mut out),
+        CheckFormat::Json => serde_json::to_writer_pretty(&mut out, &findings)
+            .map_err(std::io::Error::from)
+            .and_then(|()| writeln!(out)),
+    }
+    .and_then(|()| out.flush())
+    .map_err(Error::Output)?;
+    let failed = findings.iter().any(|f| f.level == Level::Error);
+    Ok(if failed { EXIT_FOUND } else { 0 })
+}
+
+/// Each source resolved on its own, in declared order; then those the settings add.
+struct Probes<'p> {
+    declared: Vec<(&'p PlannedSource, Result<Resolved, Error>)>,
+    /// `None` when `SECRETS_MANAGER`-style settings are off.
+    settings: Option<Result<Resolved, Error>>,
+}
+
+async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv) -> Probes<'p> {
+    let (env_files, secrets): (Vec<&PlannedSource>, Vec<&PlannedSource>) = plan
+        .sources
+        .iter()
+        .partition(|source| source.class == SourceClass::EnvFile);
+    let env_results = join_all(env_files.iter().map(|s| probe(plan, env, vec![*s], false))).await;
+    // A secret source reads with the `.env` files that can be read, as it would in a run.
+    let readable: Vec<&PlannedSource> = env_files
+        .iter()
+        .zip(&env_results)
+        .filter(|(_, result)| result.is_ok())
+        .map(|(source, _)| *source)
+        .collect();
+    let with_env_files = |source: Option<&'p PlannedSource>| {
+        let mut sources = readable.clone();
+        sources.extend(source);
+        sources
+    };
+    let secret_probes = join_all(
+        secrets
+            .iter()
+            .map(|source| probe(plan, env, with_env_files(Some(source)), false)),
+    );
+    let settings_probe = async {
+        if plan.secrets_settings {
+            Some(probe(plan, env, with_env_files(None), true).await)
+        } else {
+            None
+        }
+    };
+    let (secret_results, settings) =
+        futures_util::future::join(secret_probes, settings_probe).await;
+
+    let mut results: Vec<_> = env_files.into_iter().zip(env_results).collect();
+    results.extend(secrets.into_iter().zip(secret_results));
+    // Back in declared order, as a user wrote them.
+    let position = |source: &PlannedSource| {
+        plan.sources
+            .iter()
+            .position(|planned| std::ptr::eq(planned, source))
+    };
+    results.sort_by_key(|(source, _)| position(source));
+    Probes {
+        declared: results,
+        settings,
+    }
+}
+
+/// Resolves `sources` alone, with `plan`'s rules and limits; nothing else of the plan.
+async fn probe(
+    plan: &Plan,
+    env: &ParentEnv,
+    sources: Vec<&PlannedSource>,
+    settings: bool,
+) -> Result<Resolved, Error> {
+    let sub_plan = Plan {
+        sources: sources
+            .iter()
+            .map(|source| PlannedSource {
+                origin: source.origin.clone(),
+                class: source.class,
+                spec: source.spec.clone(),
+            })
+            .collect(),
+        rules: plan.rules.clone(),
+        required: Vec::new(),
+        file_vars: false,
+        secrets_settings: settings,
+        // References are checked with the merged environment, where they are resolved.
+        references: false,
+        fetch: plan.fetch.clone(),
+        launch: Launch {
+            mode: Mode::Exec,
+            subreaper: false,
+            kill_after: None,
+            grace_period: plan.launch.grace_period,
+            command: None,
+        },
+    };
+    resolve::resolve(&sub_plan, env).await
+}
+
+fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    // Sources with an error finding: the merged environment's errors about them are repeats.
+    let mut failed: BTreeSet<String> = BTreeSet::new();
+    let env_origins: BTreeSet<&str> = plan
+        .sources
+        .iter()
+        .filter(|source| source.class == SourceClass::EnvFile)
+        .map(|source| source.origin.as_str())
+        .collect();
+
+    for (source, result) in probes.declared {
+        match result {
+            Ok(resolved) => {
+                let names = resolved
+                    .layers
+                    .iter()
+                    .find(|layer| layer.origin == source.origin)
+                    .map_or(0, |layer| layer.entries.len());
+                findings.push(names_found(&source.origin, names));
+            }
+            Err(error) => {
+                for finding in error_findings(error, Some(&source.origin)) {
+                    failed.extend(finding.source.clone());
+                    findings.push(finding);
+                }
+            }
+        }
+        if source.spec.kind == SourceKind::Dotenv {
+            findings.extend(env_file_findings(source));
+        }
+    }
+    match probes.settings {
+        None => {}
+        Some(Ok(resolved)) => {
+            for layer in &resolved.layers {
+                if !env_origins.contains(layer.origin.as_str()) {
+                    findings.push(names_found(&layer.origin, layer.entries.len()));
+                }
+            }
+        }
+        Some(Err(error)) => {
+            for finding in error_findings(error, None) {
+                failed.extend(finding.source.clone());
+                findings.push(finding);
+            }
+        }
+    }
+
+    if !findings.iter().any(|finding| finding.check == "source") {
+        findings.push(Finding::new(
+            Level::Warn,
+            "source",
+            None,
+            "no sources: nothing is resolved (add --env-file, --secrets-dir or --source)".into(),
+        ));
+    }
+
+    let child_env = match merged {
+        Ok(child_env) => child_env,
+        Err(error) => {
+            for finding in error_findings(error, None) {
+                let repeated = finding
+                    .source
+                    .as_ref()
+                    .is_some_and(|source| failed.contains(source));
+                if !repeated {
+                    findings.push(Finding {
+                        check: "resolve",
+                        ..finding
+                    });
+                }
+            }
+            if !plan.required.is_empty() {
+                findings.push(Finding::new(
+                    Level::Warn,
+                    "required",
+                    None,
+                    "not checked: the environment could not be resolved".into(),
+                ));
+            }
+            return findings;
+        }
+    };
+    if !plan.required.is_empty() {
+        let missing = missing_required(plan, &child_env);
+        findings.push(if missing.is_empty() {
+            let names: Vec<String> = plan.required.iter().map(ToString::to_string).collect();
+            Finding::new(
+                Level::Ok,
+                "required",
+                None,
+                format!("set: {}", names.join(", ")),
+            )
+        } else {
+            Finding::new(
+                Level::Error,
+                "required",
+                None,
+                format!("missing: {}", missing.join(", ")),
+            )
+        });
+    }
+    findings.extend(override_findings(plan, &child_env));
+    findings
+}
+
+fn names_found(origin: &str, names: usize) -> Finding {
+    if names == 0 {
+        Finding::new(
+            Level::Warn,
+            "source",
+            Some(origin),
+            "yields no names (a wrong path, prefix or file?)".into(),
+        )
+    } else {
+        let plural = if names == 1 { "" } else { "s" };
+        Finding::new(
+            Level::Ok,
+            "source",
+            Some(origin),
+            format!("{names} name{plural}"),
+        )
+    }
+}
+
+/// One error finding per failure, about the source it names (else `source`).
+fn error_findings(error: Error, source: Option<&str>) -> Vec<Finding> {
+    match error {
+        Error::Many(errors) => errors
+            .into_iter()
+            .flat_map(|error| error_findings(error, source))
+            .collect(),
+        Error::Source { origin, error } => vec![Finding::new(
+            Level::Error,
+            "source",
+            Some(&origin),
+            error.to_string(),
+        )],
+        Error::Spec { spec, problem } => vec![Finding::new(
+            Level::Error,
+            "source",
+            Some(&spec),
+            problem.to_string(),
+        )],
+        error @ Error::Settings { .. } => {
+            vec![Finding::new(
+                Level::Error,
+                "settings",
+                None,
+                error.to_string(),
+            )]
+        }
+        error => vec![Finding::new(
+            Level::Error,
+            "source",
+            source,
+            error.to_string(),
+        )],
+    }
+}
+
+/// Who else can read a `.env` file, and whether git tracks it.
+fn env_file_findings(source: &PlannedSource) -> Vec<Finding> {
+    let path = Path::new(&source.spec.location);
+    let origin = Some(source.origin.as_str());
+    // A missing file is the source check's finding (or fine, for an optional one).
+    let Ok(metadata) = std::fs::metadata(path) else {
+        return Vec::new();
+    };
+    let mut findings = Vec::new();
+    let mode = metadata.permissions().mode() & 0o7777;
+    findings.push(if mode & 0o004 != 0 {
+        Finding::new(
+            Level::Warn,
+            "permissions",
+            origin,
+            format!(
+                "readable by every user (mode {mode:04o}); run: chmod 600 {}",
+                path.display()
+            ),
+        )
+    } else {
+        Finding::new(
+            Level::Ok,
+            "permissions",
+            origin,
+            format!("not readable by every user (mode {mode:04o})"),
+        )
+    });
+    if let Some(tracked) = git_tracks(path) {
+        findings.push(match tracked {
+            Tracking::Tracked => Finding::new(
+                Level::Warn,
+                "git",
+                origin,
+                format!(
+                    "tracked by git: its values are in the repository and its history; run: \
+                     git rm --cached {} and add it to .gitignore",
+                    path.display()
+                ),
+            ),
+            Tracking::Untracked => {
+                Finding::new(Level::Ok, "git", origin, "not tracked by git".into())
+            }
+            Tracking::NoRepository => {
+                Finding::new(Level::Ok, "git", origin, "not in a git repository".into())
+            }
+        });
+    }
+    findings
+}
+
+enum Tracking {
+    Tracked,
+    Untracked,
+    NoRepository,
+}
+
+/// Asks git, in the file's own directory (it may be in another repository than the working
+/// directory). `None` when git is not installed or cannot answer.
+fn git_tracks(path: &Path) -> Option<Tracking> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let status = Command::new("git")
+        .args(["ls-files", "--error-unmatch", "--"])
+        .arg(path.file_name()?)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    match status.map(|status| status.code()) {
+        Ok(Some(0)) => Some(Tracking::Tracked),
+        // --error-unmatch: 1 for a file git does not know; 128 outside a repository.
+        Ok(Some(1)) => Some(Tracking::Untracked),
+        Ok(Some(128)) => Some(Tracking::NoRepository),
+        Ok(_) => None,
+        Err(error) => {
+            tracing::debug!(%error, "git not available; .env files not checked against git");
+            None
+        }
+    }
+}
+
+/// Names a secret source sets over a `.env` file's value.
+fn override_findings(plan: &Plan, child_env: &ChildEnv) -> Vec<Finding> {
+    let class = |origin: &str| {
+        plan.sources
+            .iter()
+            .find(|source| source.origin == origin)
+            .map(|source| source.class)
+            .or_else(|| SourceSpec::parse(origin).ok().map(|spec| spec.class()))
+    };
+    let mut findings = Vec::new();
+    for (name, entry) in &child_env.vars {
+        if entry.origin == PARENT_ORIGIN || class(&entry.origin) == Some(SourceClass::EnvFile) {
+            continue;
+        }
+        for loser in &entry.overridden {
+            if class(loser) == Some(SourceClass::EnvFile) {
+                findings.push(Finding::new(
+                    Level::Warn,
+                    "override",
+                    Some(loser),
+                    format!(
+                        "{} is overridden by {}: the value here is never used; remove it so no \
+                         stale credential stays on disk",
+                        name.to_string_lossy(),
+                        entry.origin
+                    ),
+                ));
+            }
+        }
+    }
+    findings
+}
+
+fn write_text(findings: &[Finding], out: &mut impl Write) -> std::io::Result<()> {
+    for finding in findings {
+        // One line per finding, even for a service's multi-line error text.
+        let message: Vec<&str> = finding.message.split_whitespace().collect();
+        let message = message.join(" ");
+        let about = match &finding.source {
+            Some(source) => format!("{source}: {message}"),
+            None => message,
+        };
+        writeln!(
+            out,
+            "{:<5}  {:<CHECK_WIDTH$}  {about}",
+            finding.level.label(),
+            finding.check
+        )?;
+    }
+    let count = |level| findings.iter().filter(|f| f.level == level).count();
+    let (errors, warnings) = (count(Level::Error), count(Level::Warn));
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    writeln!(
+        out,
+        "{errors} error{}, {warnings} warning{}",
+        plural(errors),
+        plural(warnings)
+    )
+}

@@ -1,0 +1,134 @@
+//! The subcommands (`show`, `get`, `export`, `scan`, `check`), one file each, and the
+//! [`Session`] they share with a plain run.
+//!
+//! Every subcommand and the run itself get the merged environment from [`merged`]: the same
+//! stages (resolve → merge → file variables) in the same order, so what a subcommand prints,
+//! writes, searches for or checks is exactly what the command would get. A subcommand returns
+//! its exit status; a signal that arrives while sources are being fetched stops it the way it
+//! stops a run (see [`Stop`]).
+
+pub mod check;
+pub mod export;
+pub mod get;
+pub mod scan;
+
+use std::future::Future;
+use std::io::Write;
+
+use nix::sys::signal::Signal;
+
+use crate::cli::{Command, ShowArgs};
+use crate::environment::ParentEnv;
+use crate::error::Error;
+use crate::merge::{self, ChildEnv};
+use crate::plan::Plan;
+use crate::signals::Signals;
+use crate::{file_vars, resolve, show};
+
+/// Exit status of `scan` when a value was found and of `check` when a check failed: a result,
+/// not a failure of secretrun (which is 125).
+pub const EXIT_FOUND: i32 = 1;
+
+/// Why a run or a subcommand ended before it finished.
+#[derive(Debug)]
+pub enum Stop {
+    Failed(Error),
+    /// A signal arrived while sources were being fetched; secretrun dies of it.
+    Signal(Signal),
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Self {
+        Stop::Failed(error)
+    }
+}
+
+/// What every subcommand and the run need: the plan, the parent environment, and the signals
+/// that may interrupt fetching.
+pub struct Session<'a> {
+    pub plan: &'a Plan,
+    pub env: &'a ParentEnv,
+    pub signals: &'a Signals,
+}
+
+impl Session<'_> {
+    /// Runs `work` on a fresh single-threaded runtime, unless a stop signal arrives first.
+    pub fn block_on<T>(&self, work: impl Future<Output = T>) -> Result<T, Stop> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(Error::Output)?;
+        let finished = runtime.block_on(async {
+            tokio::select! {
+                done = work => Ok(done),
+                signal = self.signals.stop_requested() => Err(signal),
+            }
+        });
+        // Not `drop`: that would wait for a blocking read still hung after a signal.
+        runtime.shutdown_background();
+        finished.map_err(Stop::Signal)
+    }
+
+    /// The environment the command would get.
+    pub fn merged_env(&self) -> Result<ChildEnv, Stop> {
+        Ok(self.block_on(merged(self.plan, self.env))??)
+    }
+
+    /// Fails, naming every one, when a `--require`d name is not set.
+    pub fn require(&self, child_env: &ChildEnv) -> Result<(), Error> {
+        let missing = missing_required(self.plan, child_env);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::MissingRequired(missing))
+        }
+    }
+}
+
+/// The required names `child_env` lacks, in the order they were required.
+pub fn missing_required(plan: &Plan, child_env: &ChildEnv) -> Vec<String> {
+    plan.required
+        .iter()
+        .filter(|name| !child_env.contains(name.as_str()))
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// Resolves every source of `plan` and merges them over `env`: the one path from a plan to the
+/// child's environment.
+pub async fn merged(plan: &Plan, env: &ParentEnv) -> Result<ChildEnv, Error> {
+    let resolved = resolve::resolve(plan, env).await?;
+    let mut rules = plan.rules.clone();
+    rules.consumed.extend(resolved.consumed);
+    let mut child_env = merge::merge(env, &resolved.layers, &resolved.substitutions, &rules)?;
+    // The layers hold a second copy of every secret; free it as soon as possible.
+    drop(resolved.layers);
+    if plan.file_vars {
+        file_vars::apply(&mut child_env, &rules)?;
+    }
+    Ok(child_env)
+}
+
+/// Runs a subcommand; returns its exit status.
+pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
+    match command {
+        Command::Show(args) => show_env(session, &args),
+        Command::Get(args) => get::run(session, &args),
+        Command::Export(args) => export::run(session, &args),
+        Command::Scan(args) => scan::run(session, &args),
+        Command::Check(args) => check::run(session, &args),
+    }
+}
+
+/// `show` prints the table even when a required name is missing, so the user sees what is
+/// there; then it fails.
+fn show_env(session: &Session, args: &ShowArgs) -> Result<i32, Stop> {
+    let child_env = session.merged_env()?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    show::render(&child_env, args, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(Error::Output)?;
+    session.require(&child_env)?;
+    Ok(0)
+}

@@ -1,0 +1,475 @@
+//! `secretrun scan [PATH...]`: search files for the values of the resolved secrets, to find
+//! credentials that leaked into a repository, a log or a build.
+//!
+//! - What is looked for: every value a source set (not inherited ones), of `--min-length`
+//!   bytes or more, as it is, base64-encoded (standard and URL-safe alphabets, at each of the
+//!   three alignments, so a value inside a longer base64 text such as an HTTP Basic header is
+//!   found too) and URL-encoded (percent-encoding and form encoding).
+//! - Where: the paths are walked by ripgrep's walker (`ignore`), honouring `.gitignore`,
+//!   `.ignore` and `.git/info/exclude` with or without a git repository, unless `--no-ignore`.
+//!   Hidden files are searched (`.env.local`, `.github/`), `.git` directories are not (their
+//!   objects are compressed), symbolic links are not followed, binary files are searched.
+//! - Not reported: a value in the file that defines it (its `.env` file, its file in a secrets
+//!   directory), where it is expected.
+//! - How: one Aho-Corasick automaton holds every pattern; each file is read once, in chunks,
+//!   with an overlapping search so a value that contains another is reported too.
+//! - Output: `FILE:LINE: NAME (SOURCE)`, sorted, never the value. Exit 1 when anything is
+//!   found, 0 when nothing is, 125 on an error (an incomplete search is not a clean one).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use aho_corasick::AhoCorasick;
+use base64::Engine;
+use ignore::{WalkBuilder, WalkState};
+
+use crate::cli::ScanArgs;
+use crate::error::Error;
+use crate::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::plan::Plan;
+use crate::secret::display_name;
+use crate::source::{SourceKind, SourceSpec};
+
+use super::{Session, Stop, EXIT_FOUND};
+
+/// How much of a file is read at a time.
+const CHUNK: usize = 64 * 1024;
+
+/// What `encodeURIComponent` and most URL builders escape: all but RFC 3986's unreserved
+/// characters.
+const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// The encodings a value is looked for in, besides its own bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Form {
+    Plain,
+    Base64,
+    UrlEncoded,
+}
+
+impl Form {
+    fn label(self) -> &'static str {
+        match self {
+            Form::Plain => "",
+            Form::Base64 => ", base64-encoded",
+            Form::UrlEncoded => ", URL-encoded",
+        }
+    }
+}
+
+/// A secret looked for: its name and the source that set it.
+struct Secret {
+    name: String,
+    origin: String,
+}
+
+/// Every pattern in one automaton, and what each stands for.
+struct Needles {
+    automaton: AhoCorasick,
+    secrets: Vec<Secret>,
+    /// By pattern: the secrets (and in which form) it is. One value set under two names is
+    /// one pattern that stands for both.
+    meanings: Vec<Vec<(usize, Form)>>,
+    /// Files that define values, by device and inode, with the secrets not to report there.
+    defining: HashMap<(u64, u64), HashSet<usize>>,
+}
+
+/// One reported occurrence.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Finding {
+    path: PathBuf,
+    line: u64,
+    secret: usize,
+    form: Form,
+}
+
+pub fn run(session: &Session, args: &ScanArgs) -> Result<i32, Stop> {
+    let child_env = session.merged_env()?;
+    session.require(&child_env)?;
+    // Fetching is over and the search is synchronous: let Ctrl-C and TERM end secretrun at once
+    // (their default action) instead of waiting, blocked, for a search of a large tree.
+    session.signals.restore();
+    let Some(needles) = Needles::new(&child_env, session.plan, usize::from(args.min_length))?
+    else {
+        tracing::warn!(
+            min_length = args.min_length,
+            "no resolved secret value is long enough to search for; nothing searched"
+        );
+        return Ok(0);
+    };
+    drop(child_env);
+
+    let (mut findings, errors) = search(&args.paths, &needles, !args.no_ignore);
+    findings.sort();
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for finding in &findings {
+        let secret = &needles.secrets[finding.secret];
+        writeln!(
+            out,
+            "{}:{}: {} ({}{})",
+            shown_path(&finding.path),
+            finding.line,
+            secret.name,
+            secret.origin,
+            finding.form.label()
+        )
+        .map_err(Error::Output)?;
+    }
+    out.flush().map_err(Error::Output)?;
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error.into());
+    }
+    Ok(if findings.is_empty() { 0 } else { EXIT_FOUND })
+}
+
+impl Needles {
+    /// The patterns for every value a source set, or `None` when there is none to look for.
+    fn new(child_env: &ChildEnv, plan: &Plan, min_length: usize) -> Result<Option<Needles>, Error> {
+        let mut secrets = Vec::new();
+        let mut patterns: Vec<Vec<u8>> = Vec::new();
+        let mut meanings: Vec<Vec<(usize, Form)>> = Vec::new();
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut defining: HashMap<(u64, u64), HashSet<usize>> = HashMap::new();
+        let mut short = Vec::new();
+        for (name, entry) in &child_env.vars {
+            if entry.origin == PARENT_ORIGIN {
+                continue;
+            }
+            let value = entry.value.as_bytes();
+            let name = display_name(name);
+            if value.len() < min_length {
+                short.push(name);
+                continue;
+            }
+            let secret = secrets.len();
+            if let Some(file) = defining_file(&entry.origin, &name, plan) {
+                tracing::debug!(name, file = %file.display(), "not reported in its own file");
+                if let Ok(metadata) = std::fs::metadata(&file) {
+                    defining
+                        .entry((metadata.dev(), metadata.ino()))
+                        .or_default()
+                        .insert(secret);
+                }
+            }
+            for (form, pattern) in forms(value) {
+                let id = *index.entry(pattern).or_insert_with_key(|pattern| {
+                    patterns.push(pattern.clone());
+                    meanings.push(Vec::new());
+                    patterns.len() - 1
+                });
+                if !meanings[id].contains(&(secret, form)) {
+                    meanings[id].push((secret, form));
+                }
+            }
+            secrets.push(Secret {
+                name,
+                origin: entry.origin.clone(),
+            });
+        }
+        if !short.is_empty() {
+            tracing::info!(
+                names = short.join(", "),
+                min_length,
+                "not searching for values shorter than --min-length"
+            );
+        }
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        // Standard match semantics (the default): the only ones with overlapping search.
+        let automaton = AhoCorasick::new(&patterns).map_err(Error::Patterns)?;
+        Ok(Some(Needles {
+            automaton,
+            secrets,
+            meanings,
+            defining,
+        }))
+    }
+}
+
+/// The file a value was read from, when its source is a local file or directory.
+fn defining_file(origin: &str, name: &str, plan: &Plan) -> Option<PathBuf> {
+    // A planned source's spec has its paths made relative to the config file; an origin
+    // outside the plan (a `NAME_FILE` variable's `file:PATH`) is a spec of its own.
+    let spec = plan
+        .sources
+        .iter()
+        .find(|source| source.origin == origin)
+        .map(|source| source.spec.clone())
+        .or_else(|| SourceSpec::parse(origin).ok())?;
+    match spec.kind {
+        SourceKind::Dir => Some(Path::new(&spec.location).join(name)),
+        kind if kind.takes_path() => Some(PathBuf::from(&spec.location)),
+        _ => None,
+    }
+}
+
+/// The value as it is and in every encoding worth looking for, without repeats.
+fn forms(value: &[u8]) -> Vec<(Form, Vec<u8>)> {
+    let mut forms = vec![(Form::Plain, value.to_vec())];
+    let engines = [
+        base64::engine::general_purpose::STANDARD_NO_PAD,
+        base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    for engine in engines {
+        for shift in 0..3 {
+            forms.push((Form::Base64, base64_core(&engine, value, shift)));
+        }
+    }
+    let percent: String = percent_encoding::percent_encode(value, URL_COMPONENT).collect();
+    forms.push((Form::UrlEncoded, percent.into_bytes()));
+    let form: String = url::form_urlencoded::byte_serialize(value).collect();
+    forms.push((Form::UrlEncoded, form.into_bytes()));
+
+    let mut seen = HashSet::new();
+    forms.retain(|(_, pattern)| !pattern.is_empty() && seen.insert(pattern.clone()));
+    forms
+}
+
+/// The base64 characters that depend only on `value` when it starts `shift` bytes after a
+/// 3-byte boundary of a longer encoded text: the characters shared with the neighbouring bytes
+/// at either end are left out.
+fn base64_core(engine: &impl Engine, value: &[u8], shift: usize) -> Vec<u8> {
+    let mut shifted = vec![0u8; shift];
+    shifted.extend_from_slice(value);
+    let encoded = engine.encode(&shifted).into_bytes();
+    // A character covers 6 bits: skip those holding any bit of the `shift` bytes before...
+    let start = (shift * 8).div_ceil(6);
+    // ...and a last one that the following byte would complete.
+    let end = ((shift + value.len()) * 8 / 6).min(encoded.len());
+    encoded.get(start..end).unwrap_or_default().to_vec()
+}
+
+/// Walks `paths` in parallel and searches every regular file.
+fn search(
+    paths: &[PathBuf],
+    needles: &Needles,
+    honour_ignores: bool,
+) -> (Vec<Finding>, Vec<Error>) {
+    let Some((first, rest)) = paths.split_first() else {
+        return (Vec::new(), Vec::new());
+    };
+    let mut builder = WalkBuilder::new(first);
+    for path in rest {
+        builder.add(path);
+    }
+    builder
+        .standard_filters(honour_ignores)
+        // Leaks hide in dotfiles (.env.local, .npmrc, .github/workflows).
+        .hidden(false)
+        // A checkout without its .git (an archive, a container build context) still has
+        // its .gitignore.
+        .require_git(false)
+        .follow_links(false)
+        .filter_entry(|entry| entry.file_name() != OsStr::new(".git"));
+    let findings = Mutex::new(Vec::new());
+    let errors = Mutex::new(Vec::new());
+    builder.build_parallel().run(|| {
+        Box::new(|entry| {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(error) => {
+                    lock(&errors).push(Error::Walk(error));
+                    return WalkState::Continue;
+                }
+            };
+            // Only regular files: opening a FIFO or a device could block or never end.
+            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+                return WalkState::Continue;
+            }
+            match search_file(entry.path(), needles) {
+                Ok(found) => lock(&findings).extend(found),
+                Err(source) => lock(&errors).push(Error::Search {
+                    path: entry.path().to_path_buf(),
+                    source,
+                }),
+            }
+            WalkState::Continue
+        })
+    });
+    let findings = findings.into_inner().unwrap_or_else(|p| p.into_inner());
+    let errors = errors.into_inner().unwrap_or_else(|p| p.into_inner());
+    (findings, errors)
+}
+
+/// A lock that a panicked walker thread did not make useless.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn search_file(path: &Path, needles: &Needles) -> io::Result<BTreeSet<Finding>> {
+    let file = File::open(path)?;
+    let metadata = file.metadata()?;
+    let expected = needles.defining.get(&(metadata.dev(), metadata.ino()));
+    let mut found = BTreeSet::new();
+    search_reader(file, &needles.automaton, |line, pattern| {
+        for &(secret, form) in &needles.meanings[pattern] {
+            if expected.is_some_and(|expected| expected.contains(&secret)) {
+                continue;
+            }
+            found.insert(Finding {
+                path: path.to_path_buf(),
+                line,
+                secret,
+                form,
+            });
+        }
+    })?;
+    Ok(found)
+}
+
+/// One pass over `reader`, reporting every match (overlapping ones too) with its line number.
+///
+/// The buffer keeps the last `longest pattern - 1` bytes of a chunk for the next one, so a
+/// match across a chunk boundary is found; a match that ended in the kept bytes was already
+/// reported and is skipped.
+fn search_reader(
+    mut reader: impl Read,
+    automaton: &AhoCorasick,
+    mut report: impl FnMut(u64, usize),
+) -> io::Result<()> {
+    let keep = automaton.max_pattern_len().saturating_sub(1);
+    let mut buffer: Vec<u8> = Vec::with_capacity(CHUNK + keep);
+    // Newlines before buffer[0], and how much of the buffer the previous round searched.
+    let mut lines_before: u64 = 0;
+    let mut searched = 0;
+    loop {
+        let kept = buffer.len();
+        buffer.resize(kept + CHUNK, 0);
+        let read = loop {
+            match reader.read(&mut buffer[kept..]) {
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                result => break result?,
+            }
+        };
+        buffer.truncate(kept + read);
+        if read == 0 {
+            return Ok(());
+        }
+        for found in automaton.find_overlapping_iter(buffer.as_slice()) {
+            if found.end() <= searched {
+                continue;
+            }
+            let line = lines_before + newlines(&buffer[..found.start()]) + 1;
+            report(line, found.pattern().as_usize());
+        }
+        let drop = buffer.len().saturating_sub(keep);
+        lines_before += newlines(&buffer[..drop]);
+        buffer.drain(..drop);
+        searched = buffer.len();
+    }
+}
+
+fn newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&byte| byte == b'\n').count() as u64
+}
+
+/// A path as the user would type it: `src/x`, not `./src/x`.
+fn shown_path(path: &Path) -> String {
+    let path = path.strip_prefix(".").unwrap_or(path);
+    path.display().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_found(haystack: &[u8], patterns: &[&str], chunk_reads: usize) -> Vec<(u64, usize)> {
+        let automaton = AhoCorasick::new(patterns).unwrap();
+        // A reader that hands out at most `chunk_reads` bytes at a time, to cross boundaries.
+        struct Trickle<'a>(&'a [u8], usize);
+        impl Read for Trickle<'_> {
+            fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+                let n = self.0.len().min(buf.len()).min(self.1);
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        let mut found = Vec::new();
+        search_reader(
+            Trickle(haystack, chunk_reads),
+            &automaton,
+            |line, pattern| found.push((line, pattern)),
+        )
+        .unwrap();
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn finds_overlapping_matches_with_line_numbers_across_reads() {
+        let haystack = b"one\ntwo secret-value-long\nthree\nsecret-value\n";
+        for chunk in [1, 3, 7, 1000] {
+            assert_eq!(
+                lines_found(haystack, &["secret-value", "secret-value-long"], chunk),
+                vec![(2, 0), (2, 1), (4, 0)],
+                "reads of {chunk} bytes"
+            );
+        }
+    }
+
+    #[test]
+    fn finds_matches_across_chunk_boundaries() {
+        let mut haystack = vec![b'\n'; CHUNK - 3];
+        haystack.extend_from_slice(b"abcdefgh\n");
+        haystack.extend(std::iter::repeat_n(b'x', CHUNK * 2));
+        haystack.extend_from_slice(b"abcdefgh");
+        let found = lines_found(&haystack, &["abcdefgh"], usize::MAX);
+        let last_line = CHUNK as u64 - 2;
+        assert_eq!(found, vec![(last_line, 0), (last_line + 1, 0)]);
+    }
+
+    #[test]
+    fn base64_forms_are_found_inside_longer_base64_text() {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let value = b"p4ssw0rd-value";
+        let patterns: Vec<Vec<u8>> = forms(value)
+            .into_iter()
+            .filter(|(form, _)| *form == Form::Base64)
+            .map(|(_, pattern)| pattern)
+            .collect();
+        for prefix in ["", "u", "us", "user:", "admin:"] {
+            for suffix in ["", "!", "!?", "!?#"] {
+                let text = format!("{prefix}{}{suffix}", std::str::from_utf8(value).unwrap());
+                let encoded = engine.encode(text);
+                assert!(
+                    patterns
+                        .iter()
+                        .any(|p| encoded.as_bytes().windows(p.len()).any(|w| w == p)),
+                    "{prefix:?} + value + {suffix:?} -> {encoded}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn url_encoded_forms() {
+        let forms = forms(b"a b/c+d");
+        let url: Vec<&[u8]> = forms
+            .iter()
+            .filter(|(form, _)| *form == Form::UrlEncoded)
+            .map(|(_, p)| p.as_slice())
+            .collect();
+        assert_eq!(
+            url,
+            [b"a%20b%2Fc%2Bd".as_slice(), b"a+b%2Fc%2Bd".as_slice()]
+        );
+        // A value with nothing to encode has no URL-encoded form of its own.
+        assert!(super::forms(b"plainvalue")
+            .iter()
+            .all(|(form, _)| *form != Form::UrlEncoded));
+    }
+}
