@@ -52,7 +52,13 @@ the command never started. 126: COMMAND cannot be executed.
     after_help = AFTER_HELP,
     after_long_help = AFTER_LONG_HELP,
     subcommand_negates_reqs = true,
-    override_usage = "secretrun [OPTIONS] [--] COMMAND [ARGS]...\n       secretrun [OPTIONS] --command STRING\n       secretrun show [OPTIONS]",
+    override_usage = "secretrun [OPTIONS] [--] COMMAND [ARGS]...\n       \
+                      secretrun [OPTIONS] --command STRING\n       \
+                      secretrun show [OPTIONS]\n       \
+                      secretrun get [OPTIONS] NAME\n       \
+                      secretrun export [OPTIONS]\n       \
+                      secretrun scan [OPTIONS] [PATH]...\n       \
+                      secretrun check [OPTIONS]",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -84,6 +90,138 @@ pub struct Cli {
 pub enum Command {
     /// Show the environment the command would get, with the source of every value
     Show(ShowArgs),
+
+    /// Print one resolved value, for scripts
+    #[command(long_about = GET_LONG_ABOUT)]
+    Get(GetArgs),
+
+    /// Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables
+    #[command(long_about = EXPORT_LONG_ABOUT)]
+    Export(ExportArgs),
+
+    /// Search files for the resolved secret values, to find leaked credentials
+    #[command(long_about = SCAN_LONG_ABOUT)]
+    Scan(ScanArgs),
+
+    /// Check every source, the required names and the .env files, and report what is wrong
+    #[command(visible_alias = "doctor", long_about = CHECK_LONG_ABOUT)]
+    Check(CheckArgs),
+}
+
+const GET_LONG_ABOUT: &str = "\
+Print the value NAME would have in the command's environment, after merging every source \
+over the parent environment. The value is written as it is, byte for byte, with no newline \
+added when stdout is a pipe or a file (`token=$(secretrun get API_TOKEN)` keeps a value's own \
+trailing newline); a newline is added when stdout is a terminal, so the prompt starts on its \
+own line. A NAME that no source and no inherited variable sets is an error (exit 125).";
+
+const EXPORT_LONG_ABOUT: &str = "\
+Write the merged result in a format another tool reads: dotenv (NAME=\"...\", read back by \
+dotenv parsers and by secretrun --env-file), json (an object of names to values), shell \
+(export NAME='...', for eval or source), docker (NAME=value lines for docker run --env-file, \
+which cannot hold a value with a line break) or systemd (NAME=\"...\" for EnvironmentFile=). \
+Names set only by the parent environment are left out unless --all.
+
+Secrets are not printed to a terminal unless --reveal. --output FILE writes the file \
+atomically (a temporary file in the same directory, renamed into place) with mode 0600, and \
+refuses to replace an existing file unless --force.";
+
+const SCAN_LONG_ABOUT: &str = "\
+Search files for the values of the resolved secrets (those set by a source, not inherited), \
+as they are and in their base64 (standard and URL-safe, also inside a longer base64 text) and \
+URL-encoded forms. Directories are walked as ripgrep walks them: .gitignore, .ignore and \
+.git/info/exclude are honoured (with or without a git repository) unless --no-ignore, hidden \
+files are searched, .git directories are not. Binary files are searched too: a credential \
+copied into a build artefact or a database has leaked as much as one in a text file.
+
+Each finding is printed as FILE:LINE: NAME (SOURCE), never the value. A value is not looked \
+for in the .env file or secrets directory that defines it, where it is expected. Values \
+shorter than --min-length bytes are skipped: short values match by accident.
+
+Exit status: 0 nothing found, 1 a value was found, 125 an error (the search is incomplete).";
+
+const CHECK_LONG_ABOUT: &str = "\
+Check, without running anything: every source on its own (reachable, authenticated, the path \
+or prefix exists and yields at least one name), the required names, the .env files (tracked by \
+git, readable by every user) and the names a secret source overrides in a .env file (the \
+.env value, often an old credential, is never used). One line per finding: ok, warn or error. \
+Values are never printed.
+
+Exit status: 0 no error (warnings allowed), 1 at least one error, 125 secretrun could not \
+check (a bad option or source spec).";
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The variable to print
+    #[arg(value_name = "NAME")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value_t = ExportFormat::Dotenv)]
+    pub format: ExportFormat,
+
+    /// Write to FILE (mode 0600, replaced atomically) instead of stdout
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Replace FILE if it exists
+    #[arg(long, requires = "output")]
+    pub force: bool,
+
+    /// Allow printing secrets to a terminal
+    #[arg(long)]
+    pub reveal: bool,
+
+    /// Also export names that come from the parent environment unchanged
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// NAME="..." with backslash escapes, as dotenv parsers read it
+    Dotenv,
+    /// One JSON object, names to values
+    Json,
+    /// export NAME='...' for a POSIX shell
+    Shell,
+    /// NAME=value for docker run --env-file (no line breaks in values)
+    Docker,
+    /// NAME="..." for systemd's EnvironmentFile=
+    Systemd,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files and directories to search
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+
+    /// Skip values shorter than BYTES
+    #[arg(long, value_name = "BYTES", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
+    pub min_length: u16,
+
+    /// Also search files that .gitignore, .ignore or .git/info/exclude leave out
+    #[arg(long)]
+    pub no_ignore: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Report format
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
+    pub format: CheckFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    /// One line per finding
+    Text,
+    /// A JSON list of findings (level, check, source, message)
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -127,14 +265,8 @@ pub struct SourceArgs {
     #[arg(long, global = true)]
     pub file_vars: bool,
 
-    /// Config file [default: ./secretrun.toml if it exists]
-    #[arg(
-        short = 'c',
-        long,
-        value_name = "PATH",
-        env = "SECRETRUN_CONFIG",
-        global = true
-    )]
+    /// Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]
+    #[arg(short = 'c', long, value_name = "PATH", global = true)]
     pub config: Option<PathBuf>,
 
     /// Ignore ./secretrun.toml and $SECRETRUN_CONFIG
@@ -144,6 +276,10 @@ pub struct SourceArgs {
     /// Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default
     #[arg(long, global = true)]
     pub no_credentials_directory: bool,
+
+    /// Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are
+    #[arg(long, global = true)]
+    pub no_references: bool,
 
     /// Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects' own syntax)
     #[arg(long, global = true)]

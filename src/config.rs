@@ -28,6 +28,7 @@ pub struct Config {
     pub file_vars: Option<bool>,
     pub credentials_directory: Option<bool>,
     pub secrets_settings: Option<bool>,
+    pub references: Option<bool>,
     pub timeout: Option<String>,
     pub deadline: Option<String>,
     pub allow_insecure_http: Option<bool>,
@@ -57,6 +58,8 @@ pub enum ModeSetting {
 pub struct LoadedConfig {
     pub path: PathBuf,
     pub config: Config,
+    /// The file's text, to point at the line of a value found wrong after parsing.
+    text: String,
 }
 
 impl LoadedConfig {
@@ -73,6 +76,7 @@ impl LoadedConfig {
         Ok(Self {
             path: path.to_path_buf(),
             config,
+            text,
         })
     }
 
@@ -90,13 +94,29 @@ impl LoadedConfig {
         value
             .as_deref()
             .map(|text| {
+                // Fix: this said "line 0", and humantime's messages quote part of the value.
                 crate::cli::parse_duration(text).map_err(|message| Error::ConfigSyntax {
                     path: self.path.clone(),
-                    line: 0,
-                    message: format!("{key}: {message}"),
+                    line: self.line_of(key),
+                    message: format!("{key}: {}", redact_quoted(&message)),
                 })
             })
             .transpose()
+    }
+
+    /// The 1-based line of the top-level `key = ...` (bare or quoted key), 0 if not found.
+    fn line_of(&self, key: &str) -> usize {
+        let quoted = format!("\"{key}\"");
+        self.text
+            .lines()
+            .position(|line| {
+                let line = line.trim_start();
+                [key, quoted.as_str()].iter().any(|key| {
+                    line.strip_prefix(key)
+                        .is_some_and(|rest| rest.trim_start().starts_with('='))
+                })
+            })
+            .map_or(0, |index| index + 1)
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Plan {
     pub file_vars: bool,
     /// Whether `SECRETS_MANAGER`-style settings add sources (see `compat`).
     pub secrets_settings: bool,
+    /// Whether values such as `vault:PATH#KEY` are replaced by the secret (see `reference`).
+    pub references: bool,
     pub fetch: FetchSettings,
     pub launch: Launch,
 }
@@ -168,6 +170,7 @@ impl Plan {
             file_vars: cli.sources.file_vars || config.file_vars.unwrap_or(false),
             secrets_settings: !cli.sources.no_secrets_settings
                 && config.secrets_settings.unwrap_or(true),
+            references: !cli.sources.no_references && config.references.unwrap_or(true),
             fetch,
             launch,
         })
@@ -264,7 +267,7 @@ fn load_config(args: &SourceArgs, env: &ParentEnv) -> Result<Option<LoadedConfig
     if let Some(path) = &args.config {
         return LoadedConfig::load(path).map(Some);
     }
-    // `SECRETRUN_CONFIG` reaches us through clap's `env`; a snapshot is checked for tests.
+    // Read here, not through clap's `env`, so that `--no-config` can ignore it.
     if let Some(path) = env.get_str("SECRETRUN_CONFIG") {
         return LoadedConfig::load(Path::new(path)).map(Some);
     }

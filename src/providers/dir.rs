@@ -12,7 +12,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
-use super::{env_name, read_off_runtime, Entries, FetchFuture, Provider};
+use super::{env_name, read_local, Entries, FetchFuture, Provider};
 
 #[derive(Debug)]
 pub struct Dir {
@@ -70,8 +70,13 @@ impl Dir {
 
 impl Provider for Dir {
     fn fetch(&self) -> FetchFuture<'_> {
-        read_off_runtime(self.path.clone(), self.optional, |path, optional| {
-            Self { path, optional }.read()
+        let reader = Self {
+            path: self.path.clone(),
+            optional: self.optional,
+        };
+        Box::pin(async move {
+            let path = reader.path.clone();
+            read_local(&path, move || reader.read()).await
         })
     }
 }

@@ -72,9 +72,11 @@ impl Doppler {
     pub fn from_spec(spec: &mut SourceSpec, context: Arc<Context>) -> Result<Self, SpecProblem> {
         let strip_prefix = spec.take_flag("strip-prefix")?;
         let include_metadata = spec.take_flag("include-metadata")?;
-        let project = take_name(spec, "project", "a project name")?;
-        let config = take_name(spec, "config", "a config name")?;
-        let token_file = take_name(spec, "token-file", "a file path")?.map(PathBuf::from);
+        let project = spec.take_non_empty("project", "a project name")?;
+        let config = spec.take_non_empty("config", "a config name")?;
+        let token_file = spec
+            .take_non_empty("token-file", "a file path")?
+            .map(PathBuf::from);
         spec.finish(true)?;
 
         let prefix = match spec.location.as_str() {
@@ -190,22 +192,6 @@ impl Provider for Doppler {
 
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
-    }
-}
-
-/// A value option that may not be empty: `?config=` is more likely a mistake than a wish for
-/// the default.
-fn take_name(
-    spec: &mut SourceSpec,
-    option: &str,
-    expected: &'static str,
-) -> Result<Option<String>, SpecProblem> {
-    match spec.take_value(option)? {
-        Some(value) if value.is_empty() => Err(SpecProblem::BadOptionValue {
-            option: option.into(),
-            expected,
-        }),
-        value => Ok(value),
     }
 }
 

@@ -261,11 +261,11 @@ enum Auth {
 impl Auth {
     fn from_spec(spec: &mut SourceSpec, env: &ParentEnv) -> Result<Self, SpecProblem> {
         let method = spec.take_value("auth")?;
-        let role_id = non_empty(spec, "role-id", "a role ID")?;
-        let secret_id_file = non_empty(spec, "secret-id-file", "a file path")?;
+        let role_id = spec.take_non_empty("role-id", "a role ID")?;
+        let secret_id_file = spec.take_non_empty("secret-id-file", "a file path")?;
         let approle_mount = mount_option(spec, "approle-mount")?;
-        let role = non_empty(spec, "role", "a role name")?;
-        let jwt_file = non_empty(spec, "jwt-file", "a file path")?;
+        let role = spec.take_non_empty("role", "a role name")?;
+        let jwt_file = spec.take_non_empty("jwt-file", "a file path")?;
         let kubernetes_mount = mount_option(spec, "kubernetes-mount")?;
 
         // An option of another method is a mistake worth reporting, not something to ignore.
@@ -330,21 +330,6 @@ impl Auth {
                 expected: "token, approle or kubernetes",
             }),
         }
-    }
-}
-
-/// A value option where empty (`?role=`) is a mistake rather than a wish for the default.
-fn non_empty(
-    spec: &mut SourceSpec,
-    option: &str,
-    expected: &'static str,
-) -> Result<Option<String>, SpecProblem> {
-    match spec.take_value(option)? {
-        Some(value) if value.is_empty() => Err(SpecProblem::BadOptionValue {
-            option: option.into(),
-            expected,
-        }),
-        value => Ok(value),
     }
 }
 

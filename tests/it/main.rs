@@ -4,10 +4,15 @@ mod contract;
 mod support;
 
 mod aws_sm;
+mod aws_ssm;
+mod azure_kv;
+mod commands;
 mod compat;
 mod core_cli;
 mod doppler;
+mod gcp_sm;
 mod generated;
 mod priority;
+mod references;
 mod signals;
 mod vault;
