@@ -911,15 +911,7 @@ impl std::fmt::Debug for Bearer {
 
 impl Bearer {
     fn new(token: &SecretString, credential: &str) -> Result<Self, SourceError> {
-        let text = SecretString::from(format!("Bearer {}", token.expose_secret()));
-        let mut value = HeaderValue::from_str(text.expose_secret())
-            .ok()
-            .filter(|_| !token.expose_secret().is_empty())
-            .ok_or_else(|| SourceError::Config {
-                problem: format!("{credential} returned a token that is not a valid header"),
-            })?;
-        value.set_sensitive(true);
-        Ok(Self(value))
+        http::bearer(token.expose_secret(), "token", credential).map(Self)
     }
 }
 

@@ -334,22 +334,7 @@ struct Token {
 impl Token {
     fn new(text: String, origin: &'static str) -> Result<Self, SourceError> {
         let secret = SecretString::from(text);
-        let token = secret.expose_secret();
-        if token.is_empty() {
-            return Err(SourceError::Config {
-                problem: format!("the Doppler token from {origin} is empty"),
-            });
-        }
-        // A header can carry only visible ASCII; a stray space or newline would otherwise fail
-        // as an obscure transport error, retried for nothing.
-        if !token.bytes().all(|byte| byte.is_ascii_graphic()) {
-            return Err(SourceError::Config {
-                problem: format!(
-                    "the Doppler token from {origin} contains spaces, control or non-ASCII \
-                     characters"
-                ),
-            });
-        }
+        http::check_header_token(secret.expose_secret(), "Doppler token", origin)?;
         Ok(Self { secret, origin })
     }
 
@@ -366,17 +351,7 @@ impl Token {
     }
 
     fn header(&self) -> Result<HeaderValue, SourceError> {
-        let bearer = SecretString::from(format!("Bearer {}", self.secret.expose_secret()));
-        let mut value =
-            HeaderValue::from_str(bearer.expose_secret()).map_err(|_| SourceError::Config {
-                problem: format!(
-                    "the Doppler token from {} is not a valid header",
-                    self.origin
-                ),
-            })?;
-        // Keeps the value out of hyper's and reqwest's own debug output.
-        value.set_sensitive(true);
-        Ok(value)
+        http::bearer(self.secret.expose_secret(), "Doppler token", self.origin)
     }
 
     fn is_service(&self) -> bool {

@@ -145,8 +145,8 @@ impl GcpSm {
     pub fn from_spec(spec: &mut SourceSpec, context: Arc<Context>) -> Result<Self, SpecProblem> {
         let name_prefix = spec.take_value("prefix")?.unwrap_or_default();
         let json = spec.take_flag("json")?;
-        let project = non_empty(spec, "project", "a project ID")?;
-        let version = non_empty(spec, "version", "a version number, an alias or latest")?;
+        let project = spec.take_non_empty("project", "a project ID")?;
+        let version = spec.take_non_empty("version", "a version number, an alias or latest")?;
         let mut labels = Vec::new();
         while let Some(text) = spec.take_value("label")? {
             labels.push(Label::parse(&text).ok_or(SpecProblem::BadOptionValue {
@@ -378,21 +378,6 @@ impl Provider for GcpSm {
 
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
-    }
-}
-
-/// A value option where empty (`?project=`) is a mistake rather than a wish for the default.
-fn non_empty(
-    spec: &mut SourceSpec,
-    option: &str,
-    expected: &'static str,
-) -> Result<Option<String>, SpecProblem> {
-    match spec.take_value(option)? {
-        Some(value) if value.is_empty() => Err(SpecProblem::BadOptionValue {
-            option: option.into(),
-            expected,
-        }),
-        value => Ok(value),
     }
 }
 
@@ -1108,30 +1093,9 @@ async fn token_from(response: Response, origin: &str) -> Result<HeaderValue, Sou
     bearer(&token, origin)
 }
 
-/// `Authorization: Bearer TOKEN`, marked sensitive so that no debug output shows it.
+/// `Authorization: Bearer TOKEN`, checked and marked sensitive.
 fn bearer(token: &SecretString, origin: &str) -> Result<HeaderValue, SourceError> {
-    let text = token.expose_secret();
-    if text.is_empty() {
-        return Err(SourceError::Config {
-            problem: format!("the access token from {origin} is empty"),
-        });
-    }
-    // A header carries only visible ASCII; a stray newline would otherwise fail as an obscure
-    // transport error, retried for nothing.
-    if !text.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(SourceError::Config {
-            problem: format!(
-                "the access token from {origin} contains spaces, control or non-ASCII characters"
-            ),
-        });
-    }
-    let header = SecretString::from(format!("Bearer {text}"));
-    let mut value =
-        HeaderValue::from_str(header.expose_secret()).map_err(|_| SourceError::Config {
-            problem: format!("the access token from {origin} is not a valid header"),
-        })?;
-    value.set_sensitive(true);
-    Ok(value)
+    http::bearer(token.expose_secret(), "access token", origin)
 }
 
 /// Reads a credentials file off the runtime; `None` when `optional` and it does not exist.

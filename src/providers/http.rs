@@ -88,6 +88,43 @@ pub async fn send_accepting(
         .await
 }
 
+/// Checks a credential bound for a header: not empty, and only visible ASCII, since a stray
+/// space or newline would otherwise fail as an obscure transport error, retried for nothing.
+/// `what` names the credential ("Vault token"), `origin` where it came from; never its value.
+pub fn check_header_token(token: &str, what: &str, origin: &str) -> Result<(), SourceError> {
+    if token.is_empty() {
+        return Err(SourceError::Config {
+            problem: format!("the {what} from {origin} is empty"),
+        });
+    }
+    if !token.bytes().all(|byte| byte.is_ascii_graphic()) {
+        return Err(SourceError::Config {
+            problem: format!(
+                "the {what} from {origin} contains spaces, control or non-ASCII characters"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// `Authorization: Bearer TOKEN` after [`check_header_token`], marked sensitive so that no
+/// debug output of hyper's or reqwest's shows it.
+pub fn bearer(
+    token: &str,
+    what: &str,
+    origin: &str,
+) -> Result<reqwest::header::HeaderValue, SourceError> {
+    check_header_token(token, what, origin)?;
+    let header = secrecy::SecretString::from(format!("Bearer {token}"));
+    let mut value =
+        reqwest::header::HeaderValue::from_str(secrecy::ExposeSecret::expose_secret(&header))
+            .map_err(|_| SourceError::Config {
+                problem: format!("the {what} from {origin} is not a valid header"),
+            })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 /// A transport failure, described without the URL's query or any body.
 pub fn transport_error(error: &reqwest::Error, timeout: Duration) -> SourceError {
     if error.is_timeout() {

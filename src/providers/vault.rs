@@ -688,19 +688,7 @@ async fn token_from_env(env: &ParentEnv) -> Result<SecretString, SourceError> {
 
 /// A token goes in a header: only visible ASCII, or vaultrs would panic building it.
 fn checked_token(token: SecretString, origin: &str) -> Result<SecretString, SourceError> {
-    let text = token.expose_secret();
-    if text.is_empty() {
-        return Err(SourceError::Config {
-            problem: format!("the Vault token from {origin} is empty"),
-        });
-    }
-    if !text.bytes().all(|byte| byte.is_ascii_graphic()) {
-        return Err(SourceError::Config {
-            problem: format!(
-                "the Vault token from {origin} contains spaces, control or non-ASCII characters"
-            ),
-        });
-    }
+    super::http::check_header_token(token.expose_secret(), "Vault token", origin)?;
     Ok(token)
 }
 
