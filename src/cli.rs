@@ -15,7 +15,8 @@ See --help for the full rules.";
 const AFTER_LONG_HELP: &str = "\
 Priority, lowest to highest (a higher rank wins; within a rank, a
 later source wins):
-  1. .env files (--env-file, dotenv: sources), in the order given
+  1. the config file's [env] table, then .env files (--env-file,
+     dotenv: sources), in the order given
   2. the parent environment; with --pristine only PATH, HOME, USER,
      LOGNAME, SHELL, LANG, LANGUAGE, LC_*, TERM, TZ, TMPDIR and the
      systemd variables (NOTIFY_SOCKET, LISTEN_*, WATCHDOG_*,

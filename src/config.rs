@@ -36,6 +36,10 @@ pub struct Config {
     pub subreaper: Option<bool>,
     pub kill_after: Option<String>,
     pub grace_period: Option<String>,
+    /// Variables set by the config file itself, ranked as a `.env` file before every other;
+    /// values may be references (`DB_PASSWORD = "vault:secret/app#password"`).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -159,6 +163,7 @@ mod tests {
         let config = parse(
             r#"
 sources = ["dotenv:.env", "dir:/run/secrets"]
+env = { LOG_LEVEL = "info" }
 require = ["DATABASE_URL"]
 preserve-env = ["TZ"]
 pristine = false

@@ -83,7 +83,7 @@ pub const PROTECTED_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_"];
 pub const OWN_PREFIX: &str = "SECRETRUN_";
 
 /// The values a source resolved to, with where they rank.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Layer {
     /// The source's spec text, e.g. `dotenv:.env`.
     pub origin: String,

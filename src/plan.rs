@@ -15,9 +15,10 @@ use crate::cli::{LaunchArgs, RuleArgs, SourceArgs};
 use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAME};
 use crate::environment::ParentEnv;
 use crate::error::Error;
-use crate::merge::{MergeRules, Preserve};
+use crate::merge::{Layer, MergeRules, Preserve};
 use crate::providers::{self, Context, FetchSettings};
 use crate::secret::EnvName;
+use crate::secret::SecretValue;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
 /// Leftover processes get this long after SIGTERM before SIGKILL, unless configured.
@@ -33,6 +34,8 @@ pub struct Plan {
     pub secrets_settings: bool,
     /// Whether values such as `vault:PATH#KEY` are replaced by the secret (see `reference`).
     pub references: bool,
+    /// The config file's own `env` table, the lowest-ranked layer.
+    pub config_env: Option<Layer>,
     pub fetch: FetchSettings,
     pub launch: Launch,
 }
@@ -162,6 +165,26 @@ impl Plan {
                 || config.keep_config_vars.unwrap_or(false),
         };
 
+        let config_env = match &loaded {
+            Some(loaded) if !config.env.is_empty() => Some(Layer {
+                origin: format!("config:{}", loaded.path.display()),
+                class: SourceClass::EnvFile,
+                entries: config
+                    .env
+                    .iter()
+                    .map(|(name, value)| {
+                        let name =
+                            EnvName::new(name.clone()).map_err(|problem| Error::InvalidName {
+                                what: "config env name",
+                                name: name.clone(),
+                                problem,
+                            })?;
+                        Ok((name, SecretValue::from(value.clone())))
+                    })
+                    .collect::<Result<_, Error>>()?,
+            }),
+            _ => None,
+        };
         let launch = build_launch(&cli.launch, cli.command, loaded.as_ref(), is_pid1)?;
         Ok(Plan {
             sources,
@@ -171,6 +194,7 @@ impl Plan {
             secrets_settings: !cli.sources.no_secrets_settings
                 && config.secrets_settings.unwrap_or(true),
             references: !cli.sources.no_references && config.references.unwrap_or(true),
+            config_env,
             fetch,
             launch,
         })

@@ -58,7 +58,8 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
 
     let local = Arc::new(Context::new(parent.clone(), plan.fetch.clone()));
     let env_files = build(env_files.into_iter().map(|s| s.spec.clone()), &local)?;
-    let mut layers = fetch_all(env_files.fetches, plan.fetch.deadline).await?;
+    let mut layers: Vec<Layer> = plan.config_env.iter().cloned().collect();
+    layers.extend(fetch_all(env_files.fetches, plan.fetch.deadline).await?);
 
     // Provider settings: the parent environment over the `.env` values.
     let dotenv_values = layers.iter().flat_map(|layer| {

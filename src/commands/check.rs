@@ -177,6 +177,8 @@ async fn probe(
         secrets_settings: settings,
         // References are checked with the merged environment, where they are resolved.
         references: false,
+        // The config's env table may configure providers (a token), as a .env file may.
+        config_env: plan.config_env.clone(),
         fetch: plan.fetch.clone(),
         launch: Launch {
             mode: Mode::Exec,

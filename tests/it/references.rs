@@ -186,3 +186,44 @@ fn a_reference_keeps_its_variables_rank() {
     let out = run(&[], &[], &[&line], &["--", "printenv", "K"]);
     assert_eq!(printed(&out), "from-reference\n");
 }
+
+#[test]
+fn config_env_table_sets_variables_and_may_hold_references() {
+    let dir = support::temp_dir();
+    let file = support::write(dir.path(), "pw", "from-config-reference\n");
+    support::write(
+        dir.path(),
+        "secretrun.toml",
+        &format!(
+            "[env]\nPASSWORD = \"file:{}\"\nLOG_LEVEL = \"info\"\n",
+            file.display()
+        ),
+    );
+    support::write(dir.path(), ".env", "LOG_LEVEL=debug\n");
+    let mut command = support::secretrun(dir.path());
+    command.args([
+        "--env-file",
+        ".env",
+        "--",
+        "sh",
+        "-c",
+        "echo $PASSWORD $LOG_LEVEL",
+    ]);
+    let out = support::run(&mut command);
+    // The config's table ranks below every .env file.
+    assert_eq!(printed(&out), "from-config-reference debug\n");
+
+    let mut show = support::secretrun(dir.path());
+    show.args(["show", "--reveal"]);
+    let out = support::run(&mut show);
+    assert_eq!(out.code, Some(0), "{out:?}");
+    let line = out
+        .stdout
+        .lines()
+        .find(|line| line.starts_with("PASSWORD"))
+        .unwrap_or_else(|| panic!("{}", out.stdout));
+    assert!(
+        line.contains(&format!("config:secretrun.toml → file:{}", file.display())),
+        "{line}"
+    );
+}
