@@ -14,16 +14,8 @@ use crate::support::{self, Run};
 /// The marker file a child that starts would create.
 const MARKER: &str = "child-started";
 
-fn path() -> String {
-    std::env::var("PATH").expect("PATH is set")
-}
-
-/// secretrun in `dir` whose parent environment is exactly PATH and `vars`.
 fn secretrun(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut command = support::secretrun(dir);
-    command.env_clear().env("PATH", path());
-    command.envs(vars.iter().copied());
-    command
+    support::secretrun_with(dir, vars)
 }
 
 fn invoke(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Run {
@@ -96,7 +88,7 @@ fn an_optional_missing_source_yields_nothing() {
         ],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, format!("PATH={}\n", path()));
+    assert_eq!(run.stdout, format!("PATH={}\n", support::path()));
 }
 
 #[test]
@@ -1103,5 +1095,8 @@ pristine = true
         &["-c", "conf/secretrun.toml", "--", "env"],
     );
     assert_eq!(run.code, Some(0), "{run:?}");
-    assert_eq!(run.stdout, format!("A=base\nB=from-dir\nPATH={}\n", path()));
+    assert_eq!(
+        run.stdout,
+        format!("A=base\nB=from-dir\nPATH={}\n", support::path())
+    );
 }

@@ -14,17 +14,8 @@ use std::process::Command;
 
 use crate::support::{self, Run};
 
-/// The test process's PATH, handed on so `printenv` and `env` are found.
-fn path() -> String {
-    std::env::var("PATH").expect("PATH is set")
-}
-
-/// secretrun in `dir` whose parent environment is exactly PATH and `vars`.
 fn secretrun(dir: &Path, vars: &[(&str, &str)]) -> Command {
-    let mut command = support::secretrun(dir);
-    command.env_clear().env("PATH", path());
-    command.envs(vars.iter().copied());
-    command
+    support::secretrun_with(dir, vars)
 }
 
 fn run(dir: &Path, vars: &[(&str, &str)], args: &[&str]) -> Run {
@@ -467,7 +458,7 @@ fn pristine_keeps_only_the_minimal_parent_set_and_the_resolved_secrets() {
         ("LCX", "not-a-locale"),
     ];
     let env = child_env(d, &parent, &["--pristine", "-e", ".env", "-d", "secrets"]);
-    let path = path();
+    let path = support::path();
     assert_eq!(
         env,
         env_lines(&[
@@ -565,7 +556,7 @@ fn allow_name_lets_a_secret_source_set_a_protected_name() {
     let dir = support::temp_dir();
     let d = dir.path();
     // A PATH the child can still be found by.
-    let secret_path = format!("/opt/from-secret:{}", path());
+    let secret_path = format!("/opt/from-secret:{}", support::path());
     secrets_dir(
         d,
         "secrets",
@@ -647,7 +638,7 @@ fn secretrun_variables_are_removed_unless_kept() {
         ("SECRETRUN_LOG", "error"),
         ("X", "1"),
     ];
-    let path = path();
+    let path = support::path();
     assert_eq!(
         child_env(d, &parent, &["-e", ".env"]),
         env_lines(&[("PATH", &path), ("X", "1")])
@@ -671,7 +662,7 @@ fn the_config_file_variable_is_removed_too() {
     let dir = support::temp_dir();
     let d = dir.path();
     support::write(d, "conf.toml", "");
-    let path = path();
+    let path = support::path();
     assert_eq!(
         child_env(d, &[("SECRETRUN_CONFIG", "conf.toml")], &[]),
         env_lines(&[("PATH", &path)])
@@ -725,7 +716,7 @@ fn credentials_directory_is_not_read_when_turned_off() {
     let creds = d.join("creds");
     let creds = creds.to_str().unwrap();
     let parent = [("CREDENTIALS_DIRECTORY", creds)];
-    let path = path();
+    let path = support::path();
     let expected = env_lines(&[("CREDENTIALS_DIRECTORY", creds), ("PATH", &path)]);
     assert_eq!(
         child_env(d, &parent, &["--no-credentials-directory"]),
@@ -773,7 +764,7 @@ fn file_vars_fill_an_unset_name_and_drop_the_file_variable() {
     let d = dir.path();
     let pw = support::write(d, "pw", "s3cret\n");
     let pw = pw.to_str().unwrap();
-    let path = path();
+    let path = support::path();
     assert_eq!(
         child_env(d, &[("DB_PASSWORD_FILE", pw)], &["--file-vars"]),
         env_lines(&[("DB_PASSWORD", "s3cret"), ("PATH", &path)])
@@ -837,7 +828,7 @@ fn file_vars_do_not_override_a_set_name() {
     let pw = support::write(d, "pw", "from-file\n");
     let pw = pw.to_str().unwrap();
     let parent = [("DB_PASSWORD", "direct"), ("DB_PASSWORD_FILE", pw)];
-    let path = path();
+    let path = support::path();
     assert_eq!(
         child_env(d, &parent, &["--file-vars"]),
         env_lines(&[

@@ -30,6 +30,20 @@ pub fn secretrun(dir: &Path) -> Command {
     command
 }
 
+/// The test process's PATH, handed on so `printenv` and `env` are found.
+pub fn path() -> String {
+    std::env::var("PATH").expect("PATH is set")
+}
+
+/// `secretrun` in `dir` whose parent environment is exactly PATH (so `printenv` and `env` are
+/// found) and `vars`.
+pub fn secretrun_with(dir: &Path, vars: &[(&str, &str)]) -> Command {
+    let mut command = secretrun(dir);
+    command.env_clear().env("PATH", path());
+    command.envs(vars.iter().copied());
+    command
+}
+
 /// The result of a run, with stdout and stderr as text.
 #[derive(Debug)]
 pub struct Run {
