@@ -8,11 +8,10 @@
 //! test adds its own vault and identity, and scopes its faults to its vault: nothing one test
 //! arms reaches another.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -32,10 +31,7 @@ struct Stub {
     /// The vault the contract seeds, and the app registration that reads it.
     contract_vault: String,
     contract_client: Client,
-    // Kept so the process and its stdout pipe live as long as the test binary; the stub dies
-    // with the binary (`spawn_server` sets PR_SET_PDEATHSIG).
-    _server: Child,
-    _stdout: ChildStdout,
+    _server: support::StubServer,
 }
 
 /// An app registration: what `AZURE_CLIENT_ID` and `AZURE_CLIENT_SECRET` hold.
@@ -73,34 +69,10 @@ impl Stub {
             "vaults": {},
             "faults": {},
         });
-        let data_path = dir.join("data.json");
-        write_atomically(&data_path, &data);
-
-        let log_path = dir.join("stub.log");
-        let log = std::fs::File::create(&log_path).expect("stub log");
-        let mut command = Command::new("python3");
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/azure_stub.py"))
-            .arg("--data")
-            .arg(&data_path)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // The stub logs every request; a file never fills up and blocks it as a pipe would.
-            .stderr(log);
-        let mut server = support::spawn_server(command);
-        let mut stdout = server.stdout.take().expect("stub stdout");
-        let mut line = String::new();
-        BufReader::new(&mut stdout)
-            .read_line(&mut line)
-            .expect("stub stdout readable");
-        let Some(address) = line.trim().strip_prefix("listening on ") else {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("the Azure stub did not start (stdout {line:?}); its log:\n{log}");
-        };
+        let server = support::StubServer::start(&dir, "azure_stub.py", &data);
         let mut stub = Stub {
-            url: format!("http://{address}"),
-            data_path,
+            url: server.url.clone(),
+            data_path: server.data_path.clone(),
             data: Mutex::new(data),
             contract_vault: String::new(),
             contract_client: Client {
@@ -108,7 +80,6 @@ impl Stub {
                 secret: String::new(),
             },
             _server: server,
-            _stdout: stdout,
         };
         stub.contract_vault = stub.vault(json!({}));
         stub.contract_client = stub.client(&[&stub.contract_vault.clone()]);
@@ -122,7 +93,7 @@ impl Stub {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut data);
-        write_atomically(&self.data_path, &data);
+        support::write_atomically(&self.data_path, &data);
     }
 
     /// A new vault holding `secrets` (name → the stub's secret entry); returns its name.
@@ -213,14 +184,6 @@ impl Stub {
             ("AZURE_KEYVAULT_URL".into(), self.vault_url(vault)),
         ]
     }
-}
-
-/// Writes a temp file and renames it over the data file: the stub answers 500 to a request that
-/// reads a half-written file.
-fn write_atomically(path: &Path, data: &Value) {
-    let temp = path.with_extension("json.new");
-    std::fs::write(&temp, serde_json::to_vec_pretty(data).unwrap()).expect("write stub data");
-    std::fs::rename(&temp, path).expect("replace stub data");
 }
 
 /// A secret entry of the stub's data.

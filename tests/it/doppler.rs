@@ -5,10 +5,9 @@
 //! add what they need (a token, a config, a fault) while others run; each test uses its own
 //! token and scopes its faults to it, so nothing one test arms reaches another.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -31,10 +30,7 @@ struct Stub {
     data: Mutex<Value>,
     /// A personal token that reads every config of [`PROJECT`].
     personal_token: String,
-    // Kept so the process and its stdout pipe live as long as the test binary; the stub dies
-    // with the binary (`spawn_server` sets PR_SET_PDEATHSIG).
-    _server: Child,
-    _stdout: ChildStdout,
+    _server: support::StubServer,
 }
 
 fn stub() -> &'static Stub {
@@ -66,38 +62,13 @@ impl Stub {
             },
             "faults": {},
         });
-        let data_path = dir.join("data.json");
-        write_atomically(&data_path, &data);
-
-        let log_path = dir.join("stub.log");
-        let log = std::fs::File::create(&log_path).expect("stub log");
-        let mut command = Command::new("python3");
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/doppler_stub.py"))
-            .arg("--data")
-            .arg(&data_path)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // The stub logs every request; a file never fills up and blocks it as a pipe would.
-            .stderr(log);
-        let mut server = support::spawn_server(command);
-        let mut stdout = server.stdout.take().expect("stub stdout");
-        let mut line = String::new();
-        BufReader::new(&mut stdout)
-            .read_line(&mut line)
-            .expect("stub stdout readable");
-        let Some(address) = line.trim().strip_prefix("listening on ") else {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("the Doppler stub did not start (stdout {line:?}); its log:\n{log}");
-        };
+        let server = support::StubServer::start(&dir, "doppler_stub.py", &data);
         Stub {
-            url: format!("http://{address}"),
-            data_path,
+            url: server.url.clone(),
+            data_path: server.data_path.clone(),
             data: Mutex::new(data),
             personal_token,
             _server: server,
-            _stdout: stdout,
         }
     }
 
@@ -108,7 +79,7 @@ impl Stub {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut data);
-        write_atomically(&self.data_path, &data);
+        support::write_atomically(&self.data_path, &data);
     }
 
     /// A new service token, e.g. `dp.st.prd.…`, reading its own config of `secrets`.
@@ -166,14 +137,6 @@ impl Stub {
         });
         config
     }
-}
-
-/// Writes a temp file and renames it over the data file: the stub answers 500 to a request that
-/// reads a half-written file.
-fn write_atomically(path: &Path, data: &Value) {
-    let temp = path.with_extension("json.new");
-    std::fs::write(&temp, serde_json::to_vec_pretty(data).unwrap()).expect("write stub data");
-    std::fs::rename(&temp, path).expect("replace stub data");
 }
 
 /// How Doppler itself names a secret typed as `client-id`: upper-case, `_` for anything else.

@@ -13,10 +13,10 @@
 //! requests or arms faults, its own service account and token, so nothing one test arms reaches
 //! another. The RSA keys are made once per test binary with `openssl`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -49,10 +49,7 @@ struct Stub {
     rogue_key_pem: String,
     /// The contract's service account key file.
     contract_key_file: PathBuf,
-    // Kept so the process and its stdout pipe live as long as the test binary; the stub dies
-    // with the binary (`spawn_server` sets PR_SET_PDEATHSIG).
-    _server: Child,
-    _stdout: ChildStdout,
+    _server: support::StubServer,
 }
 
 fn stub() -> &'static Stub {
@@ -96,41 +93,16 @@ impl Stub {
             "max_page_size": 2,
             "faults": {},
         });
-        let data_path = dir.join("data.json");
-        write_atomically(&data_path, &data);
-
-        let log_path = dir.join("stub.log");
-        let log = std::fs::File::create(&log_path).expect("stub log");
-        let mut command = Command::new("python3");
-        command
-            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/servers/gcp_stub.py"))
-            .arg("--data")
-            .arg(&data_path)
-            .args(["--port", "0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            // The stub logs every request; a file never fills up and blocks it as a pipe would.
-            .stderr(log);
-        let mut server = support::spawn_server(command);
-        let mut stdout = server.stdout.take().expect("stub stdout");
-        let mut line = String::new();
-        BufReader::new(&mut stdout)
-            .read_line(&mut line)
-            .expect("stub stdout readable");
-        let Some(address) = line.trim().strip_prefix("listening on ") else {
-            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
-            panic!("the GCP stub did not start (stdout {line:?}); its log:\n{log}");
-        };
+        let server = support::StubServer::start(&dir, "gcp_stub.py", &data);
         let mut stub = Stub {
-            url: format!("http://{address}"),
+            url: server.url.clone(),
             dir,
-            data_path,
+            data_path: server.data_path.clone(),
             data: Mutex::new(data),
             key_pem,
             rogue_key_pem,
             contract_key_file: PathBuf::new(),
             _server: server,
-            _stdout: stdout,
         };
         stub.update(|data| {
             data["public_key"] = json!(public_pem);
@@ -151,7 +123,7 @@ impl Stub {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         change(&mut data);
-        write_atomically(&self.data_path, &data);
+        support::write_atomically(&self.data_path, &data);
     }
 
     /// A new service account whose key file names `key_project` and whose token reads
@@ -304,14 +276,6 @@ fn openssl(args: &[&str]) {
         "openssl {args:?}: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-}
-
-/// Writes a temp file and renames it over the data file: the stub answers 500 to a request that
-/// reads a half-written file.
-fn write_atomically(path: &Path, data: &Value) {
-    let temp = path.with_extension("json.new");
-    std::fs::write(&temp, serde_json::to_vec_pretty(data).unwrap()).expect("write stub data");
-    std::fs::rename(&temp, path).expect("replace stub data");
 }
 
 /// How secretrun names a key or secret id: upper-case, `_` for anything else.

@@ -170,3 +170,62 @@ pub fn spawn_server(mut command: Command) -> std::process::Child {
         .expect("spawner answers")
         .unwrap_or_else(|err| panic!("cannot start a test server: {err}"))
 }
+
+/// A stand-in server of `tests/servers/` (`doppler_stub.py`, `azure_stub.py`, `gcp_stub.py`),
+/// started on a free port with its data file in `dir`, alive as long as the test binary.
+pub struct StubServer {
+    pub url: String,
+    pub data_path: PathBuf,
+    // Kept so the process and its stdout pipe live as long as the test binary; the stub dies
+    // with the binary (`spawn_server` sets PR_SET_PDEATHSIG).
+    _process: std::process::Child,
+    _stdout: std::process::ChildStdout,
+}
+
+impl StubServer {
+    pub fn start(dir: &Path, script: &str, data: &serde_json::Value) -> StubServer {
+        use std::io::{BufRead, BufReader};
+        let data_path = dir.join("data.json");
+        write_atomically(&data_path, data);
+        let log_path = dir.join("stub.log");
+        let log = std::fs::File::create(&log_path).expect("stub log");
+        let mut command = Command::new("python3");
+        command
+            .arg(
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/servers")
+                    .join(script),
+            )
+            .arg("--data")
+            .arg(&data_path)
+            .args(["--port", "0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            // The stub logs every request; a file never fills up and blocks it as a pipe would.
+            .stderr(log);
+        let mut process = spawn_server(command);
+        let mut stdout = process.stdout.take().expect("stub stdout");
+        let mut line = String::new();
+        BufReader::new(&mut stdout)
+            .read_line(&mut line)
+            .expect("stub stdout readable");
+        let Some(address) = line.trim().strip_prefix("listening on ") else {
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            panic!("{script} did not start (stdout {line:?}); its log:\n{log}");
+        };
+        StubServer {
+            url: format!("http://{address}"),
+            data_path,
+            _process: process,
+            _stdout: stdout,
+        }
+    }
+}
+
+/// Writes a temp file and renames it over `path`: a stub re-reads its data file on every
+/// request and must never see it half-written.
+pub fn write_atomically(path: &Path, data: &serde_json::Value) {
+    let temp = path.with_extension("json.new");
+    std::fs::write(&temp, serde_json::to_vec_pretty(data).unwrap()).expect("write stub data");
+    std::fs::rename(&temp, path).expect("replace stub data");
+}
