@@ -49,6 +49,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--exec', '--exec', [CompletionResultType]::ParameterName, 'Replace secretrun with the command (default unless secretrun is PID 1)')
             [CompletionResult]::new('--supervise', '--supervise', [CompletionResultType]::ParameterName, 'Stay as the command''s parent: forward signals, reap zombies (default as PID 1)')
             [CompletionResult]::new('--subreaper', '--subreaper', [CompletionResultType]::ParameterName, 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)')
+            [CompletionResult]::new('--mask-output', '--mask-output', [CompletionResultType]::ParameterName, 'Replace secret values (and their base64 and URL-encoded forms) in the command''s stdout and stderr with [secretrun:NAME] (implies --supervise)')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')

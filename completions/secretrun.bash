@@ -62,7 +62,7 @@ _secretrun() {
 
     case "${cmd}" in
         secretrun)
-            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --verbose --quiet --help --version show get export scan check doctor help"
+            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --mask-output --verbose --quiet --help --version show get export scan check doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

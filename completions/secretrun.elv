@@ -46,6 +46,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --exec 'Replace secretrun with the command (default unless secretrun is PID 1)'
             cand --supervise 'Stay as the command''s parent: forward signals, reap zombies (default as PID 1)'
             cand --subreaper 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)'
+            cand --mask-output 'Replace secret values (and their base64 and URL-encoded forms) in the command''s stdout and stderr with [secretrun:NAME] (implies --supervise)'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
             cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
             cand -q 'Only errors on stderr'

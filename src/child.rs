@@ -3,7 +3,10 @@
 //! Exec keeps systemd's view intact (the child is the main PID) and leaves no secret in
 //! secretrun's memory. Supervision is for PID 1 and for features that need secretrun to stay:
 //! it forwards signals exactly once, reaps zombies when it is PID 1 or a subreaper, and reports
-//! how the child ended. stdin, stdout and stderr are always inherited, never piped.
+//! how the child ended. stdin, stdout and stderr are inherited, never piped, except that
+//! `--mask-output` connects stdout and stderr to `mask` (a pseudo-terminal when ours is a
+//! terminal, pipes otherwise), copied on threads of their own (the signal loop is the same),
+//! and waits for them before reporting how the child ended.
 
 use std::ffi::OsString;
 use std::io;
@@ -18,6 +21,7 @@ use nix::unistd::{getpgid, getpgrp, getpid, Pid};
 
 use crate::error::Error;
 use crate::exit::ChildExit;
+use crate::mask::{Masker, Wiring};
 use crate::plan::{ChildCommand, Launch};
 use crate::signals::{Signals, FROM_TERMINAL};
 
@@ -51,6 +55,7 @@ pub fn supervise(
     child: &ChildCommand,
     env: Vec<(OsString, OsString)>,
     launch: &Launch,
+    masker: Option<Masker>,
     signals: &Signals,
 ) -> Result<ChildExit, Error> {
     let is_pid1 = getpid().as_raw() == 1;
@@ -68,10 +73,14 @@ pub fn supervise(
     unsafe {
         command.pre_exec(move || original_mask.thread_set_mask().map_err(io::Error::from));
     }
-    let spawned = command
+    let wiring = masker.map(|masker| Wiring::new(masker, &mut command));
+    let mut spawned = command
         .spawn()
         .map_err(|error| start_error(child, &env, error))?;
     drop(env);
+    // Closes our copies of a pseudo-terminal's child side, so its end is seen.
+    drop(command);
+    let copiers = wiring.map(|wiring| wiring.start(&mut spawned));
     let mut supervisor = Supervisor {
         child: Pid::from_raw(spawned.id() as i32),
         reaper,
@@ -82,7 +91,12 @@ pub fn supervise(
         kill_at: None,
         leftovers_killed_at: None,
     };
-    supervisor.run(signals)
+    let exit = supervisor.run(signals);
+    // All masked output is written before secretrun exits as the child did.
+    if let Some(copiers) = copiers {
+        copiers.finish(launch.grace_period);
+    }
+    exit
 }
 
 struct Supervisor {

@@ -365,6 +365,11 @@ pub struct LaunchArgs {
     /// SIGKILL (PID 1 and --subreaper)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace_period: Option<Duration>,
+
+    /// Replace secret values (and their base64 and URL-encoded forms) in the command's stdout
+    /// and stderr with [secretrun:NAME] (implies --supervise)
+    #[arg(long, conflicts_with = "exec")]
+    pub mask_output: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -14,6 +14,7 @@ pub mod environment;
 pub mod error;
 pub mod exit;
 pub mod file_vars;
+pub mod mask;
 pub mod merge;
 pub mod plan;
 pub mod providers;
@@ -115,10 +116,15 @@ fn run_command(session: &Session) -> Result<Outcome, Stop> {
     let child_env = session.merged_env()?;
     session.require(&child_env)?;
     let pairs = child_env.to_pairs();
+    // --mask-output: the patterns come from the values, so build them before the values go.
+    let masker = match plan.launch.mask_output {
+        true => mask::Masker::new(&child_env)?,
+        false => None,
+    };
     drop(child_env);
     match plan.launch.mode {
         Mode::Exec => Err(child::exec(&command, pairs, session.signals).into()),
-        Mode::Supervise => child::supervise(&command, pairs, &plan.launch, session.signals)
+        Mode::Supervise => child::supervise(&command, pairs, &plan.launch, masker, session.signals)
             .map(Outcome::Child)
             .map_err(Stop::from),
     }

@@ -64,6 +64,8 @@ pub struct Launch {
     pub subreaper: bool,
     pub kill_after: Option<Duration>,
     pub grace_period: Duration,
+    /// `--mask-output`: the child's stdout and stderr go through `mask` (supervise mode only).
+    pub mask_output: bool,
     pub command: Option<ChildCommand>,
 }
 
@@ -256,10 +258,11 @@ fn build_launch(
     } else {
         config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
     };
-    // Reaping adopted orphans and killing after a timeout both need secretrun to stay.
+    // Reaping adopted orphans, killing after a timeout and masking output all need secretrun
+    // to stay.
     let mode = match configured {
         ModeSetting::Supervise => Mode::Supervise,
-        _ if subreaper || kill_after.is_some() => Mode::Supervise,
+        _ if subreaper || kill_after.is_some() || args.mask_output => Mode::Supervise,
         ModeSetting::Exec => Mode::Exec,
         ModeSetting::Auto if is_pid1 => Mode::Supervise,
         ModeSetting::Auto => Mode::Exec,
@@ -280,6 +283,7 @@ fn build_launch(
         subreaper,
         kill_after,
         grace_period,
+        mask_output: args.mask_output,
         command,
     })
 }
@@ -388,6 +392,12 @@ mod tests {
         );
         let mut cli = input(&["true"]);
         cli.launch.kill_after = Some(Duration::from_secs(1));
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().launch.mode,
+            Mode::Supervise
+        );
+        let mut cli = input(&["true"]);
+        cli.launch.mask_output = true;
         assert_eq!(
             Plan::build(cli, &env, false).unwrap().launch.mode,
             Mode::Supervise

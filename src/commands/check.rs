@@ -185,6 +185,7 @@ async fn probe(
             subreaper: false,
             kill_after: None,
             grace_period: plan.launch.grace_period,
+            mask_output: false,
             command: None,
         },
     };

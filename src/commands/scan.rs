@@ -25,11 +25,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use aho_corasick::AhoCorasick;
-use base64::Engine;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::cli::ScanArgs;
 use crate::error::Error;
+use crate::mask::{forms, Form};
 use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::plan::Plan;
 use crate::secret::display_name;
@@ -40,29 +40,13 @@ use super::{Session, Stop, EXIT_FOUND};
 /// How much of a file is read at a time.
 const CHUNK: usize = 64 * 1024;
 
-/// What `encodeURIComponent` and most URL builders escape: all but RFC 3986's unreserved
-/// characters.
-const URL_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
-
-/// The encodings a value is looked for in, besides its own bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Form {
-    Plain,
-    Base64,
-    UrlEncoded,
-}
-
-impl Form {
-    fn label(self) -> &'static str {
-        match self {
-            Form::Plain => "",
-            Form::Base64 => ", base64-encoded",
-            Form::UrlEncoded => ", URL-encoded",
-        }
+/// How a found form is named in the report (the encodings live in `mask`, shared with
+/// `--mask-output`).
+fn label(form: Form) -> &'static str {
+    match form {
+        Form::Plain => "",
+        Form::Base64 => ", base64-encoded",
+        Form::UrlEncoded => ", URL-encoded",
     }
 }
 
@@ -121,7 +105,7 @@ pub fn run(session: &Session, args: &ScanArgs) -> Result<i32, Stop> {
             finding.line,
             secret.name,
             secret.origin,
-            finding.form.label()
+            label(finding.form)
         )
         .map_err(Error::Output)?;
     }
@@ -212,42 +196,6 @@ fn defining_file(origin: &str, name: &str, plan: &Plan) -> Option<PathBuf> {
         kind if kind.takes_path() => Some(PathBuf::from(&spec.location)),
         _ => None,
     }
-}
-
-/// The value as it is and in every encoding worth looking for, without repeats.
-fn forms(value: &[u8]) -> Vec<(Form, Vec<u8>)> {
-    let mut forms = vec![(Form::Plain, value.to_vec())];
-    let engines = [
-        base64::engine::general_purpose::STANDARD_NO_PAD,
-        base64::engine::general_purpose::URL_SAFE_NO_PAD,
-    ];
-    for engine in engines {
-        for shift in 0..3 {
-            forms.push((Form::Base64, base64_core(&engine, value, shift)));
-        }
-    }
-    let percent: String = percent_encoding::percent_encode(value, URL_COMPONENT).collect();
-    forms.push((Form::UrlEncoded, percent.into_bytes()));
-    let form: String = url::form_urlencoded::byte_serialize(value).collect();
-    forms.push((Form::UrlEncoded, form.into_bytes()));
-
-    let mut seen = HashSet::new();
-    forms.retain(|(_, pattern)| !pattern.is_empty() && seen.insert(pattern.clone()));
-    forms
-}
-
-/// The base64 characters that depend only on `value` when it starts `shift` bytes after a
-/// 3-byte boundary of a longer encoded text: the characters shared with the neighbouring bytes
-/// at either end are left out.
-fn base64_core(engine: &impl Engine, value: &[u8], shift: usize) -> Vec<u8> {
-    let mut shifted = vec![0u8; shift];
-    shifted.extend_from_slice(value);
-    let encoded = engine.encode(&shifted).into_bytes();
-    // A character covers 6 bits: skip those holding any bit of the `shift` bytes before...
-    let start = (shift * 8).div_ceil(6);
-    // ...and a last one that the following byte would complete.
-    let end = ((shift + value.len()) * 8 / 6).min(encoded.len());
-    encoded.get(start..end).unwrap_or_default().to_vec()
 }
 
 /// Walks `paths` in parallel and searches every regular file.
@@ -430,46 +378,5 @@ mod tests {
         let found = lines_found(&haystack, &["abcdefgh"], usize::MAX);
         let last_line = CHUNK as u64 - 2;
         assert_eq!(found, vec![(last_line, 0), (last_line + 1, 0)]);
-    }
-
-    #[test]
-    fn base64_forms_are_found_inside_longer_base64_text() {
-        let engine = base64::engine::general_purpose::STANDARD;
-        let value = b"p4ssw0rd-value";
-        let patterns: Vec<Vec<u8>> = forms(value)
-            .into_iter()
-            .filter(|(form, _)| *form == Form::Base64)
-            .map(|(_, pattern)| pattern)
-            .collect();
-        for prefix in ["", "u", "us", "user:", "admin:"] {
-            for suffix in ["", "!", "!?", "!?#"] {
-                let text = format!("{prefix}{}{suffix}", std::str::from_utf8(value).unwrap());
-                let encoded = engine.encode(text);
-                assert!(
-                    patterns
-                        .iter()
-                        .any(|p| encoded.as_bytes().windows(p.len()).any(|w| w == p)),
-                    "{prefix:?} + value + {suffix:?} -> {encoded}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn url_encoded_forms() {
-        let forms = forms(b"a b/c+d");
-        let url: Vec<&[u8]> = forms
-            .iter()
-            .filter(|(form, _)| *form == Form::UrlEncoded)
-            .map(|(_, p)| p.as_slice())
-            .collect();
-        assert_eq!(
-            url,
-            [b"a%20b%2Fc%2Bd".as_slice(), b"a+b%2Fc%2Bd".as_slice()]
-        );
-        // A value with nothing to encode has no URL-encoded form of its own.
-        assert!(super::forms(b"plainvalue")
-            .iter()
-            .all(|(form, _)| *form != Form::UrlEncoded));
     }
 }

@@ -12,6 +12,7 @@ mod core_cli;
 mod doppler;
 mod gcp_sm;
 mod generated;
+mod mask;
 mod priority;
 mod references;
 mod signals;
