@@ -62,7 +62,7 @@ _secretrun() {
 
     case "${cmd}" in
         secretrun)
-            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --mask-output --verbose --quiet --help --version show get export scan check doctor help"
+            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --mask-output --mount --mount-format --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -108,6 +108,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -136,6 +144,18 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --mount)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mount-format)
+                    COMPREPLY=($(compgen -W "dotenv json env" -- "${cur}"))
+                    return 0
+                    ;;
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -144,7 +164,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__check)
-            opts="-e -d -s -c -r -v -q -h --format --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --format --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -194,6 +214,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -218,7 +246,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__export)
-            opts="-o -e -d -s -c -r -v -q -h --format --output --force --reveal --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-o -e -d -s -c -r -v -q -h --format --output --force --reveal --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -276,6 +304,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -300,7 +336,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__get)
-            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -343,6 +379,14 @@ _secretrun() {
                     return 0
                     ;;
                 --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -468,7 +512,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__scan)
-            opts="-e -d -s -c -r -v -q -h --min-length --no-ignore --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --min-length --no-ignore --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -518,6 +562,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --require)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -542,7 +594,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__show)
-            opts="-e -d -s -c -r -v -q -h --reveal --format --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --reveal --format --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -589,6 +641,14 @@ _secretrun() {
                     return 0
                     ;;
                 --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output mount= mount-format= file= mount-keep-env v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -30,24 +30,34 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -s s -l source -d 'Add
 complete -c secretrun -n "__fish_secretrun_needs_command" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l command -d 'Run STRING with `sh -c` instead of COMMAND' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l kill-after -d 'Kill the command with SIGKILL when it is still running DURATION after a forwarded TERM, INT, QUIT or HUP (implies --supervise)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l grace-period -d 'After the command exits, how long its leftover processes get after SIGTERM before SIGKILL (PID 1 and --subreaper)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l mount -d 'Write the secrets to PATH (mode 0600, never replacing a file; a relative PATH goes under $XDG_RUNTIME_DIR or /dev/shm) instead of the environment, tell the command the path in $SECRETRUN_MOUNT, and remove it when the command exits (implies --supervise). `memfd`: an in-memory file, /dev/fd/N to the command, that works in exec mode' -r -F
+complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-format -d 'Format of the --mount file' -r -f -a "dotenv\t'NAME="..." with backslash escapes, as dotenv parsers read it'
+json\t'One JSON object, names to values'
+env\t'NAME=value lines, as docker run --env-file reads them (no line breaks in values)'"
+complete -c secretrun -n "__fish_secretrun_needs_command" -l file -d 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_needs_command" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l exec -d 'Replace secretrun with the command (default unless secretrun is PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l supervise -d 'Stay as the command\'s parent: forward signals, reap zombies (default as PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l subreaper -d 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mask-output -d 'Replace secret values (and their base64 and URL-encoded forms) in the command\'s stdout and stderr with [secretrun:NAME] (implies --supervise)'
+complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-keep-env -d 'Keep the names written by --mount and --file in the environment as well'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -68,6 +78,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s s -l source
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -79,6 +91,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-credenti
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -90,6 +104,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s s -l source 
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -99,6 +115,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-credentia
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -116,6 +134,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s s -l sour
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -128,6 +148,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-creden
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -140,6 +162,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s s -l source
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -150,6 +174,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-credenti
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -163,6 +189,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s s -l sourc
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -172,6 +200,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-credent
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -185,6 +215,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s s -l sour
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
@@ -194,6 +226,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-creden
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'

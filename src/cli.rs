@@ -297,6 +297,23 @@ pub struct SourceArgs {
     /// Allow plain http:// to a secret manager that is not on loopback
     #[arg(long, global = true)]
     pub allow_insecure_http: bool,
+
+    /// The encrypted last-known-good snapshot [default: one file per plan under
+    /// $XDG_CACHE_HOME/secretrun]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub fallback: Option<PathBuf>,
+
+    /// Neither read nor write the last-known-good snapshot
+    #[arg(long, global = true, conflicts_with_all = ["fallback", "fallback_only"])]
+    pub no_fallback: bool,
+
+    /// Never contact a secret manager: serve every remote source from the snapshot
+    #[arg(long, visible_alias = "offline", global = true)]
+    pub fallback_only: bool,
+
+    /// Ignore a snapshot older than DURATION [default: no limit]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub fallback_max_age: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -370,6 +387,43 @@ pub struct LaunchArgs {
     /// and stderr with [secretrun:NAME] (implies --supervise)
     #[arg(long, conflicts_with = "exec")]
     pub mask_output: bool,
+
+    /// Write the secrets to PATH (mode 0600, never replacing a file; a relative PATH goes under
+    /// $XDG_RUNTIME_DIR or /dev/shm) instead of the environment, tell the command the path in
+    /// $SECRETRUN_MOUNT, and remove it when the command exits (implies --supervise). `memfd`:
+    /// an in-memory file, /dev/fd/N to the command, that works in exec mode
+    #[arg(long, value_name = "PATH", help_heading = "Secrets as files")]
+    pub mount: Option<PathBuf>,
+
+    /// Format of the --mount file
+    #[arg(
+        long,
+        value_enum,
+        default_value_t = MountFormat::Dotenv,
+        requires = "mount",
+        help_heading = "Secrets as files"
+    )]
+    pub mount_format: MountFormat,
+
+    /// Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies
+    /// --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)
+    #[arg(long, value_name = "NAME=PATH", help_heading = "Secrets as files")]
+    pub file: Vec<String>,
+
+    /// Keep the names written by --mount and --file in the environment as well
+    #[arg(long, help_heading = "Secrets as files")]
+    pub mount_keep_env: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum MountFormat {
+    /// NAME="..." with backslash escapes, as dotenv parsers read it
+    #[default]
+    Dotenv,
+    /// One JSON object, names to values
+    Json,
+    /// NAME=value lines, as docker run --env-file reads them (no line breaks in values)
+    Env,
 }
 
 #[derive(Debug, Clone, Default, Args)]

@@ -32,6 +32,11 @@ pub struct Config {
     pub timeout: Option<String>,
     pub deadline: Option<String>,
     pub allow_insecure_http: Option<bool>,
+    /// The fallback snapshot's file, relative to this file's directory.
+    pub fallback: Option<PathBuf>,
+    pub no_fallback: Option<bool>,
+    pub fallback_only: Option<bool>,
+    pub fallback_max_age: Option<String>,
     pub mode: Option<ModeSetting>,
     pub subreaper: Option<bool>,
     pub kill_after: Option<String>,
@@ -175,6 +180,10 @@ mode = "supervise"
 subreaper = true
 kill-after = "10s"
 grace-period = "2s"
+fallback = "cache/app.snapshot"
+no-fallback = false
+fallback-only = false
+fallback-max-age = "1d"
 "#,
         )
         .unwrap();
@@ -185,6 +194,8 @@ grace-period = "2s"
         );
         assert_eq!(config.mode, Some(ModeSetting::Supervise));
         assert_eq!(config.kill_after.as_deref(), Some("10s"));
+        assert_eq!(config.fallback_max_age.as_deref(), Some("1d"));
+        assert_eq!(config.fallback, Some(PathBuf::from("cache/app.snapshot")));
     }
 
     #[test]

@@ -126,6 +126,12 @@ pub enum Error {
     #[error("cannot write '{}': {source}", path.display())]
     WriteFile { path: PathBuf, source: io::Error },
 
+    #[error(
+        "'{}' already exists; --mount and --file create their file and never replace one",
+        path.display()
+    )]
+    SecretFileExists { path: PathBuf },
+
     #[error("variable {name}: {problem}")]
     Unexportable { name: String, problem: &'static str },
 
@@ -138,6 +144,10 @@ pub enum Error {
 
     #[error("cannot prepare the search for the secret values: {0}")]
     Patterns(#[source] aho_corasick::BuildError),
+
+    /// `--fallback-only` and no usable snapshot.
+    #[error("--fallback-only: no usable fallback snapshot '{}': {problem}", path.display())]
+    NoSnapshot { path: PathBuf, problem: String },
 }
 
 impl Error {
@@ -252,6 +262,23 @@ impl SourceError {
         match self {
             SourceError::Http { status, .. } => *status == 429 || *status >= 500,
             SourceError::Network { .. } | SourceError::Timeout { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Failures that say the access itself is gone or wrong (401, 403, 404, not found, unusable
+    /// settings): a fallback snapshot must not outlive them.
+    pub fn is_definitive(&self) -> bool {
+        let refused = |status: u16| matches!(status, 400..=499) && status != 429;
+        match self {
+            SourceError::Http { status, .. } => refused(*status),
+            SourceError::Service {
+                status: Some(status),
+                ..
+            } => refused(*status),
+            SourceError::NotFound { .. }
+            | SourceError::Config { .. }
+            | SourceError::MissingKey { .. } => true,
             _ => false,
         }
     }

@@ -13,9 +13,11 @@ pub mod config;
 pub mod environment;
 pub mod error;
 pub mod exit;
+pub mod fallback;
 pub mod file_vars;
 pub mod mask;
 pub mod merge;
+pub mod mount;
 pub mod plan;
 pub mod providers;
 pub mod reference;
@@ -113,21 +115,28 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
 fn run_command(session: &Session) -> Result<Outcome, Stop> {
     let plan = session.plan;
     let command = plan.launch.command.clone().ok_or(Error::NoCommand)?;
-    let child_env = session.merged_env()?;
+    let mut child_env = session.merged_env()?;
     session.require(&child_env)?;
-    let pairs = child_env.to_pairs();
-    // --mask-output: the patterns come from the values, so build them before the values go.
+    // --mask-output: the patterns come from the values, so build them before the values go
+    // (and before --mount takes any out of the environment: they are still masked).
     let masker = match plan.launch.mask_output {
         true => mask::Masker::new(&child_env)?,
         false => None,
     };
+    // --mount / --file: the files live until `mounted` is dropped at the end of this function,
+    // after the child ended and before `main` exits as it did or dies of its signal.
+    let mounted = mount::prepare(&plan.launch.secret_files, &mut child_env, session.env)?;
+    let pairs = child_env.to_pairs();
     drop(child_env);
-    match plan.launch.mode {
+    let outcome = match plan.launch.mode {
+        // An in-memory mount is inherited through `execve`; nothing else is left to remove.
         Mode::Exec => Err(child::exec(&command, pairs, session.signals).into()),
         Mode::Supervise => child::supervise(&command, pairs, &plan.launch, masker, session.signals)
             .map(Outcome::Child)
             .map_err(Stop::from),
-    }
+    };
+    drop(mounted);
+    outcome
 }
 
 fn init_logging(cli: &Cli) {

@@ -37,6 +37,8 @@ pub struct Plan {
     /// The config file's own `env` table, the lowest-ranked layer.
     pub config_env: Option<Layer>,
     pub fetch: FetchSettings,
+    /// The last-known-good snapshot's settings (see `fallback`).
+    pub fallback: crate::fallback::FallbackSettings,
     pub launch: Launch,
 }
 
@@ -66,6 +68,8 @@ pub struct Launch {
     pub grace_period: Duration,
     /// `--mask-output`: the child's stdout and stderr go through `mask` (supervise mode only).
     pub mask_output: bool,
+    /// `--mount` and `--file`: secrets written as files (see `mount`).
+    pub secret_files: crate::mount::SecretFiles,
     pub command: Option<ChildCommand>,
 }
 
@@ -115,6 +119,7 @@ impl Plan {
         specs.extend(cli.ordered_specs);
 
         let fetch = fetch_settings(&cli.sources, loaded.as_ref())?;
+        let fallback = crate::fallback::FallbackSettings::build(&cli.sources, loaded.as_ref())?;
         let context = Arc::new(Context::new(env.clone(), fetch.clone()));
         let mut errors = Vec::new();
         let mut sources = Vec::new();
@@ -198,6 +203,7 @@ impl Plan {
             references: !cli.sources.no_references && config.references.unwrap_or(true),
             config_env,
             fetch,
+            fallback,
             launch,
         })
     }
@@ -258,11 +264,21 @@ fn build_launch(
     } else {
         config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
     };
-    // Reaping adopted orphans, killing after a timeout and masking output all need secretrun
-    // to stay.
+    let secret_files = crate::mount::SecretFiles::from_args(args)?;
+    if args.exec && secret_files.needs_cleanup() {
+        return Err(Error::Settings {
+            setting: "--exec",
+            problem: "--mount PATH and --file need secretrun to stay and remove the files; use \
+                      --mount memfd in exec mode"
+                .into(),
+        });
+    }
+    // Reaping adopted orphans, killing after a timeout, masking output and removing secret
+    // files all need secretrun to stay.
     let mode = match configured {
         ModeSetting::Supervise => Mode::Supervise,
         _ if subreaper || kill_after.is_some() || args.mask_output => Mode::Supervise,
+        _ if secret_files.needs_cleanup() => Mode::Supervise,
         ModeSetting::Exec => Mode::Exec,
         ModeSetting::Auto if is_pid1 => Mode::Supervise,
         ModeSetting::Auto => Mode::Exec,
@@ -284,6 +300,7 @@ fn build_launch(
         kill_after,
         grace_period,
         mask_output: args.mask_output,
+        secret_files,
         command,
     })
 }
@@ -402,6 +419,23 @@ mod tests {
             Plan::build(cli, &env, false).unwrap().launch.mode,
             Mode::Supervise
         );
+    }
+
+    #[test]
+    fn secret_files_imply_supervise_but_memfd_execs() {
+        let env = ParentEnv::default();
+        let mode = |mount: Option<&str>, file: &[&str], exec: bool| {
+            let mut cli = input(&["true"]);
+            cli.launch.mount = mount.map(PathBuf::from);
+            cli.launch.file = file.iter().map(|f| f.to_string()).collect();
+            cli.launch.exec = exec;
+            Plan::build(cli, &env, false).map(|plan| plan.launch.mode)
+        };
+        assert_eq!(mode(Some("app.env"), &[], false).unwrap(), Mode::Supervise);
+        assert_eq!(mode(None, &["K=k.pem"], false).unwrap(), Mode::Supervise);
+        assert_eq!(mode(Some("memfd"), &[], false).unwrap(), Mode::Exec);
+        assert_eq!(mode(Some("memfd"), &[], true).unwrap(), Mode::Exec);
+        assert!(mode(Some("/run/app.env"), &[], true).is_err());
     }
 
     #[test]

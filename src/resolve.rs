@@ -17,12 +17,13 @@ use futures_util::stream::{self, StreamExt};
 use crate::compat;
 use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
+use crate::fallback::{self, Attempt, Fallback, FallbackMode, Remote};
 use crate::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::plan::Plan;
-use crate::providers::{self, Context, Provider};
+use crate::providers::{self, Context, Entries, Provider};
 use crate::reference::{self, Parsed};
 use crate::secret::{self, SecretValue};
-use crate::source::{SourceClass, SourceSpec};
+use crate::source::{SourceClass, SourceKind, SourceSpec};
 
 /// How many sources are fetched at once.
 pub const MAX_CONCURRENT_FETCHES: usize = 32;
@@ -47,6 +48,7 @@ struct Pending {
 struct Fetch {
     origin: String,
     class: SourceClass,
+    kind: SourceKind,
     provider: Box<dyn Provider>,
 }
 
@@ -108,8 +110,44 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         all_specs.push(spec?);
     }
     let built = build(all_specs.into_iter(), &context)?;
+    // The last-known-good snapshot (see `fallback`): written after a fresh success, read when
+    // remote sources fail transiently, or instead of fetching under --fallback-only.
+    let remote: Vec<Remote> = built
+        .fetches
+        .iter()
+        .filter(|fetch| fallback::is_remote(fetch.kind))
+        .map(|fetch| Remote {
+            origin: &fetch.origin,
+            kind: fetch.kind,
+        })
+        .collect();
+    let snapshot = Fallback::for_run(
+        &plan.fallback,
+        parent,
+        &context.env,
+        &remote,
+        &built.consumed,
+    );
+    let offline = plan.fallback.mode == FallbackMode::Only;
+    let sealing_key = match &snapshot {
+        Some(snapshot) if !offline => Some(snapshot.prepare_key()),
+        _ => None,
+    };
     consumed.extend(built.consumed);
-    let mut fetched = fetch_all(built.fetches, plan.fetch.deadline).await?;
+    let results = fetch_each(&built.fetches, plan.fetch.deadline, offline).await;
+    let attempts = built
+        .fetches
+        .into_iter()
+        .zip(results)
+        .map(|(fetch, result)| Attempt {
+            remote: fallback::is_remote(fetch.kind),
+            origin: fetch.origin,
+            class: fetch.class,
+            result,
+        })
+        .collect();
+    let settled = fallback::settle(snapshot.as_ref(), plan.fallback.mode, attempts)?;
+    let mut fetched = settled.layers;
     let resolved_references = fetched.split_off(source_count);
     layers.extend(fetched);
 
@@ -134,6 +172,11 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
     }
     if let Some(error) = Error::from_many(errors) {
         return Err(error);
+    }
+    if let (Some(snapshot), Some(key), Some(remote)) = (&snapshot, sealing_key, settled.remote) {
+        if let Ok(key) = key.await {
+            snapshot.save(key, &remote);
+        }
     }
     Ok(Resolved {
         layers,
@@ -222,6 +265,7 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
     for spec in specs {
         let origin = spec.text().to_string();
         let class = spec.class();
+        let kind = spec.kind;
         match providers::build(spec, context) {
             Ok(provider) => {
                 built
@@ -230,6 +274,7 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
                 built.fetches.push(Fetch {
                     origin,
                     class,
+                    kind,
                     provider,
                 });
             }
@@ -245,23 +290,11 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
 /// Fetches every source, each within `deadline` (retries included), up to
 /// [`MAX_CONCURRENT_FETCHES`] at once.
 async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>, Error> {
-    let results: Vec<_> = stream::iter(&fetches)
-        .map(|source| async move {
-            tracing::debug!(source = %source.origin, "fetching");
-            let fetched = tokio::time::timeout(deadline, source.provider.fetch())
-                .await
-                .unwrap_or(Err(SourceError::Timeout { after: deadline }));
-            (source, fetched)
-        })
-        // `buffered` keeps declared order while running up to the limit at once.
-        .buffered(MAX_CONCURRENT_FETCHES)
-        .collect()
-        .await;
-
+    let results = fetch_each(&fetches, deadline, false).await;
     let mut layers = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
-    for (source, result) in results {
-        match result {
+    for (source, result) in fetches.iter().zip(results) {
+        match result.expect("every source is fetched") {
             Ok(entries) => {
                 tracing::info!(source = %source.origin, names = entries.len(), "resolved");
                 layers.push(Layer {
@@ -277,4 +310,27 @@ async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>
         }
     }
     Error::from_many(errors).map_or(Ok(layers), Err)
+}
+
+/// Each source's result in declared order; `None` for a remote source when `offline`.
+async fn fetch_each(
+    fetches: &[Fetch],
+    deadline: Duration,
+    offline: bool,
+) -> Vec<Option<Result<Entries, SourceError>>> {
+    stream::iter(fetches)
+        .map(|source| async move {
+            if offline && fallback::is_remote(source.kind) {
+                return None;
+            }
+            tracing::debug!(source = %source.origin, "fetching");
+            let fetched = tokio::time::timeout(deadline, source.provider.fetch())
+                .await
+                .unwrap_or(Err(SourceError::Timeout { after: deadline }));
+            Some(fetched)
+        })
+        // `buffered` keeps declared order while running up to the limit at once.
+        .buffered(MAX_CONCURRENT_FETCHES)
+        .collect()
+        .await
 }

@@ -180,12 +180,15 @@ async fn probe(
         // The config's env table may configure providers (a token), as a .env file may.
         config_env: plan.config_env.clone(),
         fetch: plan.fetch.clone(),
+        // Each source is checked as it is now, never served from the fallback snapshot.
+        fallback: crate::fallback::FallbackSettings::disabled(),
         launch: Launch {
             mode: Mode::Exec,
             subreaper: false,
             kill_after: None,
             grace_period: plan.launch.grace_period,
             mask_output: false,
+            secret_files: Default::default(),
             command: None,
         },
     };

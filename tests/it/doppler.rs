@@ -23,8 +23,8 @@ const EMPTY_CONFIG: &str = "missing";
 /// The project of every service token the Doppler tests create.
 const SERVICE_PROJECT: &str = "svc";
 
-struct Stub {
-    url: String,
+pub(crate) struct Stub {
+    pub(crate) url: String,
     data_path: PathBuf,
     /// The data file's content; every change is written whole, under this lock.
     data: Mutex<Value>,
@@ -33,7 +33,7 @@ struct Stub {
     _server: support::StubServer,
 }
 
-fn stub() -> &'static Stub {
+pub(crate) fn stub() -> &'static Stub {
     static STUB: OnceLock<Stub> = OnceLock::new();
     STUB.get_or_init(Stub::start)
 }
@@ -72,7 +72,7 @@ impl Stub {
         }
     }
 
-    fn update(&self, change: impl FnOnce(&mut Value)) {
+    pub(crate) fn update(&self, change: impl FnOnce(&mut Value)) {
         // A test that panicked elsewhere must not fail every later one.
         let mut data = self
             .data
@@ -83,7 +83,12 @@ impl Stub {
     }
 
     /// A new service token, e.g. `dp.st.prd.…`, reading its own config of `secrets`.
-    fn service_token(&self, environment: &str, config: &str, secrets: &[(&str, &str)]) -> String {
+    pub(crate) fn service_token(
+        &self,
+        environment: &str,
+        config: &str,
+        secrets: &[(&str, &str)],
+    ) -> String {
         let token = format!("dp.st.{environment}.{}", support::unique("tok"));
         let secrets: serde_json::Map<String, Value> = secrets
             .iter()
@@ -101,7 +106,7 @@ impl Stub {
     }
 
     /// Arms a fault that hits only requests made with `token`; returns its id.
-    fn fault(&self, token: &str, mut fault: Value) -> String {
+    pub(crate) fn fault(&self, token: &str, mut fault: Value) -> String {
         let id = support::unique("fault");
         fault["token"] = json!(token);
         self.update(|data| data["faults"][id.as_str()] = fault);
@@ -109,7 +114,7 @@ impl Stub {
     }
 
     /// How many requests a fault has hit, from the stub's own counters.
-    fn fault_hits(&self, id: &str) -> u64 {
+    pub(crate) fn fault_hits(&self, id: &str) -> u64 {
         let address = self.url.trim_start_matches("http://");
         let mut stream = TcpStream::connect(address).expect("stub reachable");
         write!(

@@ -26,6 +26,11 @@ pub fn secretrun(dir: &Path) -> Command {
             command.env(&name, &value);
         }
     }
+    // The fallback snapshots of every test go under cargo's temp dir, never the user's cache.
+    command.env(
+        "XDG_CACHE_HOME",
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+    );
     command.current_dir(dir).stdin(Stdio::null());
     command
 }

@@ -1,0 +1,889 @@
+//! The encrypted last-known-good snapshot (part of stage 3, [`resolve`](crate::resolve)).
+//!
+//! After every successful resolution that involved a remote source (a secret manager: any kind
+//! but `dotenv`, `dir` and `file`), what those sources yielded is written, encrypted, to one file
+//! per plan. When a remote source later fails with a failure worth waiting out (network, timeout,
+//! HTTP 429 or 5xx, after the provider's own retries: [`SourceError::is_retryable`]), the failed
+//! sources are served from that snapshot, with a warning naming each one and the snapshot's age.
+//! A definitive failure ([`SourceError::is_definitive`]: 401, 403, 404, not found, unusable
+//! settings) deletes the snapshot: revoked access must not keep working from a cache.
+//!
+//! Invariants:
+//! - The snapshot never holds `.env` or parent values, only what remote sources resolved to.
+//! - The file is written atomically (temp file in the same directory, fsync, rename, fsync of the
+//!   directory) with mode 0600 in a 0700 directory, so concurrent runs never read a torn file.
+//! - AES-256-GCM (aws-lc-rs), a random 96-bit nonce per write, the header as associated data;
+//!   the key is PBKDF2-HMAC-SHA256 ([`ITERATIONS`] rounds, random 128-bit salt per write) over
+//!   `SECRETRUN_FALLBACK_PASSPHRASE` and the credentials the plan's providers consumed (their
+//!   variables' values and, for `*_FILE` variables, the files' contents), whichever are set.
+//!   A rotated credential or passphrase therefore makes an older snapshot unreadable, which
+//!   counts as "no snapshot"; with neither, no snapshot is read or written.
+//! - A snapshot that cannot be read or decrypted is "no snapshot" (a warning), never an error
+//!   that hides the provider's own failure.
+//! - Nothing here logs or prints a value; `Debug` of every type holding values is redacted.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::{self, Write};
+use std::num::NonZeroU32;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
+use aws_lc_rs::{digest, pbkdf2, rand};
+use base64::Engine as _;
+use secrecy::zeroize::{Zeroize, Zeroizing};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::SourceArgs;
+use crate::config::LoadedConfig;
+use crate::environment::ParentEnv;
+use crate::error::{Error, SourceError};
+use crate::merge::Layer;
+use crate::providers::Entries;
+use crate::secret::{EnvName, SecretValue};
+use crate::source::{SourceClass, SourceKind};
+
+/// PBKDF2-HMAC-SHA256 rounds for new snapshots: about 26 ms per key in a release build on a
+/// shared AMD EPYC (`kdf_cost` below), overlapped with the fetches when writing.
+pub const ITERATIONS: u32 = 200_000;
+/// The variable holding a passphrase to derive the key from instead of the credentials.
+pub const PASSPHRASE_VAR: &str = "SECRETRUN_FALLBACK_PASSPHRASE";
+
+const MAGIC: &[u8; 8] = b"SRFBK\0\0\x01";
+const SALT_LEN: usize = 16;
+const HEADER_LEN: usize = MAGIC.len() + 4 + SALT_LEN + NONCE_LEN;
+/// Files written with fewer rounds than this are refused, as are absurdly many (a slow start).
+const MIN_ITERATIONS: u32 = 100_000;
+const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// Whether a run reads and writes snapshots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FallbackMode {
+    /// `--no-fallback`: neither read nor write.
+    Off,
+    /// Write after success; serve from the snapshot when a remote source fails transiently.
+    #[default]
+    On,
+    /// `--fallback-only` / `--offline`: never contact a provider; serve every remote source.
+    Only,
+}
+
+/// The validated fallback flags and config keys.
+#[derive(Debug, Clone, Default)]
+pub struct FallbackSettings {
+    pub mode: FallbackMode,
+    /// `--fallback PATH`: this file instead of one per plan under the cache directory.
+    pub path: Option<PathBuf>,
+    /// `--fallback-max-age`: older snapshots are ignored.
+    pub max_age: Option<Duration>,
+}
+
+impl FallbackSettings {
+    /// Neither read nor write (for `check`, which must see every source as it is).
+    pub fn disabled() -> Self {
+        Self {
+            mode: FallbackMode::Off,
+            ..Self::default()
+        }
+    }
+
+    /// The command line over the config file.
+    pub fn build(args: &SourceArgs, loaded: Option<&LoadedConfig>) -> Result<Self, Error> {
+        let config = loaded.map(|loaded| &loaded.config);
+        let mode = if args.no_fallback {
+            FallbackMode::Off
+        } else if args.fallback_only {
+            FallbackMode::Only
+        } else if config.and_then(|c| c.no_fallback).unwrap_or(false) {
+            FallbackMode::Off
+        } else if config.and_then(|c| c.fallback_only).unwrap_or(false) {
+            FallbackMode::Only
+        } else {
+            FallbackMode::On
+        };
+        let path = match (&args.fallback, loaded) {
+            (Some(path), _) => Some(path.clone()),
+            (None, Some(loaded)) => loaded
+                .config
+                .fallback
+                .as_ref()
+                .map(|path| loaded.base_dir().join(path)),
+            (None, None) => None,
+        };
+        let max_age = match (args.fallback_max_age, loaded) {
+            (Some(age), _) => Some(age),
+            (None, Some(loaded)) => {
+                loaded.duration("fallback-max-age", &loaded.config.fallback_max_age)?
+            }
+            (None, None) => None,
+        };
+        Ok(Self {
+            mode,
+            path,
+            max_age,
+        })
+    }
+}
+
+/// Whether a kind of source is remote: the only ones a snapshot holds or serves.
+pub fn is_remote(kind: SourceKind) -> bool {
+    !matches!(
+        kind,
+        SourceKind::Dotenv | SourceKind::Dir | SourceKind::File
+    )
+}
+
+/// Non-secret settings that say which service a source of `kind` talks to; part of the plan's
+/// identity, so a snapshot of one Vault is never served for another.
+fn identity_vars(kind: SourceKind) -> &'static [&'static str] {
+    match kind {
+        SourceKind::Dotenv | SourceKind::Dir | SourceKind::File => &[],
+        SourceKind::Doppler => &["DOPPLER_API_HOST", "DOPPLER_PROJECT", "DOPPLER_CONFIG"],
+        SourceKind::Vault => &["VAULT_ADDR", "BAO_ADDR", "VAULT_NAMESPACE"],
+        SourceKind::AwsSm | SourceKind::AwsSsm => &[
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+            "AWS_PROFILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+            "AWS_ENDPOINT_URL_SSM",
+        ],
+        SourceKind::AzureKv => &[
+            "AZURE_KEYVAULT_URL",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_AUTHORITY_HOST",
+        ],
+        SourceKind::GcpSm => &[
+            "GOOGLE_CLOUD_PROJECT",
+            "CLOUDSDK_CORE_PROJECT",
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
+        ],
+    }
+}
+
+/// One run's snapshot: where it lives, what its key is derived from, how old it may be.
+pub struct Fallback {
+    pub path: PathBuf,
+    /// The passphrase and a digest of the consumed credentials, what there is of either.
+    secret: SecretValue,
+    max_age: Option<Duration>,
+}
+
+impl fmt::Debug for Fallback {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Fallback")
+            .field("path", &self.path)
+            .field("secret", &"[REDACTED]")
+            .field("max_age", &self.max_age)
+            .finish()
+    }
+}
+
+/// A remote source of the plan, as the snapshot identifies it.
+pub struct Remote<'a> {
+    pub origin: &'a str,
+    pub kind: SourceKind,
+}
+
+impl Fallback {
+    /// The run's snapshot, or `None` when fallback is off, no source is remote, or there is
+    /// nothing to derive a key from. `parent` gives the passphrase and the cache directory;
+    /// `settings` (the parent over `.env` values) gives identities and credentials.
+    pub fn for_run(
+        config: &FallbackSettings,
+        parent: &ParentEnv,
+        settings: &ParentEnv,
+        remote: &[Remote<'_>],
+        consumed: &BTreeSet<String>,
+    ) -> Option<Fallback> {
+        if config.mode == FallbackMode::Off || remote.is_empty() {
+            return None;
+        }
+        // The passphrase and the credentials both: a passphrase alone would let a snapshot of
+        // one service token's config be served to a run with another token for the same spec.
+        let passphrase = parent.get(PASSPHRASE_VAR).filter(|p| !p.is_empty());
+        let credentials = credential_material(settings, consumed);
+        if passphrase.is_none() && credentials.is_none() {
+            tracing::info!(
+                "no fallback snapshot: no {PASSPHRASE_VAR} and no credential in the environment \
+                 to derive its key from"
+            );
+            return None;
+        }
+        let mut material = Zeroizing::new(b"secretrun-fallback-key-v1\0".to_vec());
+        if let Some(passphrase) = passphrase {
+            material.extend_from_slice(b"passphrase\0");
+            material.extend_from_slice(passphrase.as_bytes());
+            material.push(0);
+        }
+        if let Some(credentials) = credentials {
+            material.extend_from_slice(b"credentials\0");
+            material.extend_from_slice(credentials.expose());
+        }
+        let secret = SecretValue::new(material.to_vec());
+        let path = match &config.path {
+            Some(path) => path.clone(),
+            None => {
+                let Some(dir) = cache_dir(parent) else {
+                    tracing::info!("no fallback snapshot: neither XDG_CACHE_HOME nor HOME is set");
+                    return None;
+                };
+                dir.join(format!("{}.snapshot", plan_id(settings, remote)))
+            }
+        };
+        Some(Fallback {
+            path,
+            secret,
+            max_age: config.max_age,
+        })
+    }
+
+    /// The snapshot, if there is a usable one. Anything but a missing file is logged as a
+    /// warning by the caller's choice of [`Unusable::warn`].
+    pub fn load(&self) -> Result<Snapshot, Unusable> {
+        let mut bytes = match std::fs::read(&self.path) {
+            Ok(bytes) => bytes,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Unusable::Missing),
+            Err(err) => return Err(Unusable::Unreadable(err)),
+        };
+        let snapshot = open(&self.secret, &mut bytes)?;
+        let age = snapshot.age();
+        match self.max_age {
+            Some(max) if age > max => Err(Unusable::TooOld { age, max }),
+            _ => Ok(snapshot),
+        }
+    }
+
+    /// Writes `layers` as the new snapshot. A failure is a warning: the run itself succeeded.
+    pub fn save(&self, key: SealingKey, layers: &[Layer]) {
+        match self.try_save(key, layers) {
+            Ok(()) => tracing::debug!(path = %self.path.display(), "fallback snapshot written"),
+            Err(err) => tracing::warn!(
+                "cannot write the fallback snapshot '{}': {err}",
+                self.path.display()
+            ),
+        }
+    }
+
+    fn try_save(&self, key: SealingKey, layers: &[Layer]) -> io::Result<()> {
+        let sealed = seal(key, layers, SystemTime::now())?;
+        let dir = match self.path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+        // NamedTempFile creates the file with mode 0600, in the same directory so the rename
+        // is atomic: a concurrent reader sees the old file or the new one, never a mix.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".snapshot-")
+            .tempfile_in(dir)?;
+        temp.write_all(&sealed)?;
+        temp.as_file().sync_all()?;
+        temp.persist(&self.path).map_err(|err| err.error)?;
+        std::fs::File::open(dir)?.sync_all()
+    }
+
+    /// Deletes the snapshot after a definitive failure.
+    pub fn discard(&self) {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => tracing::warn!(
+                "deleted the fallback snapshot '{}': a source failed for good",
+                self.path.display()
+            ),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => tracing::warn!(
+                "cannot delete the fallback snapshot '{}': {err}",
+                self.path.display()
+            ),
+        }
+    }
+
+    /// Starts deriving the key for the next write on the blocking pool, so PBKDF2's cost
+    /// overlaps the fetches instead of adding to them.
+    pub fn prepare_key(&self) -> tokio::task::JoinHandle<SealingKey> {
+        let secret = self.secret.clone();
+        tokio::task::spawn_blocking(move || SealingKey::new(&secret))
+    }
+}
+
+/// `$XDG_CACHE_HOME/secretrun`, else `$HOME/.cache/secretrun` (XDG requires an absolute path).
+fn cache_dir(env: &ParentEnv) -> Option<PathBuf> {
+    let absolute = |name| {
+        env.get(name)
+            .map(PathBuf::from)
+            .filter(|path| path.is_absolute())
+    };
+    absolute("XDG_CACHE_HOME")
+        .or_else(|| absolute("HOME").map(|home| home.join(".cache")))
+        .map(|dir| dir.join("secretrun"))
+}
+
+/// The hex SHA-256 of the remote sources' spec texts, in declared order, and the non-secret
+/// settings that identify the services they talk to.
+fn plan_id(settings: &ParentEnv, remote: &[Remote<'_>]) -> String {
+    let mut context = digest::Context::new(&digest::SHA256);
+    context.update(b"secretrun-fallback-plan-v1\0");
+    let mut kinds = Vec::new();
+    for source in remote {
+        context.update(b"source\0");
+        context.update(source.origin.as_bytes());
+        context.update(b"\0");
+        if !kinds.contains(&source.kind) {
+            kinds.push(source.kind);
+        }
+    }
+    let mut names: Vec<&str> = kinds.into_iter().flat_map(identity_vars).copied().collect();
+    names.sort_unstable();
+    names.dedup();
+    for name in names {
+        if let Some(value) = settings.get(name) {
+            context.update(name.as_bytes());
+            context.update(b"=");
+            context.update(value.as_bytes());
+            context.update(b"\0");
+        }
+    }
+    hex(context.finish().as_ref())
+}
+
+/// A digest of the credentials the plan's providers consumed: each variable's value and, for a
+/// `*_FILE` variable, the file's content. `None` when none is set.
+fn credential_material(settings: &ParentEnv, consumed: &BTreeSet<String>) -> Option<SecretValue> {
+    let mut context = digest::Context::new(&digest::SHA256);
+    context.update(b"credentials\0");
+    let mut found = false;
+    for name in consumed {
+        let Some(value) = settings.get(name).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        found = true;
+        context.update(name.as_bytes());
+        context.update(b"=");
+        context.update(value.as_bytes());
+        context.update(b"\0");
+        if name.ends_with("_FILE") {
+            if let Ok(content) = std::fs::read(value).map(Zeroizing::new) {
+                // Trimmed as the providers trim it, so `echo token > file` keeps the same key.
+                context.update(b"content=");
+                context.update(content.trim_ascii());
+                context.update(b"\0");
+            }
+        }
+    }
+    found.then(|| SecretValue::new(context.finish().as_ref().to_vec()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn derive(secret: &SecretValue, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    let rounds = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
+    pbkdf2::derive(
+        pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        salt,
+        secret.expose(),
+        &mut key[..],
+    );
+    key
+}
+
+/// A derived key with its fresh salt, ready for one write.
+pub struct SealingKey {
+    salt: [u8; SALT_LEN],
+    key: Zeroizing<[u8; 32]>,
+}
+
+impl fmt::Debug for SealingKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealingKey([REDACTED])")
+    }
+}
+
+impl SealingKey {
+    pub fn new(secret: &SecretValue) -> Self {
+        let mut salt = [0u8; SALT_LEN];
+        rand::fill(&mut salt).expect("the system random generator works");
+        let key = derive(secret, &salt, ITERATIONS);
+        Self { salt, key }
+    }
+}
+
+/// Why there is no usable snapshot.
+#[derive(Debug)]
+pub enum Unusable {
+    Missing,
+    Unreadable(io::Error),
+    /// Not a snapshot, a damaged one, or one sealed with another key.
+    Undecryptable,
+    TooOld {
+        age: Duration,
+        max: Duration,
+    },
+}
+
+impl fmt::Display for Unusable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unusable::Missing => f.write_str("there is no snapshot"),
+            Unusable::Unreadable(err) => write!(f, "cannot read it: {err}"),
+            Unusable::Undecryptable => f.write_str(
+                "it cannot be decrypted (the passphrase or the credentials changed, or the file \
+                 is damaged)",
+            ),
+            Unusable::TooOld { age, max } => write!(
+                f,
+                "it is {} old, older than --fallback-max-age {}",
+                format_age(*age),
+                humantime::format_duration(*max)
+            ),
+        }
+    }
+}
+
+/// An age to the second (to the millisecond under a second).
+pub fn format_age(age: Duration) -> String {
+    if age < Duration::from_secs(1) {
+        humantime::format_duration(Duration::from_millis(age.as_millis() as u64)).to_string()
+    } else {
+        humantime::format_duration(Duration::from_secs(age.as_secs())).to_string()
+    }
+}
+
+/// A decrypted snapshot: the remote sources' entries by origin, and when they were fetched.
+pub struct Snapshot {
+    written_at: SystemTime,
+    sources: Vec<(String, Entries)>,
+}
+
+impl fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("written_at", &self.written_at)
+            .field(
+                "sources",
+                &self.sources.iter().map(|(o, _)| o).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Snapshot {
+    pub fn age(&self) -> Duration {
+        SystemTime::now()
+            .duration_since(self.written_at)
+            .unwrap_or_default()
+    }
+
+    /// The entries the source named `origin` had, as a layer of `class`.
+    pub fn layer(&self, origin: &str, class: SourceClass) -> Option<Layer> {
+        self.sources
+            .iter()
+            .find(|(o, _)| o == origin)
+            .map(|(origin, entries)| Layer {
+                origin: origin.clone(),
+                class,
+                entries: entries.clone(),
+            })
+    }
+}
+
+/// The plaintext, as JSON; values in base64 since a secret may be any bytes but NUL.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    written_at_ms: u64,
+    sources: Vec<StoredSource>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredSource {
+    origin: String,
+    entries: Vec<(String, String)>,
+}
+
+impl Drop for StoredSource {
+    fn drop(&mut self) {
+        for (_, value) in &mut self.entries {
+            value.zeroize();
+        }
+    }
+}
+
+fn seal(key: SealingKey, layers: &[Layer], now: SystemTime) -> io::Result<Vec<u8>> {
+    let base64 = &base64::engine::general_purpose::STANDARD;
+    let stored = Stored {
+        version: 1,
+        written_at_ms: now
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as u64,
+        sources: layers
+            .iter()
+            .map(|layer| StoredSource {
+                origin: layer.origin.clone(),
+                entries: layer
+                    .entries
+                    .iter()
+                    .map(|(name, value)| (name.to_string(), base64.encode(value.expose())))
+                    .collect(),
+            })
+            .collect(),
+    };
+    let mut plaintext = Zeroizing::new(serde_json::to_vec(&stored).map_err(io::Error::other)?);
+    drop(stored);
+
+    let mut nonce = [0u8; NONCE_LEN];
+    rand::fill(&mut nonce).map_err(|_| io::Error::other("no random nonce"))?;
+    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + 16);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&ITERATIONS.to_be_bytes());
+    out.extend_from_slice(&key.salt);
+    out.extend_from_slice(&nonce);
+    let header = out.clone();
+    let sealing = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, &key.key[..]).map_err(|_| io::Error::other("bad key"))?,
+    );
+    let mut body = plaintext.to_vec();
+    plaintext.zeroize();
+    sealing
+        .seal_in_place_append_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(&header[..]),
+            &mut body,
+        )
+        .map_err(|_| io::Error::other("encryption failed"))?;
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+fn open(secret: &SecretValue, bytes: &mut [u8]) -> Result<Snapshot, Unusable> {
+    if bytes.len() < HEADER_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
+        return Err(Unusable::Undecryptable);
+    }
+    let (header, body) = bytes.split_at_mut(HEADER_LEN);
+    let iterations = u32::from_be_bytes(header[8..12].try_into().expect("4 bytes"));
+    if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
+        return Err(Unusable::Undecryptable);
+    }
+    let salt = &header[12..12 + SALT_LEN];
+    let nonce = Nonce::try_assume_unique_for_key(&header[12 + SALT_LEN..])
+        .map_err(|_| Unusable::Undecryptable)?;
+    let key = derive(secret, salt, iterations);
+    let opening = LessSafeKey::new(
+        UnboundKey::new(&AES_256_GCM, &key[..]).map_err(|_| Unusable::Undecryptable)?,
+    );
+    let plaintext = opening
+        .open_in_place(nonce, Aad::from(&header[..]), body)
+        .map_err(|_| Unusable::Undecryptable)?;
+    let parsed: Result<Stored, _> = serde_json::from_slice(plaintext);
+    plaintext.zeroize();
+    let stored = parsed.map_err(|_| Unusable::Undecryptable)?;
+    let base64 = &base64::engine::general_purpose::STANDARD;
+    let mut sources = Vec::with_capacity(stored.sources.len());
+    for source in &stored.sources {
+        let mut entries = Vec::with_capacity(source.entries.len());
+        for (name, value) in &source.entries {
+            let name = EnvName::new(name.clone()).map_err(|_| Unusable::Undecryptable)?;
+            let value = base64.decode(value).map_err(|_| Unusable::Undecryptable)?;
+            entries.push((name, SecretValue::new(value)));
+        }
+        sources.push((source.origin.clone(), entries));
+    }
+    Ok(Snapshot {
+        written_at: UNIX_EPOCH + Duration::from_millis(stored.written_at_ms),
+        sources,
+    })
+}
+
+/// What one fetch of phase 2 gave, for [`settle`].
+pub struct Attempt {
+    pub origin: String,
+    pub class: SourceClass,
+    pub remote: bool,
+    /// `None`: not fetched (`--fallback-only`).
+    pub result: Option<Result<Entries, SourceError>>,
+}
+
+/// Phase 2's layers after the fallback rules, and what to write as the new snapshot.
+pub struct Settled {
+    pub layers: Vec<Layer>,
+    /// The remote layers, when every one was fetched fresh.
+    pub remote: Option<Vec<Layer>>,
+}
+
+/// Applies the fallback rules to phase 2's results, in declared order: fresh layers are kept;
+/// failed remote sources are served from the snapshot when every failure is transient; a
+/// definitive remote failure deletes the snapshot. Without fallback every failure is reported,
+/// as [`Error::from_many`] reports them.
+pub fn settle(
+    fallback: Option<&Fallback>,
+    mode: FallbackMode,
+    attempts: Vec<Attempt>,
+) -> Result<Settled, Error> {
+    let failed_remote = |attempt: &Attempt| match &attempt.result {
+        None => true,
+        Some(Err(_)) => attempt.remote,
+        Some(Ok(_)) => false,
+    };
+    let needs_snapshot = attempts.iter().any(failed_remote);
+    let definitive = attempts.iter().any(|attempt| {
+        attempt.remote && matches!(&attempt.result, Some(Err(error)) if error.is_definitive())
+    });
+    // Only when every failure is a remote one worth waiting out is the snapshot any use.
+    let all_eligible = attempts.iter().all(|attempt| match &attempt.result {
+        Some(Err(error)) => attempt.remote && error.is_retryable(),
+        _ => true,
+    });
+    if definitive {
+        if let Some(fallback) = fallback {
+            fallback.discard();
+        }
+    }
+    let snapshot = match fallback {
+        Some(fallback)
+            if needs_snapshot && (mode == FallbackMode::Only || all_eligible) && !definitive =>
+        {
+            match fallback.load() {
+                Ok(snapshot) => Some(snapshot),
+                Err(why) => {
+                    if mode == FallbackMode::Only {
+                        return Err(Error::NoSnapshot {
+                            path: fallback.path.clone(),
+                            problem: why.to_string(),
+                        });
+                    }
+                    match why {
+                        Unusable::Missing => tracing::debug!(
+                            path = %fallback.path.display(),
+                            "no fallback snapshot"
+                        ),
+                        why => tracing::warn!(
+                            "ignoring the fallback snapshot '{}': {why}",
+                            fallback.path.display()
+                        ),
+                    }
+                    None
+                }
+            }
+        }
+        None if mode == FallbackMode::Only && needs_snapshot => {
+            return Err(Error::NoSnapshot {
+                path: PathBuf::from("(none)"),
+                problem: format!(
+                    "no snapshot can be used: set {PASSPHRASE_VAR} or a provider credential"
+                ),
+            })
+        }
+        _ => None,
+    };
+
+    let mut layers = Vec::with_capacity(attempts.len());
+    let mut remote = Vec::new();
+    let mut errors = Vec::new();
+    let fresh = !needs_snapshot;
+    for attempt in attempts {
+        let served = |error: Option<&SourceError>| {
+            let snapshot = snapshot.as_ref()?;
+            let layer = snapshot.layer(&attempt.origin, attempt.class)?;
+            let age = format_age(snapshot.age());
+            match error {
+                Some(error) => tracing::warn!(
+                    "{}: {error}; serving its last-known-good values from the fallback \
+                     snapshot, {age} old",
+                    attempt.origin
+                ),
+                None => tracing::info!(
+                    "{}: served from the fallback snapshot, {age} old",
+                    attempt.origin
+                ),
+            }
+            Some(layer)
+        };
+        match attempt.result {
+            Some(Ok(entries)) => {
+                tracing::info!(source = %attempt.origin, names = entries.len(), "resolved");
+                let layer = Layer {
+                    origin: attempt.origin,
+                    class: attempt.class,
+                    entries,
+                };
+                if attempt.remote && fresh && fallback.is_some() {
+                    remote.push(layer.clone());
+                }
+                layers.push(layer);
+            }
+            Some(Err(error)) => match served(Some(&error)) {
+                Some(layer) => layers.push(layer),
+                None => errors.push(Error::Source {
+                    origin: attempt.origin,
+                    error,
+                }),
+            },
+            None => match served(None) {
+                Some(layer) => layers.push(layer),
+                None => errors.push(Error::NoSnapshot {
+                    path: fallback.map(|f| f.path.clone()).unwrap_or_default(),
+                    problem: format!("it holds nothing for {}", attempt.origin),
+                }),
+            },
+        }
+    }
+    if let Some(error) = Error::from_many(errors) {
+        return Err(error);
+    }
+    Ok(Settled {
+        layers,
+        remote: (fresh && !remote.is_empty()).then_some(remote),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    fn layer(origin: &str, pairs: &[(&str, &str)]) -> Layer {
+        Layer {
+            origin: origin.into(),
+            class: SourceClass::Secret,
+            entries: pairs
+                .iter()
+                .map(|(n, v)| (EnvName::new(*n).unwrap(), SecretValue::from(v.to_string())))
+                .collect(),
+        }
+    }
+
+    fn secret(text: &str) -> SecretValue {
+        SecretValue::from(text.to_string())
+    }
+
+    fn value(snapshot: &Snapshot, origin: &str, name: &str) -> Vec<u8> {
+        let layer = snapshot.layer(origin, SourceClass::Secret).unwrap();
+        let (_, value) = layer
+            .entries
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .unwrap();
+        value.expose().to_vec()
+    }
+
+    #[test]
+    fn round_trip() {
+        let layers = [
+            layer("doppler:*", &[("API_KEY", "k-1"), ("DB", "pg://x")]),
+            layer("vault:secret/app", &[("BIN", "\u{1}\u{ff}bytes")]),
+        ];
+        let sealed = seal(SealingKey::new(&secret("pw")), &layers, SystemTime::now()).unwrap();
+        let mut bytes = sealed.clone();
+        let snapshot = open(&secret("pw"), &mut bytes).unwrap();
+        assert_eq!(value(&snapshot, "doppler:*", "API_KEY"), b"k-1");
+        assert_eq!(value(&snapshot, "doppler:*", "DB"), b"pg://x");
+        assert_eq!(
+            value(&snapshot, "vault:secret/app", "BIN"),
+            "\u{1}\u{ff}bytes".as_bytes()
+        );
+        assert!(snapshot.age() < Duration::from_secs(60));
+        // The values are not in the file in any readable form.
+        let text = String::from_utf8_lossy(&sealed);
+        assert!(!text.contains("k-1") && !text.contains("pg://x") && !text.contains("API_KEY"));
+        assert!(!format!("{snapshot:?}").contains("k-1"));
+    }
+
+    #[test]
+    fn wrong_key_and_tampering_are_undecryptable() {
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        let sealed = seal(SealingKey::new(&secret("pw")), &layers, SystemTime::now()).unwrap();
+        assert!(matches!(
+            open(&secret("other"), &mut sealed.clone()),
+            Err(Unusable::Undecryptable)
+        ));
+        // Every byte matters: header (authenticated as associated data), body and tag.
+        for index in [0, 9, 14, HEADER_LEN - 1, HEADER_LEN, sealed.len() - 1] {
+            let mut bytes = sealed.clone();
+            bytes[index] ^= 0x01;
+            assert!(
+                matches!(
+                    open(&secret("pw"), &mut bytes),
+                    Err(Unusable::Undecryptable)
+                ),
+                "byte {index}"
+            );
+        }
+        let mut truncated = sealed[..sealed.len() - 1].to_vec();
+        assert!(open(&secret("pw"), &mut truncated).is_err());
+        assert!(open(&secret("pw"), &mut Vec::new()).is_err());
+    }
+
+    #[test]
+    fn file_is_0600_in_a_0700_dir_and_max_age_applies() {
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("cache/secretrun/plan.snapshot");
+        let fallback = Fallback {
+            path: path.clone(),
+            secret: secret("pw"),
+            max_age: None,
+        };
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        fallback.save(SealingKey::new(&fallback.secret), &layers);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(path.parent().unwrap()), 0o700);
+        // No temp file is left behind.
+        assert_eq!(
+            std::fs::read_dir(path.parent().unwrap()).unwrap().count(),
+            1
+        );
+        assert_eq!(
+            value(&fallback.load().unwrap(), "doppler:*", "API_KEY"),
+            b"k-1"
+        );
+
+        std::thread::sleep(Duration::from_millis(5));
+        let strict = Fallback {
+            max_age: Some(Duration::from_millis(1)),
+            ..fallback
+        };
+        assert!(matches!(strict.load(), Err(Unusable::TooOld { .. })));
+        strict.discard();
+        assert!(matches!(strict.load(), Err(Unusable::Missing)));
+    }
+
+    #[test]
+    fn plan_id_depends_on_specs_and_identity_not_credentials() {
+        let remote = [Remote {
+            origin: "doppler:*",
+            kind: SourceKind::Doppler,
+        }];
+        let a = ParentEnv::from_pairs([("DOPPLER_API_HOST", "https://a"), ("DOPPLER_TOKEN", "1")]);
+        let b = ParentEnv::from_pairs([("DOPPLER_API_HOST", "https://a"), ("DOPPLER_TOKEN", "2")]);
+        let c = ParentEnv::from_pairs([("DOPPLER_API_HOST", "https://c")]);
+        assert_eq!(plan_id(&a, &remote), plan_id(&b, &remote));
+        assert_ne!(plan_id(&a, &remote), plan_id(&c, &remote));
+        let other = [Remote {
+            origin: "doppler:APP",
+            kind: SourceKind::Doppler,
+        }];
+        assert_ne!(plan_id(&a, &remote), plan_id(&a, &other));
+    }
+
+    #[test]
+    fn credentials_decide_the_key_material() {
+        let consumed: BTreeSet<String> = ["DOPPLER_TOKEN".to_string()].into();
+        let one = ParentEnv::from_pairs([("DOPPLER_TOKEN", "t1")]);
+        let two = ParentEnv::from_pairs([("DOPPLER_TOKEN", "t2")]);
+        let a = credential_material(&one, &consumed).unwrap();
+        let b = credential_material(&two, &consumed).unwrap();
+        assert_ne!(a.expose(), b.expose());
+        assert!(credential_material(&ParentEnv::default(), &consumed).is_none());
+    }
+}
