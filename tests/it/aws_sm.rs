@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::contract::{Fixture, Seeded};
+use crate::contract::{expected_vars, Fixture, Seeded};
 use crate::support::{self, Run};
 
 pub(crate) const REGION: &str = "us-east-1";
@@ -227,12 +227,6 @@ fn object(pairs: &[(&str, &str)]) -> String {
     Value::Object(map).to_string()
 }
 
-/// The name a JSON key should become: an oracle independent of `naming.rs`, enough for the
-/// keys these tests use.
-pub(crate) fn expected_name(key: &str) -> String {
-    key.to_uppercase().replace(['-', '.'], "_")
-}
-
 fn create(name: &str, secret_string: &str) -> Value {
     boto(&[sm(
         "create_secret",
@@ -300,10 +294,7 @@ impl Fixture for AwsFixture {
         create(&name, &object(pairs));
         Seeded {
             spec: format!("aws-sm:{name}"),
-            vars: pairs
-                .iter()
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(pairs),
         }
     }
 
@@ -321,11 +312,7 @@ impl Fixture for AwsFixture {
         boto(&calls);
         Seeded {
             spec: format!("aws-sm:{prefix}*"),
-            vars: groups
-                .iter()
-                .flat_map(|(_, pairs)| pairs.iter())
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(groups.iter().flat_map(|(_, pairs)| pairs.iter())),
         }
     }
 

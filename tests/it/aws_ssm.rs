@@ -5,8 +5,8 @@
 
 use serde_json::{json, Value};
 
-use crate::aws_sm::{self as sm, boto, expected_name, moto, run_with, var, with, without, REGION};
-use crate::contract::{Fixture, Seeded};
+use crate::aws_sm::{self as sm, boto, moto, run_with, var, with, without, REGION};
+use crate::contract::{expected_vars, Fixture, Seeded};
 use crate::support;
 
 fn ssm(op: &str, args: Value) -> Value {
@@ -58,10 +58,7 @@ impl Fixture for SsmFixture {
         boto(&calls);
         Seeded {
             spec: format!("aws-ssm:{path}"),
-            vars: pairs
-                .iter()
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(pairs),
         }
     }
 
@@ -80,11 +77,7 @@ impl Fixture for SsmFixture {
         boto(&calls);
         Seeded {
             spec: format!("aws-ssm:{path}?recursive"),
-            vars: groups
-                .iter()
-                .flat_map(|(_, pairs)| pairs.iter())
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(groups.iter().flat_map(|(_, pairs)| pairs.iter())),
         }
     }
 

@@ -18,6 +18,22 @@ pub struct Seeded {
     pub vars: Vec<(String, String)>,
 }
 
+/// The name a key becomes in providers that upper-case and sanitize keys (AWS, Vault): an
+/// oracle independent of `naming.rs`, enough for the keys these tests use.
+pub fn expected_name(key: &str) -> String {
+    key.to_uppercase().replace(['-', '.'], "_")
+}
+
+/// The variables `pairs` become under [`expected_name`].
+pub fn expected_vars<'a>(
+    pairs: impl IntoIterator<Item = &'a (&'a str, &'a str)>,
+) -> Vec<(String, String)> {
+    pairs
+        .into_iter()
+        .map(|(key, value)| (expected_name(key), value.to_string()))
+        .collect()
+}
+
 pub trait Fixture: Sync {
     /// The provider's scheme, e.g. `vault`.
     fn scheme(&self) -> &'static str;

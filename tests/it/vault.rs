@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::contract::{Fixture, Seeded};
+use crate::contract::{expected_vars, Fixture, Seeded};
 use crate::support::{self, Run};
 
 const ROOT_TOKEN: &str = "root-token";
@@ -471,11 +471,6 @@ fn put_kv1(path: &str, pairs: &[(&str, &str)]) {
     api("POST", &format!("/v1/kv1/{path}"), object(pairs));
 }
 
-/// The name a key should become: an oracle independent of `naming.rs`, enough for these keys.
-fn expected_name(key: &str) -> String {
-    key.to_uppercase().replace(['-', '.'], "_")
-}
-
 pub struct VaultFixture;
 
 impl Fixture for VaultFixture {
@@ -504,10 +499,7 @@ impl Fixture for VaultFixture {
         put_kv2(&path, pairs);
         Seeded {
             spec: format!("vault:secret/{path}"),
-            vars: pairs
-                .iter()
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(pairs),
         }
     }
 
@@ -518,11 +510,7 @@ impl Fixture for VaultFixture {
         }
         Seeded {
             spec: format!("vault:secret/{folder}/"),
-            vars: groups
-                .iter()
-                .flat_map(|(_, pairs)| pairs.iter())
-                .map(|(key, value)| (expected_name(key), value.to_string()))
-                .collect(),
+            vars: expected_vars(groups.iter().flat_map(|(_, pairs)| pairs.iter())),
         }
     }
 
