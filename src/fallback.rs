@@ -22,7 +22,7 @@
 //!   that hides the provider's own failure.
 //! - Nothing here logs or prints a value; `Debug` of every type holding values is redacted.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io::{self, Write};
 use std::num::NonZeroU32;
@@ -52,9 +52,18 @@ pub const ITERATIONS: u32 = 200_000;
 /// The variable holding a passphrase to derive the key from instead of the credentials.
 pub const PASSPHRASE_VAR: &str = "SECRETRUN_FALLBACK_PASSPHRASE";
 
-const MAGIC: &[u8; 8] = b"SRFBK\0\0\x01";
+const MAGIC: &[u8; 8] = b"SRFBK\0\0\x02";
 const SALT_LEN: usize = 16;
-const HEADER_LEN: usize = MAGIC.len() + 4 + SALT_LEN + NONCE_LEN;
+/// The fixed part of the header: magic, rounds, salt, nonce, and the validators' length.
+const HEADER_LEN: usize = MAGIC.len() + 4 + SALT_LEN + NONCE_LEN + 4;
+/// More than any real set of tags: a longer claim marks a damaged file.
+const MAX_VALIDATORS_LEN: usize = 1 << 20;
+
+/// The version tags (HTTP `ETag`s) the snapshot's entries were fetched with, by source origin.
+/// Stored in the clear but authenticated, beside the encrypted entries, so a run can make its
+/// conditional requests without first spending the key derivation; a tag names a version of a
+/// config, never a value (the Doppler CLI keeps its own next to its fallback file the same way).
+pub type Validators = BTreeMap<String, String>;
 /// Files written with fewer rounds than this are refused, as are absurdly many (a slow start).
 const MIN_ITERATIONS: u32 = 100_000;
 const MAX_ITERATIONS: u32 = 10_000_000;
@@ -258,9 +267,24 @@ impl Fallback {
         }
     }
 
-    /// Writes `layers` as the new snapshot. A failure is a warning: the run itself succeeded.
-    pub fn save(&self, key: SealingKey, layers: &[Layer]) {
-        match self.try_save(key, layers) {
+    /// The snapshot's file and its validators, read without decrypting it (`None` when there
+    /// is no readable snapshot), for conditional fetches.
+    pub fn peek(&self) -> Option<Sealed> {
+        let bytes = std::fs::read(&self.path).ok()?;
+        let validators = parse_header(&bytes).ok()?.validators;
+        Some(Sealed { bytes, validators })
+    }
+
+    /// Decrypts what [`peek`](Self::peek) read: the entries a provider just confirmed unchanged,
+    /// however old the snapshot is.
+    pub fn open_sealed(&self, mut sealed: Sealed) -> Result<Snapshot, Unusable> {
+        open(&self.secret, &mut sealed.bytes)
+    }
+
+    /// Writes `layers` as the new snapshot, with the validators of those layers' sources. A
+    /// failure is a warning: the run itself succeeded.
+    pub fn save(&self, key: SealingKey, layers: &[Layer], validators: &Validators) {
+        match self.try_save(key, layers, validators) {
             Ok(()) => tracing::debug!(path = %self.path.display(), "fallback snapshot written"),
             Err(err) => tracing::warn!(
                 "cannot write the fallback snapshot '{}': {err}",
@@ -269,8 +293,13 @@ impl Fallback {
         }
     }
 
-    fn try_save(&self, key: SealingKey, layers: &[Layer]) -> io::Result<()> {
-        let sealed = seal(key, layers, SystemTime::now())?;
+    fn try_save(
+        &self,
+        key: SealingKey,
+        layers: &[Layer],
+        validators: &Validators,
+    ) -> io::Result<()> {
+        let sealed = seal(key, layers, validators, SystemTime::now())?;
         let dir = match self.path.parent() {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
@@ -519,7 +548,18 @@ impl Drop for StoredSource {
     }
 }
 
-fn seal(key: SealingKey, layers: &[Layer], now: SystemTime) -> io::Result<Vec<u8>> {
+/// A snapshot file as read, not yet decrypted.
+pub struct Sealed {
+    bytes: Vec<u8>,
+    pub validators: Validators,
+}
+
+fn seal(
+    key: SealingKey,
+    layers: &[Layer],
+    validators: &Validators,
+    now: SystemTime,
+) -> io::Result<Vec<u8>> {
     let base64 = &base64::engine::general_purpose::STANDARD;
     let stored = Stored {
         version: 1,
@@ -544,11 +584,19 @@ fn seal(key: SealingKey, layers: &[Layer], now: SystemTime) -> io::Result<Vec<u8
 
     let mut nonce = [0u8; NONCE_LEN];
     rand::fill(&mut nonce).map_err(|_| io::Error::other("no random nonce"))?;
-    let mut out = Vec::with_capacity(HEADER_LEN + plaintext.len() + 16);
+    let kept: Validators = validators
+        .iter()
+        .filter(|(origin, _)| layers.iter().any(|layer| &layer.origin == *origin))
+        .map(|(origin, tag)| (origin.clone(), tag.clone()))
+        .collect();
+    let kept = serde_json::to_vec(&kept).map_err(io::Error::other)?;
+    let mut out = Vec::with_capacity(HEADER_LEN + kept.len() + plaintext.len() + 16);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&ITERATIONS.to_be_bytes());
     out.extend_from_slice(&key.salt);
     out.extend_from_slice(&nonce);
+    out.extend_from_slice(&(kept.len() as u32).to_be_bytes());
+    out.extend_from_slice(&kept);
     let header = out.clone();
     let sealing = LessSafeKey::new(
         UnboundKey::new(&AES_256_GCM, &key.key[..]).map_err(|_| io::Error::other("bad key"))?,
@@ -566,19 +614,48 @@ fn seal(key: SealingKey, layers: &[Layer], now: SystemTime) -> io::Result<Vec<u8
     Ok(out)
 }
 
-fn open(secret: &SecretValue, bytes: &mut [u8]) -> Result<Snapshot, Unusable> {
+/// The header's fields, checked.
+struct Header {
+    iterations: u32,
+    salt: [u8; SALT_LEN],
+    nonce: [u8; NONCE_LEN],
+    validators: Validators,
+    /// Where the ciphertext starts: everything before it is associated data.
+    len: usize,
+}
+
+fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
     if bytes.len() < HEADER_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(Unusable::Undecryptable);
     }
-    let (header, body) = bytes.split_at_mut(HEADER_LEN);
-    let iterations = u32::from_be_bytes(header[8..12].try_into().expect("4 bytes"));
+    let field = |at: usize, len: usize| &bytes[at..at + len];
+    let be_u32 = |at| u32::from_be_bytes(field(at, 4).try_into().expect("4 bytes"));
+    let iterations = be_u32(8);
     if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
         return Err(Unusable::Undecryptable);
     }
-    let salt = &header[12..12 + SALT_LEN];
-    let nonce = Nonce::try_assume_unique_for_key(&header[12 + SALT_LEN..])
+    let validators_len = be_u32(HEADER_LEN - 4) as usize;
+    if validators_len > MAX_VALIDATORS_LEN || bytes.len() < HEADER_LEN + validators_len + 16 {
+        return Err(Unusable::Undecryptable);
+    }
+    let validators = serde_json::from_slice(field(HEADER_LEN, validators_len))
         .map_err(|_| Unusable::Undecryptable)?;
-    let key = derive(secret, salt, iterations);
+    Ok(Header {
+        iterations,
+        salt: field(12, SALT_LEN).try_into().expect("salt length"),
+        nonce: field(12 + SALT_LEN, NONCE_LEN)
+            .try_into()
+            .expect("nonce length"),
+        validators,
+        len: HEADER_LEN + validators_len,
+    })
+}
+
+fn open(secret: &SecretValue, bytes: &mut [u8]) -> Result<Snapshot, Unusable> {
+    let parsed = parse_header(bytes)?;
+    let (header, body) = bytes.split_at_mut(parsed.len);
+    let nonce = Nonce::assume_unique_for_key(parsed.nonce);
+    let key = derive(secret, &parsed.salt, parsed.iterations);
     let opening = LessSafeKey::new(
         UnboundKey::new(&AES_256_GCM, &key[..]).map_err(|_| Unusable::Undecryptable)?,
     );
@@ -763,6 +840,15 @@ mod tests {
         }
     }
 
+    /// A tag for `doppler:*`, and one for a source no layer has (never stored).
+    fn tags() -> Validators {
+        [
+            ("doppler:*".to_string(), "\"v1\"".to_string()),
+            ("gone:*".to_string(), "\"v0\"".to_string()),
+        ]
+        .into()
+    }
+
     fn secret(text: &str) -> SecretValue {
         SecretValue::from(text.to_string())
     }
@@ -783,7 +869,7 @@ mod tests {
             layer("doppler:*", &[("API_KEY", "k-1"), ("DB", "pg://x")]),
             layer("vault:secret/app", &[("BIN", "\u{1}\u{ff}bytes")]),
         ];
-        let sealed = seal(SealingKey::new(&secret("pw")), &layers, SystemTime::now()).unwrap();
+        let sealed = seal(SealingKey::new(&secret("pw")), &layers, &tags(), SystemTime::now()).unwrap();
         let mut bytes = sealed.clone();
         let snapshot = open(&secret("pw"), &mut bytes).unwrap();
         assert_eq!(value(&snapshot, "doppler:*", "API_KEY"), b"k-1");
@@ -793,6 +879,12 @@ mod tests {
             "\u{1}\u{ff}bytes".as_bytes()
         );
         assert!(snapshot.age() < Duration::from_secs(60));
+        // The validators are readable without the key, only for sources the snapshot holds.
+        let header = parse_header(&sealed).unwrap();
+        assert_eq!(
+            header.validators,
+            Validators::from([("doppler:*".to_string(), "\"v1\"".to_string())])
+        );
         // The values are not in the file in any readable form.
         let text = String::from_utf8_lossy(&sealed);
         assert!(!text.contains("k-1") && !text.contains("pg://x") && !text.contains("API_KEY"));
@@ -802,7 +894,7 @@ mod tests {
     #[test]
     fn wrong_key_and_tampering_are_undecryptable() {
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
-        let sealed = seal(SealingKey::new(&secret("pw")), &layers, SystemTime::now()).unwrap();
+        let sealed = seal(SealingKey::new(&secret("pw")), &layers, &tags(), SystemTime::now()).unwrap();
         assert!(matches!(
             open(&secret("other"), &mut sealed.clone()),
             Err(Unusable::Undecryptable)
@@ -834,7 +926,7 @@ mod tests {
             max_age: None,
         };
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
-        fallback.save(SealingKey::new(&fallback.secret), &layers);
+        fallback.save(SealingKey::new(&fallback.secret), &layers, &tags());
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(path.parent().unwrap()), 0o700);
@@ -845,6 +937,12 @@ mod tests {
         );
         assert_eq!(
             value(&fallback.load().unwrap(), "doppler:*", "API_KEY"),
+            b"k-1"
+        );
+        let sealed = fallback.peek().unwrap();
+        assert_eq!(sealed.validators.get("doppler:*").unwrap(), "\"v1\"");
+        assert_eq!(
+            value(&fallback.open_sealed(sealed).unwrap(), "doppler:*", "API_KEY"),
             b"k-1"
         );
 

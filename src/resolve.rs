@@ -17,10 +17,10 @@ use futures_util::stream::{self, StreamExt};
 use crate::compat;
 use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
-use crate::fallback::{self, Attempt, Fallback, FallbackMode, Remote};
+use crate::fallback::{self, Attempt, Fallback, FallbackMode, Remote, Sealed, Validators};
 use crate::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::plan::Plan;
-use crate::providers::{self, Context, Entries, Provider};
+use crate::providers::{self, Context, Entries, Fetched, Provider};
 use crate::reference::{self, Parsed};
 use crate::secret::{self, SecretValue};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
@@ -134,7 +134,25 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         _ => None,
     };
     consumed.extend(built.consumed);
-    let results = fetch_each(&built.fetches, plan.fetch.deadline, offline).await;
+    // Conditional fetches: each source sends the tag its snapshot entries were fetched with.
+    let sealed = snapshot
+        .as_ref()
+        .filter(|_| !offline)
+        .and_then(Fallback::peek);
+    let sent: Vec<Option<String>> = built
+        .fetches
+        .iter()
+        .map(|fetch| sealed.as_ref()?.validators.get(&fetch.origin).cloned())
+        .collect();
+    let results = fetch_each(&built.fetches, plan.fetch.deadline, offline, &sent).await;
+    let (results, validators) = reuse_unchanged(
+        &built.fetches,
+        results,
+        sent,
+        snapshot.as_ref().zip(sealed),
+        plan.fetch.deadline,
+    )
+    .await;
     let attempts = built
         .fetches
         .into_iter()
@@ -175,7 +193,7 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
     }
     if let (Some(snapshot), Some(key), Some(remote)) = (&snapshot, sealing_key, settled.remote) {
         if let Ok(key) = key.await {
-            snapshot.save(key, &remote);
+            snapshot.save(key, &remote, &validators);
         }
     }
     Ok(Resolved {
@@ -290,12 +308,12 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
 /// Fetches every source, each within `deadline` (retries included), up to
 /// [`MAX_CONCURRENT_FETCHES`] at once.
 async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>, Error> {
-    let results = fetch_each(&fetches, deadline, false).await;
+    let results = fetch_each(&fetches, deadline, false, &[]).await;
     let mut layers = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for (source, result) in fetches.iter().zip(results) {
         match result.expect("every source is fetched") {
-            Ok(entries) => {
+            Ok(Fetched::Entries { entries, .. }) => {
                 tracing::info!(source = %source.origin, names = entries.len(), "resolved");
                 layers.push(Layer {
                     origin: source.origin.clone(),
@@ -303,6 +321,7 @@ async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>
                     entries,
                 });
             }
+            Ok(Fetched::Unchanged) => unreachable!("no validator was sent"),
             Err(error) => errors.push(Error::Source {
                 origin: source.origin.clone(),
                 error,
@@ -312,25 +331,93 @@ async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>
     Error::from_many(errors).map_or(Ok(layers), Err)
 }
 
-/// Each source's result in declared order; `None` for a remote source when `offline`.
+/// Replaces every "unchanged" answer by the entries the snapshot holds for that source (one
+/// decryption for all of them), and gathers each source's validator for the next snapshot. A
+/// source the snapshot cannot serve after all (it was rewritten meanwhile with other entries,
+/// or sealed with another key) is fetched again, unconditionally.
+async fn reuse_unchanged(
+    fetches: &[Fetch],
+    results: Vec<Option<Result<Fetched, SourceError>>>,
+    sent: Vec<Option<String>>,
+    sealed: Option<(&Fallback, Sealed)>,
+    deadline: Duration,
+) -> (Vec<Option<Result<Entries, SourceError>>>, Validators) {
+    let any_unchanged = results
+        .iter()
+        .any(|result| matches!(result, Some(Ok(Fetched::Unchanged))));
+    let snapshot = match sealed {
+        Some((fallback, sealed)) if any_unchanged => fallback
+            .open_sealed(sealed)
+            .inspect_err(|why| tracing::info!("cannot reuse the fallback snapshot: {why}"))
+            .ok(),
+        _ => None,
+    };
+    let mut validators = Validators::new();
+    let mut settled = Vec::with_capacity(results.len());
+    for ((fetch, result), sent) in fetches.iter().zip(results).zip(sent) {
+        let result = match result {
+            Some(Ok(Fetched::Unchanged)) => {
+                let reused = snapshot
+                    .as_ref()
+                    .and_then(|snapshot| snapshot.layer(&fetch.origin, fetch.class));
+                match reused {
+                    Some(layer) => {
+                        tracing::debug!(source = %fetch.origin, "unchanged; reusing the snapshot");
+                        validators.extend(sent.map(|tag| (fetch.origin.clone(), tag)));
+                        Some(Ok(layer.entries))
+                    }
+                    None => match fetch_one(fetch, deadline, None).await {
+                        Ok(Fetched::Entries { entries, validator }) => {
+                            validators.extend(validator.map(|tag| (fetch.origin.clone(), tag)));
+                            Some(Ok(entries))
+                        }
+                        Ok(Fetched::Unchanged) => unreachable!("no validator was sent"),
+                        Err(error) => Some(Err(error)),
+                    },
+                }
+            }
+            Some(Ok(Fetched::Entries { entries, validator })) => {
+                validators.extend(validator.map(|tag| (fetch.origin.clone(), tag)));
+                Some(Ok(entries))
+            }
+            Some(Err(error)) => Some(Err(error)),
+            None => None,
+        };
+        settled.push(result);
+    }
+    (settled, validators)
+}
+
+/// Each source's result in declared order; `None` for a remote source when `offline`. A
+/// source with a validator in `sent` (same order; missing means none) is fetched conditionally.
 async fn fetch_each(
     fetches: &[Fetch],
     deadline: Duration,
     offline: bool,
-) -> Vec<Option<Result<Entries, SourceError>>> {
-    stream::iter(fetches)
-        .map(|source| async move {
+    sent: &[Option<String>],
+) -> Vec<Option<Result<Fetched, SourceError>>> {
+    stream::iter(fetches.iter().enumerate())
+        .map(|(index, source)| async move {
             if offline && fallback::is_remote(source.kind) {
                 return None;
             }
-            tracing::debug!(source = %source.origin, "fetching");
-            let fetched = tokio::time::timeout(deadline, source.provider.fetch())
-                .await
-                .unwrap_or(Err(SourceError::Timeout { after: deadline }));
-            Some(fetched)
+            let validator = sent.get(index).cloned().flatten();
+            Some(fetch_one(source, deadline, validator).await)
         })
         // `buffered` keeps declared order while running up to the limit at once.
         .buffered(MAX_CONCURRENT_FETCHES)
         .collect()
         .await
+}
+
+/// One source, within `deadline` (retries included).
+async fn fetch_one(
+    source: &Fetch,
+    deadline: Duration,
+    validator: Option<String>,
+) -> Result<Fetched, SourceError> {
+    tracing::debug!(source = %source.origin, conditional = validator.is_some(), "fetching");
+    tokio::time::timeout(deadline, source.provider.fetch_if_changed(validator))
+        .await
+        .unwrap_or(Err(SourceError::Timeout { after: deadline }))
 }

@@ -36,7 +36,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use reqwest::header::{HeaderValue, AUTHORIZATION};
+use reqwest::header::{HeaderValue, AUTHORIZATION, ETAG, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
@@ -45,7 +45,10 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
-use super::{env_name, http, naming, trim_one_newline, Context, Entries, FetchFuture, Provider};
+use super::{
+    env_name, http, naming, trim_one_newline, ConditionalFuture, Context, Entries, FetchFuture,
+    Fetched, Provider,
+};
 
 const DEFAULT_API_HOST: &str = "https://api.doppler.com";
 
@@ -108,7 +111,9 @@ impl Doppler {
         })
     }
 
-    async fn download(&self) -> Result<Entries, SourceError> {
+    /// Downloads the config, or learns that the one tagged `etag` is still current (a 304 with
+    /// no body: Doppler's conditional download).
+    async fn download(&self, etag: Option<String>) -> Result<Fetched, SourceError> {
         let env = &self.context.env;
         let host = env.get_str("DOPPLER_API_HOST").unwrap_or(DEFAULT_API_HOST);
         let base = http::base_url(
@@ -129,10 +134,16 @@ impl Doppler {
 
         let url = download_url(&base, &self.filter, project, config);
         let authorization = token.header()?;
+        // A tag that is not a valid header value (a damaged snapshot) is simply not sent.
+        let if_none_match = etag.and_then(|etag| HeaderValue::from_str(&etag).ok());
         let response = http::send(&self.context, REQUEST, |client| {
-            client
+            let request = client
                 .get(url.clone())
-                .header(AUTHORIZATION, authorization.clone())
+                .header(AUTHORIZATION, authorization.clone());
+            match &if_none_match {
+                Some(etag) => request.header(IF_NONE_MATCH, etag.clone()),
+                None => request,
+            }
         })
         .await
         .inspect_err(|error| {
@@ -148,15 +159,24 @@ impl Doppler {
                 );
             }
         })?;
-        // We never send If-None-Match, so a 304 has no body we could use.
         if response.status() == StatusCode::NOT_MODIFIED {
-            return Err(SourceError::BadResponse {
-                problem: "HTTP 304 to a request that was not conditional".into(),
-            });
+            return match if_none_match {
+                Some(_) => Ok(Fetched::Unchanged),
+                None => Err(SourceError::BadResponse {
+                    problem: "HTTP 304 to a request that was not conditional".into(),
+                }),
+            };
         }
+        let validator = response
+            .headers()
+            .get(ETAG)
+            .and_then(|etag| etag.to_str().ok())
+            .map(str::to_string);
         let secrets: Map<String, Value> = http::json(response, REQUEST).await?;
-        self.filter
-            .entries(&secrets, || place(&secrets, project, config))
+        let entries = self
+            .filter
+            .entries(&secrets, || place(&secrets, project, config))?;
+        Ok(Fetched::Entries { entries, validator })
     }
 
     /// The token, from the first place that has one.
@@ -187,7 +207,16 @@ impl Doppler {
 
 impl Provider for Doppler {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(self.download())
+        Box::pin(async {
+            match self.download(None).await? {
+                Fetched::Entries { entries, .. } => Ok(entries),
+                Fetched::Unchanged => unreachable!("an unconditional download is never unchanged"),
+            }
+        })
+    }
+
+    fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {
+        Box::pin(self.download(validator))
     }
 
     fn consumed(&self) -> &'static [&'static str] {

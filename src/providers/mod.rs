@@ -45,9 +45,36 @@ pub type Entries = Vec<(EnvName, SecretValue)>;
 
 pub type FetchFuture<'a> = Pin<Box<dyn Future<Output = Result<Entries, SourceError>> + Send + 'a>>;
 
+/// What a conditional fetch gives.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The entries, and the provider's version tag for them (an HTTP `ETag`), if it has one.
+    Entries {
+        entries: Entries,
+        validator: Option<String>,
+    },
+    /// The tag sent still matches: the entries are the ones fetched with it, not downloaded again.
+    Unchanged,
+}
+
+pub type ConditionalFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Fetched, SourceError>> + Send + 'a>>;
+
 pub trait Provider: Send + Sync + std::fmt::Debug {
     /// Fetches every name this source defines.
     fn fetch(&self) -> FetchFuture<'_>;
+
+    /// Fetches unless `validator`, a tag an earlier fetch of this source returned, still
+    /// matches. Providers without version tags fetch every time.
+    fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {
+        drop(validator);
+        Box::pin(async {
+            Ok(Fetched::Entries {
+                entries: self.fetch().await?,
+                validator: None,
+            })
+        })
+    }
 
     /// Names of the parent's variables this source reads as its own credentials; they are kept
     /// from the child unless the user asks otherwise.

@@ -309,3 +309,44 @@ fn concurrent_writers_leave_one_valid_snapshot() {
     let run = case.run(&[], &[]);
     case.served(&run);
 }
+
+/// Arms a fault that cuts every downloaded body in half: a run that still succeeds was
+/// answered "304 Not Modified", which has no body to cut.
+fn cut_bodies(case: &Case) -> String {
+    stub().fault(&case.token, json!({"truncate": true, "count": 1000}))
+}
+
+#[test]
+fn unchanged_config_is_confirmed_not_downloaded() {
+    let case = Case::new();
+    case.prime(&[], &[]);
+    let fault = cut_bodies(&case);
+    let run = case.run(&[], &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{}\n", case.value));
+    // Fresh, not served as a fallback: nothing to warn about.
+    assert!(!run.stderr.contains("WARN"), "{run:?}");
+    assert_eq!(stub().fault_hits(&fault), 1, "one conditional request");
+    // --no-fallback sends no tag, so the same fault now breaks the download.
+    let run = case.run(&[], &["--no-fallback"]);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(run.stderr.contains(SPEC), "{run:?}");
+    assert!(!run.stderr.contains(&case.value), "{run:?}");
+}
+
+#[test]
+fn changed_config_is_downloaded_and_becomes_the_snapshot() {
+    let case = Case::new();
+    case.prime(&[], &[]);
+    let rotated = support::unique("rotated-");
+    stub().update(|data| data["tokens"][case.token.as_str()]["secrets"]["LKG"] = json!(rotated));
+    let run = case.run(&[], &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{rotated}\n"), "{run:?}");
+    // The snapshot now holds the new value: a storm serves it, not the old one.
+    case.storm();
+    let run = case.run(&[], &[]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{rotated}\n"), "{run:?}");
+    assert!(run.stderr.contains("last-known-good"), "{run:?}");
+}
