@@ -55,10 +55,12 @@ use crate::source::SourceSpec;
 
 use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};
-use super::{env_name, Context, Entries, FetchFuture, Provider};
+use super::{env_name, ConditionalFuture, Context, Entries, FetchFuture, Fetched, Provider};
 
 /// `BatchGetSecretValue` takes at most 20 ids per call.
 const BATCH_SIZE: usize = 20;
+/// The stage a secret is read at unless the spec names another.
+const CURRENT_STAGE: &str = "AWSCURRENT";
 
 impl aws::Service for Client {
     const ENDPOINT_VARIABLE: &'static str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
@@ -140,7 +142,7 @@ impl AwsSm {
         version_stage: Option<&str>,
         version_id: Option<&str>,
         key: Option<&str>,
-    ) -> Result<Entries, SourceError> {
+    ) -> Result<(Entries, Option<String>), SourceError> {
         let region = arn_region(id);
         if region.is_none() && !shared.has_region {
             return Err(aws::no_region(Some("name the secret by its full ARN")));
@@ -168,14 +170,50 @@ impl AwsSm {
             output.secret_binary().map(|b| b.as_ref()),
         )
         .ok_or_else(|| no_content(&subject))?;
-        secret_entries(name, content, &self.name_prefix, key)
+        let entries = secret_entries(name, content, &self.name_prefix, key)?;
+        Ok((entries, output.version_id().map(str::to_string)))
     }
 
+    /// The id of the version a spec reads now, from `DescribeSecret` (metadata: no value is
+    /// read, and CloudTrail logs no data event). `None` when it cannot tell (no permission to
+    /// describe, say): the caller then reads the value as usual.
+    async fn current_version(
+        &self,
+        shared: &Connected<'_, Client>,
+        id: &str,
+        version_stage: Option<&str>,
+        version_id: Option<&str>,
+    ) -> Option<String> {
+        if let Some(version_id) = version_id {
+            // A version never changes.
+            return Some(version_id.to_string());
+        }
+        let request = shared.client.describe_secret().secret_id(id);
+        let described = match arn_region(id) {
+            Some(region) => {
+                let config = aws_sdk_secretsmanager::config::Builder::default()
+                    .region(Region::new(region.to_string()));
+                request.customize().config_override(config).send().await
+            }
+            None => request.send().await,
+        };
+        let output = described
+            .inspect_err(
+                |error| tracing::debug!(%error, "DescribeSecret failed; reading the value"),
+            )
+            .ok()?;
+        let stage = version_stage.unwrap_or(CURRENT_STAGE);
+        version_at(output.version_ids_to_stages()?, stage)
+    }
+
+    /// Every secret under `prefix`, unless the listing's current version ids show that none
+    /// changed since `validator` (a digest of them that an earlier fetch returned).
     async fn fetch_prefix(
         &self,
         shared: &Connected<'_, Client>,
         prefix: &str,
-    ) -> Result<Entries, SourceError> {
+        validator: Option<&str>,
+    ) -> Result<Fetched, SourceError> {
         if !shared.has_region {
             return Err(aws::no_region(Some("name the secret by its full ARN")));
         }
@@ -191,12 +229,21 @@ impl AwsSm {
             .into_paginator()
             .send();
         let mut arns = Vec::new();
+        // Each secret's current version, while every listed secret has one.
+        let mut versions: Option<Vec<String>> = Some(Vec::new());
         while let Some(page) = pages.next().await {
             let page = page.map_err(|error| self.sdk_error(error, &listing_subject))?;
             for entry in page.secret_list() {
                 if let (Some(name), Some(arn)) = (entry.name(), entry.arn()) {
                     if name.starts_with(prefix) {
                         arns.push((name.to_string(), arn.to_string()));
+                        let version = entry
+                            .secret_versions_to_stages()
+                            .and_then(|stages| version_at(stages, CURRENT_STAGE));
+                        versions = versions.zip(version).map(|(mut all, version)| {
+                            all.push(format!("{arn} {version}"));
+                            all
+                        });
                     }
                 }
             }
@@ -208,6 +255,13 @@ impl AwsSm {
         }
         arns.sort();
         tracing::debug!(prefix, secrets = arns.len(), "listed");
+        let listed = versions.map(|mut versions| {
+            versions.sort();
+            digest_text(&versions.join("\n"))
+        });
+        if listed.is_some() && listed.as_deref() == validator {
+            return Ok(Fetched::Unchanged);
+        }
 
         let mut secrets: Vec<(String, Entries)> = Vec::with_capacity(arns.len());
         for chunk in arns.chunks(BATCH_SIZE) {
@@ -245,10 +299,42 @@ impl AwsSm {
         }
         // Batches answer in no promised order; the merge order is the names'.
         secrets.sort_by(|(a, _), (b, _)| a.cmp(b));
-        Ok(secrets
-            .into_iter()
-            .flat_map(|(_, entries)| entries)
-            .collect())
+        Ok(Fetched::Entries {
+            entries: secrets
+                .into_iter()
+                .flat_map(|(_, entries)| entries)
+                .collect(),
+            validator: listed,
+        })
+    }
+
+    /// Reads the source, unless the version ids say it is the one `validator` names.
+    async fn fetch_versioned(&self, validator: Option<String>) -> Result<Fetched, SourceError> {
+        let shared = aws::client::<Client>(&self.context).await?;
+        match &self.target {
+            Target::Secret {
+                id,
+                version_stage,
+                version_id,
+                key,
+            } => {
+                let (stage, version) = (version_stage.as_deref(), version_id.as_deref());
+                if let Some(validator) = validator {
+                    let current = self.current_version(&shared, id, stage, version).await;
+                    if current.as_deref() == Some(validator.as_str()) {
+                        return Ok(Fetched::Unchanged);
+                    }
+                }
+                let (entries, validator) = self
+                    .fetch_secret(&shared, id, stage, version, key.as_deref())
+                    .await?;
+                Ok(Fetched::Entries { entries, validator })
+            }
+            Target::Prefix(prefix) => {
+                self.fetch_prefix(&shared, prefix, validator.as_deref())
+                    .await
+            }
+        }
     }
 
     fn sdk_error<E>(&self, error: SdkError<E, HttpResponse>, subject: &str) -> SourceError
@@ -261,27 +347,16 @@ impl AwsSm {
 
 impl Provider for AwsSm {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async move {
-            let shared = aws::client::<Client>(&self.context).await?;
-            match &self.target {
-                Target::Secret {
-                    id,
-                    version_stage,
-                    version_id,
-                    key,
-                } => {
-                    self.fetch_secret(
-                        &shared,
-                        id,
-                        version_stage.as_deref(),
-                        version_id.as_deref(),
-                        key.as_deref(),
-                    )
-                    .await
-                }
-                Target::Prefix(prefix) => self.fetch_prefix(&shared, prefix).await,
+        Box::pin(async {
+            match self.fetch_versioned(None).await? {
+                Fetched::Entries { entries, .. } => Ok(entries),
+                Fetched::Unchanged => unreachable!("an unconditional read is never unchanged"),
             }
         })
+    }
+
+    fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {
+        Box::pin(self.fetch_versioned(validator))
     }
 
     fn consumed(&self) -> &'static [&'static str] {
@@ -324,6 +399,24 @@ fn secret_entries(
 }
 
 /// The region of `arn:PARTITION:secretsmanager:REGION:ACCOUNT:secret:NAME`.
+/// The version id that carries `stage`, in a `version id → stages` map.
+fn version_at(
+    stages: &std::collections::HashMap<String, Vec<String>>,
+    stage: &str,
+) -> Option<String> {
+    stages
+        .iter()
+        .find(|(_, labels)| labels.iter().any(|label| label == stage))
+        .map(|(version, _)| version.clone())
+}
+
+/// A short stable tag for a listing: SHA-256, base64.
+fn digest_text(text: &str) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
+}
+
 fn arn_region(id: &str) -> Option<&str> {
     let mut parts = id.splitn(5, ':');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {

@@ -72,6 +72,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
+use vaultrs::api::kv2::requests::ReadSecretRequest;
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
@@ -79,7 +80,10 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::source::SourceSpec;
 
-use super::{http, naming, trim_one_newline, Context, Entries, FetchFuture, Provider};
+use super::{
+    http, naming, trim_one_newline, ConditionalFuture, Context, Entries, FetchFuture, Fetched,
+    Provider,
+};
 
 /// Where Kubernetes mounts a pod's service account token.
 const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
@@ -138,7 +142,9 @@ impl Vault {
         })
     }
 
-    async fn read(&self) -> Result<Entries, SourceError> {
+    /// Reads the source; a single KV v2 secret whose version is still `validator` (asked of its
+    /// metadata, which holds no value) is not read again.
+    async fn read(&self, validator: Option<String>) -> Result<Fetched, SourceError> {
         let location = self
             .location
             .as_ref()
@@ -161,8 +167,17 @@ impl Vault {
             mount: &mount,
         };
         if !location.folder {
-            let secret = reader.read(&relative, self.version).await?;
-            return naming::expand_object(&secret, &self.prefix, self.field.as_deref());
+            if let Some(validator) = validator {
+                let current = reader.current_version(&relative, self.version).await;
+                if current.is_some_and(|version| version.to_string() == validator) {
+                    return Ok(Fetched::Unchanged);
+                }
+            }
+            let (secret, version) = reader.read(&relative, self.version).await?;
+            return Ok(Fetched::Entries {
+                entries: naming::expand_object(&secret, &self.prefix, self.field.as_deref())?,
+                validator: version.map(|version| version.to_string()),
+            });
         }
 
         let paths = reader.list_tree(&relative, self.recursive).await?;
@@ -185,13 +200,26 @@ impl Vault {
                 entries.extend(naming::expand_object(&secret, &self.prefix, None)?);
             }
         }
-        Ok(entries)
+        // A folder's versions would cost a metadata request per secret: no cheaper than reading.
+        Ok(Fetched::Entries {
+            entries,
+            validator: None,
+        })
     }
 }
 
 impl Provider for Vault {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(self.read())
+        Box::pin(async {
+            match self.read(None).await? {
+                Fetched::Entries { entries, .. } => Ok(entries),
+                Fetched::Unchanged => unreachable!("an unconditional read is never unchanged"),
+            }
+        })
+    }
+
+    fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {
+        Box::pin(self.read(validator))
     }
 
     fn consumed(&self) -> &'static [&'static str] {
@@ -863,12 +891,12 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    /// One secret; a missing one (or a missing version) is "not found".
+    /// One secret, with its KV v2 version; a missing one (or a missing version) is "not found".
     async fn read(
         &self,
         relative: &str,
         version: Option<u64>,
-    ) -> Result<Map<String, Value>, SourceError> {
+    ) -> Result<(Map<String, Value>, Option<u64>), SourceError> {
         self.read_optional(relative, version)
             .await?
             .ok_or_else(|| SourceError::NotFound {
@@ -885,7 +913,10 @@ impl Reader<'_> {
     /// A secret a listing named: gone by now, or its latest version deleted (KV v2 lists those
     /// too), it is skipped.
     async fn read_listed(&self, relative: &str) -> Result<Option<Map<String, Value>>, SourceError> {
-        let secret = self.read_optional(relative, None).await?;
+        let secret = self
+            .read_optional(relative, None)
+            .await?
+            .map(|(secret, _)| secret);
         if secret.is_none() {
             tracing::debug!(
                 secret = %self.mount.display(relative),
@@ -895,12 +926,40 @@ impl Reader<'_> {
         Ok(secret)
     }
 
+    /// The version a KV v2 secret's reader gets now (`pinned`, if given), unless it is deleted;
+    /// `None` when that cannot be told (KV v1, no permission on the metadata, ...).
+    async fn current_version(&self, relative: &str, pinned: Option<u64>) -> Option<u64> {
+        if !self.mount.kv2 {
+            return None;
+        }
+        if pinned.is_some() {
+            return pinned;
+        }
+        let (client, mount) = (self.client, self.mount.name());
+        let metadata = call(self.context, "Vault metadata read", || {
+            vaultrs::kv2::read_metadata(client, mount, relative)
+        })
+        .await
+        .inspect_err(|error| tracing::debug!(%error, "no metadata; reading the secret"))
+        .ok()?;
+        let current = metadata.current_version;
+        let live = metadata
+            .versions
+            .get(&current.to_string())
+            .is_some_and(|version| version.deletion_time.is_empty() && !version.destroyed);
+        live.then_some(current)
+    }
+
     async fn read_optional(
         &self,
         relative: &str,
         version: Option<u64>,
-    ) -> Result<Option<Map<String, Value>>, SourceError> {
+    ) -> Result<Option<(Map<String, Value>, Option<u64>)>, SourceError> {
         let (client, mount) = (self.client, self.mount.name());
+        let object = |data: Value| match data {
+            Value::Object(secret) => Ok(secret),
+            _ => Err(not_kv("read")),
+        };
         let result = match (self.mount.kv2, version) {
             (false, Some(_)) => {
                 return Err(SourceError::Config {
@@ -914,21 +973,19 @@ impl Reader<'_> {
                 vaultrs::kv1::get_raw(client, mount, relative)
             })
             .await
-            .and_then(|response| match response.data {
-                Value::Object(secret) => Ok(secret),
-                _ => Err(not_kv("read")),
-            }),
-            (true, None) => {
-                call(self.context, "Vault read", || {
-                    vaultrs::kv2::read(client, mount, relative)
+            .and_then(|response| Ok((object(response.data)?, None))),
+            (true, version) => {
+                // The raw request, for the version the response names beside the data.
+                call(self.context, "Vault read", || async move {
+                    let request = ReadSecretRequest {
+                        mount: mount.to_string(),
+                        path: relative.to_string(),
+                        version,
+                    };
+                    vaultrs::api::exec_with_result(client, request).await
                 })
                 .await
-            }
-            (true, Some(version)) => {
-                call(self.context, "Vault read", || {
-                    vaultrs::kv2::read_version(client, mount, relative, version)
-                })
-                .await
+                .and_then(|response| Ok((object(response.data)?, Some(response.metadata.version))))
             }
         };
         found(result)

@@ -792,3 +792,65 @@ fn an_env_file_only_run_never_initialises_the_aws_sdk() {
         "the SDK did not probe the stand-in: {run:?}"
     );
 }
+
+/// Runs `spec` printing NAME with `-vv`, with its own fallback cache (so its snapshot, and the
+/// version ids kept in it, are the previous run's).
+fn run_versioned(cache: &Path, spec: &str, name: &str) -> Run {
+    let env = with(fixture().env(), "XDG_CACHE_HOME", cache.to_str().unwrap());
+    let run = run_with(&env, &["-vv", "--source", spec, "--", "printenv", name]);
+    assert_eq!(run.code, Some(0), "{spec}: {run:?}");
+    run
+}
+
+const REUSED: &str = "unchanged; reusing the snapshot";
+
+#[test]
+fn an_unchanged_version_is_not_read_again_and_a_new_one_is() {
+    let name = secret_name("watched");
+    create(&name, &object(&[("token", "first-token")]));
+    let cache = support::temp_dir();
+    let spec = format!("aws-sm:{name}");
+    let first = run_versioned(cache.path(), &spec, "TOKEN");
+    assert_eq!(first.stdout, "first-token\n");
+    assert!(!first.stderr.contains(REUSED), "{first:?}");
+    // DescribeSecret says the version is the one in the snapshot: no value is read.
+    let again = run_versioned(cache.path(), &spec, "TOKEN");
+    assert_eq!(again.stdout, "first-token\n");
+    assert!(plain(&again.stderr).contains(REUSED), "{again:?}");
+    boto(&[sm(
+        "put_secret_value",
+        json!({"SecretId": name, "SecretString": object(&[("token", "second-token")])}),
+    )]);
+    let rotated = run_versioned(cache.path(), &spec, "TOKEN");
+    assert_eq!(rotated.stdout, "second-token\n");
+    assert!(!rotated.stderr.contains(REUSED), "{rotated:?}");
+    assert!(!rotated.stderr.contains("token\n"), "{rotated:?}");
+}
+
+#[test]
+fn a_prefix_whose_listed_versions_are_unchanged_is_not_read_again() {
+    let folder = support::unique("secretrun-test/watch");
+    create(&format!("{folder}/a"), &object(&[("one", "value-one")]));
+    let cache = support::temp_dir();
+    let spec = format!("aws-sm:{folder}/*");
+    assert_eq!(
+        run_versioned(cache.path(), &spec, "ONE").stdout,
+        "value-one\n"
+    );
+    let again = run_versioned(cache.path(), &spec, "ONE");
+    assert_eq!(again.stdout, "value-one\n");
+    assert!(plain(&again.stderr).contains(REUSED), "{again:?}");
+    // A new secret under the prefix changes the listing: everything is read again.
+    create(&format!("{folder}/b"), &object(&[("two", "value-two")]));
+    let grown = run_versioned(cache.path(), &spec, "TWO");
+    assert_eq!(grown.stdout, "value-two\n");
+    assert!(!grown.stderr.contains(REUSED), "{grown:?}");
+    // So does a new version of a listed one.
+    boto(&[sm(
+        "put_secret_value",
+        json!({"SecretId": format!("{folder}/a"), "SecretString": object(&[("one", "value-1b")])}),
+    )]);
+    let rotated = run_versioned(cache.path(), &spec, "ONE");
+    assert_eq!(rotated.stdout, "value-1b\n");
+    assert!(!rotated.stderr.contains(REUSED), "{rotated:?}");
+}

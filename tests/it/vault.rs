@@ -1191,3 +1191,46 @@ fn no_vaultrs_noise_on_errors() {
         "one line, ours"
     );
 }
+
+#[test]
+fn an_unchanged_kv2_version_is_not_read_again_and_a_change_or_deletion_is_seen() {
+    const REUSED: &str = "unchanged; reusing the snapshot";
+    let path = support::unique("watched/w");
+    put_kv2(&path, &[("token", "first-token")]);
+    let cache = support::temp_dir();
+    let mut env = fixture().env();
+    env.push(("XDG_CACHE_HOME".into(), cache.path().display().to_string()));
+    let spec = format!("vault:secret/{path}");
+    let run = || run_with(&env, &["-vv", "--source", &spec, "--", "printenv", "TOKEN"]);
+
+    let first = run();
+    assert_eq!(first.stdout, "first-token\n", "{first:?}");
+    assert!(!first.stderr.contains(REUSED), "{first:?}");
+    // The metadata says the version is the snapshot's: the secret itself is not read.
+    let again = run();
+    assert_eq!(again.stdout, "first-token\n", "{again:?}");
+    assert!(
+        crate::aws_sm::plain(&again.stderr).contains(REUSED),
+        "{again:?}"
+    );
+
+    put_kv2(&path, &[("token", "second-token")]);
+    let changed = run();
+    assert_eq!(changed.stdout, "second-token\n", "{changed:?}");
+    assert!(!changed.stderr.contains(REUSED), "{changed:?}");
+
+    // A soft-deleted latest version is not "unchanged": the read says it is gone.
+    let (status, _) = api_at(
+        bao().port,
+        "DELETE",
+        &format!("/v1/secret/data/{path}"),
+        Some(ROOT_TOKEN),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(status, 204);
+    let deleted = run();
+    assert_eq!(deleted.code, Some(125), "{deleted:?}");
+    assert!(deleted.stderr.contains("not found"), "{deleted:?}");
+}
