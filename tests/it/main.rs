@@ -11,6 +11,7 @@ mod compat;
 mod core_cli;
 mod doppler;
 mod fallback;
+mod faults;
 mod gcp_sm;
 mod generated;
 mod mask;
