@@ -405,6 +405,16 @@ pub struct LaunchArgs {
     )]
     pub mount_format: MountFormat,
 
+    /// The template --mount-format template renders: minijinja (Jinja2) syntax, each name a
+    /// source set is a variable ({{ DB_PASSWORD }}), and `secrets` maps every name to its value
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "mount",
+        help_heading = "Secrets as files"
+    )]
+    pub mount_template: Option<PathBuf>,
+
     /// Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies
     /// --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)
     #[arg(long, value_name = "NAME=PATH", help_heading = "Secrets as files")]
@@ -424,6 +434,8 @@ pub enum MountFormat {
     Json,
     /// NAME=value lines, as docker run --env-file reads them (no line breaks in values)
     Env,
+    /// The --mount-template FILE, rendered with the secrets as its variables
+    Template,
 }
 
 #[derive(Debug, Clone, Default, Args)]

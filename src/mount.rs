@@ -1,6 +1,7 @@
 //! Secrets as files (between stage 4 and stage 5): `--mount` writes the merged secrets to one
-//! file (dotenv, json or env), `--file NAME=PATH` writes one secret's raw bytes to a file of its
-//! own, and the child is told where they are (`SECRETRUN_MOUNT`, `NAME_FILE`).
+//! file (dotenv, json, env, or a `--mount-template` rendered with them), `--file NAME=PATH`
+//! writes one secret's raw bytes to a file of its own, and the child is told where they are
+//! (`SECRETRUN_MOUNT`, `NAME_FILE`). [`Mounted::refresh`] rewrites the files with new values.
 //!
 //! Invariants:
 //! - A file is created exclusively (never replacing what is there), with mode 0600, and is
@@ -18,8 +19,21 @@
 //!   format cannot hold is refused by name before anything is written. Names given to `--file`
 //!   are left out of the mount. Without `--mount-keep-env` the mounted names and the `--file`
 //!   names are taken out of the child's environment.
+//! - A template sees exactly the names the other formats would write, as variables and in the
+//!   `secrets` mapping, so every one of them is taken out (whether the template uses it or
+//!   not). The template is read and compiled when the plan is built, before anything is
+//!   fetched. An unknown name is an error (strict undefined), nothing is escaped. A template
+//!   error names the file and line and never quotes a value: minijinja's own detail is kept
+//!   only for errors made from the template's text (syntax, unknown filter, ...), as others
+//!   (a failed operation) can quote one, and minijinja's `debug` feature, whose reports list
+//!   the variables' values, is off.
+//! - [`Mounted::refresh`] renders everything before it changes anything, then replaces each
+//!   file by renaming a complete 0600 temporary file over it: a reader sees the old content or
+//!   the new, never a mix.
 
+use std::collections::BTreeMap;
 use std::ffi::OsString;
+use std::fmt;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -31,6 +45,7 @@ use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::merge::{ChildEnv, Entry, Value};
 use crate::secret::EnvName;
+use crate::secret::{display_name, SecretValue};
 use crate::show;
 
 /// The variable that tells the child where the `--mount` file is.
@@ -52,7 +67,24 @@ pub enum MountTarget {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
     pub target: MountTarget,
-    pub format: MountFormat,
+    pub format: Format,
+}
+
+/// What the `--mount` file holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Format {
+    /// `--mount-format dotenv`, `json` or `env`: what `export` writes in that format.
+    Export(ExportFormat),
+    /// `--mount-format template`: the `--mount-template` file, rendered.
+    Template(Template),
+}
+
+/// The text of `--mount-template FILE`, read (and compiled, to find syntax errors) when the
+/// plan is built.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Template {
+    pub path: PathBuf,
+    source: String,
 }
 
 /// What the command line asks to be written as files.
@@ -66,16 +98,20 @@ pub struct SecretFiles {
 }
 
 impl SecretFiles {
-    /// Validates `--mount`, `--mount-format`, `--file` and `--mount-keep-env`.
+    /// Validates `--mount`, `--mount-format`, `--mount-template`, `--file` and
+    /// `--mount-keep-env`; reads the template.
     pub fn from_args(args: &LaunchArgs) -> Result<Self, Error> {
-        let mount = args.mount.as_ref().map(|path| Mount {
-            target: if path.as_os_str() == MEMFD {
-                MountTarget::Memfd
-            } else {
-                MountTarget::Path(path.clone())
-            },
-            format: args.mount_format,
-        });
+        let mount = match &args.mount {
+            Some(path) => Some(Mount {
+                target: if path.as_os_str() == MEMFD {
+                    MountTarget::Memfd
+                } else {
+                    MountTarget::Path(path.clone())
+                },
+                format: Format::from_args(args)?,
+            }),
+            None => None,
+        };
         let mut files = Vec::new();
         let mut errors = Vec::new();
         for text in &args.file {
@@ -129,15 +165,184 @@ fn parse_file(text: &str) -> Result<(EnvName, PathBuf), Error> {
     Ok((name, PathBuf::from(path)))
 }
 
-impl MountFormat {
-    /// The export format that renders it.
-    fn export(self) -> ExportFormat {
-        match self {
+impl Format {
+    /// `--mount-format` and `--mount-template`, which go together.
+    fn from_args(args: &LaunchArgs) -> Result<Self, Error> {
+        let export = match args.mount_format {
             MountFormat::Dotenv => ExportFormat::Dotenv,
             MountFormat::Json => ExportFormat::Json,
             MountFormat::Env => ExportFormat::Docker,
+            MountFormat::Template => {
+                let path = args.mount_template.as_ref().ok_or(Error::Settings {
+                    setting: "--mount-format template",
+                    problem: "needs --mount-template FILE, the template to render".into(),
+                })?;
+                return Template::load(path).map(Format::Template);
+            }
+        };
+        if args.mount_template.is_some() {
+            let format = clap::ValueEnum::to_possible_value(&args.mount_format);
+            return Err(Error::Settings {
+                setting: "--mount-template",
+                problem: format!(
+                    "only --mount-format template uses it (the format is {}); add \
+                     --mount-format template",
+                    format.as_ref().map_or("?", |value| value.get_name())
+                ),
+            });
+        }
+        Ok(Format::Export(export))
+    }
+
+    /// The content of the `--mount` file: the names `export` (without `--all`) writes.
+    fn render(&self, child_env: &ChildEnv) -> Result<SecretValue, Error> {
+        match self {
+            Format::Export(format) => export::render(child_env, *format, false),
+            Format::Template(template) => template.render(child_env),
         }
     }
+}
+
+/// The name under which a template finds every available variable.
+const SECRETS_VAR: &str = "secrets";
+const TEMPLATE_NAME_NOT_UTF8: &str = "the name is not valid UTF-8, which a template cannot use";
+const TEMPLATE_VALUE_NOT_UTF8: &str = "the value is not valid UTF-8, which a template cannot \
+                                       hold (--file NAME=PATH writes raw bytes)";
+
+impl Template {
+    /// Reads and compiles the template, so that a missing file or a syntax error stops the run
+    /// before anything is fetched.
+    fn load(path: &Path) -> Result<Self, Error> {
+        let source = std::fs::read_to_string(path).map_err(|error| Error::Settings {
+            setting: "--mount-template",
+            problem: format!("cannot read '{}': {error}", path.display()),
+        })?;
+        let template = Template {
+            path: path.to_path_buf(),
+            source,
+        };
+        let env = template_environment();
+        template.compile(&env)?;
+        Ok(template)
+    }
+
+    fn compile<'env>(
+        &'env self,
+        env: &'env minijinja::Environment<'env>,
+    ) -> Result<minijinja::Template<'env, 'env>, Error> {
+        // Our errors name the file; minijinja's name for it goes unused.
+        env.template_from_str(&self.source)
+            .map_err(|error| self.error(&error, &[]))
+    }
+
+    /// Renders with every name a source set as a variable of its own and in `secrets`.
+    fn render(&self, child_env: &ChildEnv) -> Result<SecretValue, Error> {
+        let mut vars: BTreeMap<String, minijinja::Value> = BTreeMap::new();
+        let mut errors = Vec::new();
+        for (name, entry) in child_env
+            .vars
+            .iter()
+            .filter(|(_, entry)| !show::is_plain_parent(entry))
+        {
+            let problem = match (name.to_str(), std::str::from_utf8(entry.value.as_bytes())) {
+                (Some(name), Ok(value)) => {
+                    vars.insert(name.to_string(), value.into());
+                    continue;
+                }
+                (None, _) => TEMPLATE_NAME_NOT_UTF8,
+                (_, Err(_)) => TEMPLATE_VALUE_NOT_UTF8,
+            };
+            errors.push(Error::Unexportable {
+                name: display_name(name),
+                problem,
+            });
+        }
+        if let Some(error) = Error::from_many(errors) {
+            return Err(error);
+        }
+        let mut context = vars.clone();
+        context.insert(SECRETS_VAR.to_string(), minijinja::Value::from(vars));
+        let env = template_environment();
+        let template = self.compile(&env)?;
+        match template.render(minijinja::Value::from(context.clone())) {
+            Ok(text) => Ok(SecretValue::from(text)),
+            Err(error) if error.kind() == minijinja::ErrorKind::UndefinedError => {
+                // Without minijinja's `debug` feature the error does not say which name.
+                let mut unknown: Vec<String> = template
+                    .undeclared_variables(false)
+                    .into_iter()
+                    .filter(|name| {
+                        !context.contains_key(name)
+                            && env.globals().all(|(global, _)| global != name)
+                    })
+                    .collect();
+                unknown.sort();
+                Err(self.error(&error, &unknown))
+            }
+            Err(error) => Err(self.error(&error, &[])),
+        }
+    }
+
+    /// A minijinja error as ours, naming the file and line, never quoting a value: the detail
+    /// is kept only for the kinds of error whose detail comes from the template's own text.
+    fn error(&self, error: &minijinja::Error, unknown: &[String]) -> Error {
+        use minijinja::ErrorKind::*;
+        let kind = error.kind();
+        let mut problem = format!("'{}'", self.path.display());
+        if let Some(line) = error.line() {
+            problem += &format!(", line {line}");
+        }
+        problem += &format!(": {kind}");
+        match (kind, error.detail()) {
+            (
+                SyntaxError | UnknownFilter | UnknownTest | UnknownFunction | UnknownMethod
+                | TooManyArguments | MissingArgument | BadEscape | UndefinedError,
+                Some(detail),
+            ) => problem += &format!(": {detail}"),
+            (
+                SyntaxError | UnknownFilter | UnknownTest | UnknownFunction | UnknownMethod
+                | TooManyArguments | MissingArgument | BadEscape | UndefinedError,
+                None,
+            ) => {}
+            (_, Some(_)) => problem += " (the details are left out: they may quote a value)",
+            (_, None) => {}
+        }
+        if !unknown.is_empty() {
+            problem += &format!(
+                " (no source sets {}; the names it can use are those `secretrun export` lists)",
+                unknown.join(", ")
+            );
+        }
+        Error::Settings {
+            setting: "--mount-template",
+            problem,
+        }
+    }
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Template")
+            .field("path", &self.path)
+            .field("bytes", &self.source.len())
+            .finish()
+    }
+}
+
+/// Strict (an unknown name is an error, not an empty string), no escaping whatever the file's
+/// extension (minijinja escapes `.html` and `.json` templates by default), and the template's
+/// final newline kept, so the file ends as the template does.
+fn template_environment<'source>() -> minijinja::Environment<'source> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    env.set_syntax(
+        minijinja::syntax::SyntaxConfig::builder()
+            .keep_trailing_newline(true)
+            .build()
+            .expect("the default delimiters are valid"),
+    );
+    env
 }
 
 /// Where a PATH goes: as given when absolute, else under the first memory file system there is
@@ -171,11 +376,93 @@ pub fn place(path: &Path, env: &ParentEnv) -> PathBuf {
 /// The files written for a run; dropping it removes them (and closes the in-memory file).
 #[derive(Debug, Default)]
 pub struct Mounted {
+    /// The files on a file system, in the order of [`render`]'s contents: the `--mount` file
+    /// (unless in memory), then each `--file`. Emptied by [`Mounted::remove`].
     paths: Vec<PathBuf>,
     memfd: Option<OwnedFd>,
 }
 
 impl Mounted {
+    /// Rewrites every file `prepare` wrote, with the values now in `child_env`, each one
+    /// atomically (a temporary 0600 file in the same directory, fsync, rename over the old
+    /// path), so a reader sees the old content or the new, never a mix. Renders everything
+    /// first, so a value the format cannot hold fails before any file changes. Changes
+    /// `child_env` the way `prepare` does.
+    ///
+    /// The paths are the ones `prepare` wrote, not placed again, so `env` goes unused; it is
+    /// taken to mirror `prepare`.
+    pub fn refresh(
+        &mut self,
+        files: &SecretFiles,
+        child_env: &mut ChildEnv,
+        env: &ParentEnv,
+    ) -> Result<(), Error> {
+        let _ = env;
+        if self.memfd.is_some() {
+            return Err(Error::Settings {
+                setting: "--mount memfd",
+                problem: "an in-memory mount cannot be rewritten: it is sealed and the command \
+                          holds it open; use --mount PATH to have it refreshed"
+                    .into(),
+            });
+        }
+        let contents = render(files, child_env)?;
+        if contents.len() != self.paths.len() {
+            return Err(Error::Settings {
+                setting: "--mount",
+                problem: "the secret files were already removed; nothing to refresh".into(),
+            });
+        }
+        // Every temporary file complete and on disk before the first rename, so that a
+        // failure to write leaves every file as it was.
+        let mut written = Vec::with_capacity(contents.len());
+        for (path, content) in self.paths.iter().zip(&contents) {
+            written.push((path, temporary_with(path, content.expose())?));
+        }
+        for (path, temporary) in written {
+            temporary.persist(path).map_err(|error| Error::WriteFile {
+                path: path.clone(),
+                source: error.error,
+            })?;
+            tracing::debug!(path = %path.display(), "refreshed a secret file");
+        }
+        self.tell(files, child_env);
+        Ok(())
+    }
+
+    /// The path the child is given for the `--mount` file (after it was written).
+    fn mount_path(&self, files: &SecretFiles) -> Option<PathBuf> {
+        files.mount.as_ref()?;
+        match &self.memfd {
+            Some(fd) => Some(PathBuf::from(format!("/dev/fd/{}", fd.as_raw_fd()))),
+            None => self.paths.first().cloned(),
+        }
+    }
+
+    /// Adds `SECRETRUN_MOUNT` and the `NAME_FILE` variables for the files written.
+    fn tell(&self, files: &SecretFiles, child_env: &mut ChildEnv) {
+        let mount = self.mount_path(files);
+        let skip = usize::from(mount.is_some() && self.memfd.is_none());
+        let file_vars = files
+            .files
+            .iter()
+            .map(|(name, _)| OsString::from(format!("{name}_FILE")));
+        let told = mount
+            .map(|path| (OsString::from(MOUNT_VAR), path))
+            .into_iter()
+            .chain(file_vars.zip(self.paths.iter().skip(skip).cloned()));
+        for (name, path) in told {
+            child_env.vars.insert(
+                name,
+                Entry {
+                    value: Value::Parent(path.into_os_string()),
+                    origin: ORIGIN.to_string(),
+                    overridden: Vec::new(),
+                },
+            );
+        }
+    }
+
     /// Removes every file now; idempotent.
     pub fn remove(&mut self) {
         for path in self.paths.drain(..) {
@@ -217,7 +504,7 @@ impl Mounted {
 
     /// An in-memory file holding `content`, inherited by the child (no close-on-exec) and
     /// sealed so that nobody can change it; returns the child's path to it.
-    fn create_memfd(&mut self, content: &[u8]) -> Result<PathBuf, Error> {
+    fn create_memfd(&mut self, content: &[u8]) -> Result<(), Error> {
         use nix::fcntl::{fcntl, FcntlArg, SealFlag};
         use nix::sys::memfd::{memfd_create, MFdFlags};
         let failed = |error: nix::Error| Error::WriteFile {
@@ -239,10 +526,8 @@ impl Mounted {
             ),
         )
         .map_err(failed)?;
-        let fd = OwnedFd::from(file);
-        let path = PathBuf::from(format!("/dev/fd/{}", fd.as_raw_fd()));
-        self.memfd = Some(fd);
-        Ok(path)
+        self.memfd = Some(OwnedFd::from(file));
+        Ok(())
     }
 }
 
@@ -250,6 +535,90 @@ impl Drop for Mounted {
     fn drop(&mut self) {
         self.remove();
     }
+}
+
+/// A complete, synced 0600 temporary file in `path`'s directory holding `content`, to be
+/// renamed over `path` (removed if dropped before).
+fn temporary_with(path: &Path, content: &[u8]) -> Result<tempfile::NamedTempFile, Error> {
+    let failed = |source| Error::WriteFile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".secretrun-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)
+        .map_err(failed)?;
+    // The umask can only take bits away; set 0600 exactly all the same.
+    let file = temporary.as_file_mut();
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| file.write_all(content))
+        .and_then(|()| file.sync_all())
+        .map_err(failed)?;
+    Ok(temporary)
+}
+
+/// What the files hold, in the order of [`Mounted`]'s paths: the `--mount` content (if any),
+/// then each `--file` value. Everything is rendered before anything is written, and every
+/// failure is reported at once. Takes the written names out of `child_env` unless
+/// `--mount-keep-env`; on failure `child_env` is left as it was.
+fn render(files: &SecretFiles, child_env: &mut ChildEnv) -> Result<Vec<SecretValue>, Error> {
+    let missing: Vec<Error> = files
+        .files
+        .iter()
+        .filter(|(name, _)| !child_env.contains(name.as_str()))
+        .map(|(name, _)| Error::NotSet {
+            name: name.to_string(),
+        })
+        .collect();
+    if let Some(error) = Error::from_many(missing) {
+        return Err(error);
+    }
+    // `--file` names are left out of the mount.
+    let taken: Vec<(&EnvName, Entry)> = files
+        .files
+        .iter()
+        .filter_map(|(name, _)| Some((name, child_env.vars.remove(name.as_os_str())?)))
+        .collect();
+    let mount = files
+        .mount
+        .as_ref()
+        .map(|mount| mount.format.render(child_env))
+        .transpose();
+    let put_back = |child_env: &mut ChildEnv, taken: Vec<(&EnvName, Entry)>| {
+        for (name, entry) in taken {
+            child_env.vars.insert(name.as_os_str().to_owned(), entry);
+        }
+    };
+    let mount = match mount {
+        Ok(mount) => mount,
+        Err(error) => {
+            put_back(child_env, taken);
+            return Err(error);
+        }
+    };
+    let mut contents = Vec::with_capacity(taken.len() + 1);
+    if let Some(content) = mount {
+        contents.push(content);
+        if !files.keep_env {
+            child_env
+                .vars
+                .retain(|_, entry| show::is_plain_parent(entry));
+        }
+    }
+    contents.extend(
+        taken
+            .iter()
+            .map(|(_, entry)| SecretValue::new(entry.value.as_bytes().to_vec())),
+    );
+    if files.keep_env {
+        put_back(child_env, taken);
+    }
+    Ok(contents)
 }
 
 /// Writes the files `files` asks for from `child_env`, takes the written names out of it
@@ -263,61 +632,26 @@ pub fn prepare(
     if files.mount.is_none() && files.files.is_empty() {
         return Ok(mounted);
     }
-    // Every unresolved name at once, before anything is written.
-    let missing: Vec<Error> = files
-        .files
-        .iter()
-        .filter(|(name, _)| !child_env.contains(name.as_str()))
-        .map(|(name, _)| Error::NotSet {
-            name: name.to_string(),
+    let mut contents = render(files, child_env)?.into_iter();
+    let targets = files
+        .mount
+        .as_ref()
+        .map(|mount| match &mount.target {
+            MountTarget::Path(path) => Some(path),
+            MountTarget::Memfd => None,
         })
-        .collect();
-    if let Some(error) = Error::from_many(missing) {
-        return Err(error);
+        .into_iter()
+        .chain(files.files.iter().map(|(_, path)| Some(path)));
+    for (target, content) in targets.zip(&mut contents) {
+        match target {
+            Some(path) => mounted.create(&place(path, env), content.expose())?,
+            None => mounted.create_memfd(content.expose())?,
+        }
     }
-    let taken: Vec<(&EnvName, &PathBuf, Entry)> = files
-        .files
-        .iter()
-        .filter_map(|(name, path)| Some((name, path, child_env.vars.remove(name.as_os_str())?)))
-        .collect();
-
-    let mut added: Vec<(OsString, OsString)> = Vec::new();
-    if let Some(mount) = &files.mount {
-        let content = export::render(child_env, mount.format.export(), false)?;
-        let path = match &mount.target {
-            MountTarget::Path(path) => {
-                let path = place(path, env);
-                mounted.create(&path, content.expose())?;
-                path
-            }
-            MountTarget::Memfd => mounted.create_memfd(content.expose())?,
-        };
+    if let Some(path) = mounted.mount_path(files) {
         tracing::debug!(path = %path.display(), "mounted the secrets");
-        added.push((MOUNT_VAR.into(), path.into_os_string()));
-        if !files.keep_env {
-            child_env
-                .vars
-                .retain(|_, entry| show::is_plain_parent(entry));
-        }
     }
-    for (name, path, entry) in taken {
-        let path = place(path, env);
-        mounted.create(&path, entry.value.as_bytes())?;
-        added.push((format!("{name}_FILE").into(), path.into_os_string()));
-        if files.keep_env {
-            child_env.vars.insert(name.as_os_str().to_owned(), entry);
-        }
-    }
-    for (name, value) in added {
-        child_env.vars.insert(
-            name,
-            Entry {
-                value: Value::Parent(value),
-                origin: ORIGIN.to_string(),
-                overridden: Vec::new(),
-            },
-        );
-    }
+    mounted.tell(files, child_env);
     Ok(mounted)
 }
 
@@ -479,9 +813,314 @@ mod tests {
         // env (docker's format) cannot hold KEY's line break.
         let mount = dir.path().join("m");
         let mut files = SecretFiles::from_args(&args(Some(mount.to_str().unwrap()), &[])).unwrap();
-        files.mount.as_mut().unwrap().format = MountFormat::Env;
+        files.mount.as_mut().unwrap().format = Format::Export(ExportFormat::Docker);
         let err = prepare(&files, &mut child_env(), &ParentEnv::default()).unwrap_err();
         assert!(err.to_string().starts_with("variable KEY: "), "{err}");
         assert!(!mount.exists());
+    }
+
+    fn mode(path: &Path) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// `--mount MOUNT --mount-format template --mount-template DIR/t.tmpl` with `text`.
+    fn template_args(dir: &Path, mount: &str, text: &str) -> LaunchArgs {
+        let template = dir.join("t.tmpl");
+        std::fs::write(&template, text).unwrap();
+        LaunchArgs {
+            mount_format: MountFormat::Template,
+            mount_template: Some(template),
+            ..args(Some(mount), &[])
+        }
+    }
+
+    fn settings_error(args: &LaunchArgs) -> String {
+        let err = SecretFiles::from_args(args).unwrap_err();
+        assert!(matches!(err, Error::Settings { .. }), "{err}");
+        assert_eq!(err.exit_code(), crate::error::EXIT_FAILURE);
+        err.to_string()
+    }
+
+    #[test]
+    fn template_format_and_template_file_go_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let without_file = LaunchArgs {
+            mount_format: MountFormat::Template,
+            ..args(Some("m"), &[])
+        };
+        assert_eq!(
+            settings_error(&without_file),
+            "--mount-format template: needs --mount-template FILE, the template to render"
+        );
+        let other_format = LaunchArgs {
+            mount_format: MountFormat::Json,
+            ..template_args(dir.path(), "m", "{{ TOKEN }}")
+        };
+        assert_eq!(
+            settings_error(&other_format),
+            "--mount-template: only --mount-format template uses it (the format is json); add \
+             --mount-format template"
+        );
+        let missing = LaunchArgs {
+            mount_template: Some(dir.path().join("nope.tmpl")),
+            ..template_args(dir.path(), "m", "")
+        };
+        assert_eq!(
+            settings_error(&missing),
+            format!(
+                "--mount-template: cannot read '{}': No such file or directory (os error 2)",
+                dir.path().join("nope.tmpl").display()
+            )
+        );
+    }
+
+    #[test]
+    fn a_template_syntax_error_is_found_when_the_plan_is_built() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = template_args(dir.path(), "m", "a\n{% if %}\n");
+        assert_eq!(
+            settings_error(&args),
+            format!(
+                "--mount-template: '{}', line 2: syntax error: unexpected end of block",
+                dir.path().join("t.tmpl").display()
+            )
+        );
+    }
+
+    #[test]
+    fn template_sees_what_sources_set_and_takes_it_out_of_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("app.conf");
+        let files = SecretFiles::from_args(&template_args(
+            dir.path(),
+            mount.to_str().unwrap(),
+            "token = {{ TOKEN|tojson }}\n<{{ TOKEN }}>\n\
+             {% for name, value in secrets|items %}{{ name }}:{{ value|length }}\n{% endfor %}",
+        ))
+        .unwrap();
+        let mut env = child_env();
+        let _mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
+        // No escaping (not even in `<...>`), the final newline kept, PATH (a plain parent
+        // variable) not offered.
+        assert_eq!(
+            std::fs::read_to_string(&mount).unwrap(),
+            "token = \"t0k\\\"en\"\n<t0k\"en>\nKEY:13\nTOKEN:6\n"
+        );
+        assert_eq!(mode(&mount), 0o600);
+        assert_eq!(value(&env, "TOKEN"), None);
+        assert_eq!(
+            value(&env, "KEY"),
+            None,
+            "unused by the template, taken out all the same"
+        );
+        assert_eq!(value(&env, "PATH").as_deref(), Some("/bin"));
+        assert_eq!(value(&env, MOUNT_VAR), Some(mount.display().to_string()));
+    }
+
+    #[test]
+    fn template_unknown_name_is_an_error_naming_file_line_and_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("m");
+        let files = SecretFiles::from_args(&template_args(
+            dir.path(),
+            mount.to_str().unwrap(),
+            "{{ TOKEN }}\n{{ PATH }}\n",
+        ))
+        .unwrap();
+        let mut env = child_env();
+        let err = prepare(&files, &mut env, &ParentEnv::default())
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            format!(
+                "--mount-template: '{}', line 2: undefined value (no source sets PATH; the \
+                 names it can use are those `secretrun export` lists)",
+                dir.path().join("t.tmpl").display()
+            )
+        );
+        assert!(!mount.exists());
+        assert_eq!(
+            value(&env, "TOKEN").as_deref(),
+            Some("t0k\"en"),
+            "env untouched"
+        );
+    }
+
+    #[test]
+    fn a_template_error_never_quotes_a_value() {
+        const SECRET: &str = "98765432109876543210987654321";
+        let text = "ok\n{{ DB|int * DB|int }}\n";
+        // minijinja's own message quotes the value: this is what must not get through.
+        let raw = template_environment()
+            .render_str(text, minijinja::context! { DB => SECRET })
+            .unwrap_err();
+        assert!(raw.to_string().contains(SECRET), "{raw}");
+
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("m");
+        let files =
+            SecretFiles::from_args(&template_args(dir.path(), mount.to_str().unwrap(), text))
+                .unwrap();
+        let mut env = child_env();
+        env.vars.insert("DB".into(), entry(SECRET, "vault:db"));
+        let err = prepare(&files, &mut env, &ParentEnv::default()).unwrap_err();
+        for shown in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
+            assert!(!shown.contains(SECRET), "{shown}");
+            assert!(!shown.contains("98765"), "{shown}");
+        }
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "--mount-template: '{}', line 2: invalid operation (the details are left out: \
+                 they may quote a value)",
+                dir.path().join("t.tmpl").display()
+            )
+        );
+        assert!(!mount.exists());
+    }
+
+    #[test]
+    fn a_template_refuses_a_value_that_is_not_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("m");
+        let files =
+            SecretFiles::from_args(&template_args(dir.path(), mount.to_str().unwrap(), "x"))
+                .unwrap();
+        let mut env = child_env();
+        env.vars.insert(
+            "BIN".into(),
+            Entry {
+                value: Value::Secret(SecretValue::new(vec![0xff, 0xfe])),
+                origin: "dir:/s".into(),
+                overridden: Vec::new(),
+            },
+        );
+        let err = prepare(&files, &mut env, &ParentEnv::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "variable BIN: the value is not valid UTF-8, which a template cannot hold (--file \
+             NAME=PATH writes raw bytes)"
+        );
+        assert!(!mount.exists());
+    }
+
+    #[test]
+    fn memfd_holds_a_rendered_template() {
+        let dir = tempfile::tempdir().unwrap();
+        let files =
+            SecretFiles::from_args(&template_args(dir.path(), "memfd", "t={{ TOKEN }}\n")).unwrap();
+        assert!(!files.needs_cleanup());
+        let mut env = child_env();
+        let mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
+        let path = value(&env, MOUNT_VAR).unwrap();
+        assert!(path.starts_with("/dev/fd/"), "{path}");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "t=t0k\"en\n");
+        drop(mounted);
+    }
+
+    /// `child_env` with other values, as a new resolution would give.
+    fn changed_env() -> ChildEnv {
+        let mut env = child_env();
+        env.vars.insert("TOKEN".into(), entry("new", "dotenv:.env"));
+        env.vars.insert("KEY".into(), entry("KEY2", "dir:/run/s"));
+        env
+    }
+
+    fn listing(dir: &Path) -> Vec<PathBuf> {
+        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .collect();
+        paths.sort();
+        paths
+    }
+
+    #[test]
+    fn refresh_rewrites_every_file_at_the_same_paths() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("app.conf");
+        let key = dir.path().join("key.pem");
+        let files = SecretFiles::from_args(&LaunchArgs {
+            file: vec![format!("KEY={}", key.display())],
+            ..template_args(dir.path(), mount.to_str().unwrap(), "token={{ TOKEN }}\n")
+        })
+        .unwrap();
+        let mut env = child_env();
+        let mut mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
+        let before = listing(dir.path());
+        let inode = std::fs::metadata(&mount).unwrap().ino();
+
+        let mut new_env = changed_env();
+        mounted
+            .refresh(&files, &mut new_env, &ParentEnv::default())
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&mount).unwrap(), "token=new\n");
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "KEY2");
+        assert_ne!(
+            std::fs::metadata(&mount).unwrap().ino(),
+            inode,
+            "replaced by a rename, not rewritten in place"
+        );
+        assert_eq!((mode(&mount), mode(&key)), (0o600, 0o600));
+        assert_eq!(listing(dir.path()), before, "no temporary file left");
+        // The same variables as `prepare` left, pointing at the same paths.
+        let names = |env: &ChildEnv| env.vars.keys().cloned().collect::<Vec<_>>();
+        assert_eq!(names(&new_env), names(&env));
+        assert_eq!(value(&new_env, MOUNT_VAR), value(&env, MOUNT_VAR));
+        assert_eq!(value(&new_env, "KEY_FILE"), Some(key.display().to_string()));
+        assert_eq!(value(&new_env, "TOKEN"), None);
+
+        mounted.remove();
+        assert!(!mount.exists() && !key.exists());
+    }
+
+    #[test]
+    fn refresh_changes_nothing_when_a_value_cannot_be_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let mount = dir.path().join("m.env");
+        let key = dir.path().join("key.pem");
+        let mut files = SecretFiles::from_args(&args(
+            Some(mount.to_str().unwrap()),
+            &[&format!("KEY={}", key.display())],
+        ))
+        .unwrap();
+        files.mount.as_mut().unwrap().format = Format::Export(ExportFormat::Docker);
+        let mut env = child_env();
+        env.vars.remove(std::ffi::OsStr::new("KEY"));
+        env.vars
+            .insert("KEY".into(), entry("one line", "dir:/run/s"));
+        let mut mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
+        let before = listing(dir.path());
+
+        // docker's format cannot hold a line break: refused before the key file changes.
+        let mut new_env = changed_env();
+        new_env
+            .vars
+            .insert("TOKEN".into(), entry("two\nlines", "dotenv:.env"));
+        let err = mounted
+            .refresh(&files, &mut new_env, &ParentEnv::default())
+            .unwrap_err();
+        assert!(err.to_string().starts_with("variable TOKEN: "), "{err}");
+        assert_eq!(std::fs::read_to_string(&mount).unwrap(), "TOKEN=t0k\"en\n");
+        assert_eq!(std::fs::read_to_string(&key).unwrap(), "one line");
+        assert_eq!(listing(dir.path()), before);
+        assert_eq!(
+            value(&new_env, "KEY").as_deref(),
+            Some("KEY2"),
+            "env untouched"
+        );
+    }
+
+    #[test]
+    fn refresh_refuses_an_in_memory_mount() {
+        let files = SecretFiles::from_args(&args(Some("memfd"), &[])).unwrap();
+        let mut mounted = prepare(&files, &mut child_env(), &ParentEnv::default()).unwrap();
+        let err = mounted
+            .refresh(&files, &mut child_env(), &ParentEnv::default())
+            .unwrap_err();
+        assert!(matches!(err, Error::Settings { .. }), "{err}");
+        assert!(err.to_string().contains("cannot be rewritten"), "{err}");
     }
 }

@@ -304,3 +304,131 @@ fn listing(dir: &Path) -> Vec<PathBuf> {
     paths.sort();
     paths
 }
+
+#[test]
+fn mount_template_renders_what_sources_set() {
+    let dir = setup();
+    support::write(
+        dir.path(),
+        "app.tmpl",
+        "token: {{ API_TOKEN|tojson }}\nurl: postgres://app:{{ DB_PASS|urlencode }}@db/app\n\
+         {% for name, value in secrets|items %}{{ name }}\n{% endfor %}",
+    );
+    let mount = dir.path().join("app.yaml");
+    let run = support::run(&mut secretrun(
+        dir.path(),
+        &[
+            "--mount",
+            mount.to_str().unwrap(),
+            "--mount-format",
+            "template",
+            "--mount-template",
+            "app.tmpl",
+        ],
+        REPORT,
+    ));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "600\ntoken: \"t0k\\\"en\"\nurl: postgres://app:pw@db/app\nAPI_TOKEN\nDB_PASS\nunset\n"
+    );
+    assert!(
+        !mount.exists(),
+        "the mount is removed after the child exits"
+    );
+}
+
+#[test]
+fn mount_template_in_memory_works_in_exec_mode() {
+    let dir = setup();
+    support::write(dir.path(), "t", "{{ DB_PASS }}\n");
+    let run = support::run(&mut secretrun(
+        dir.path(),
+        &[
+            "--mount",
+            "memfd",
+            "--mount-format",
+            "template",
+            "--mount-template",
+            "t",
+        ],
+        "cat \"$SECRETRUN_MOUNT\"; printenv DB_PASS || echo unset",
+    ));
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, "pw\nunset\n");
+}
+
+#[test]
+fn mount_template_flags_are_checked_before_anything_runs() {
+    let dir = setup();
+    support::write(dir.path(), "t", "{{ DB_PASS }}\n");
+    let started = dir.path().join("started");
+    let touch = format!("touch {}", started.display());
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--mount", "m", "--mount-format", "template"],
+            "--mount-format template: needs --mount-template FILE, the template to render",
+        ),
+        (
+            &["--mount", "m", "--mount-template", "t"],
+            "--mount-template: only --mount-format template uses it (the format is dotenv); add \
+             --mount-format template",
+        ),
+        (
+            &[
+                "--mount",
+                "m",
+                "--mount-format",
+                "template",
+                "--mount-template",
+                "nope",
+            ],
+            "--mount-template: cannot read 'nope': No such file or directory (os error 2)",
+        ),
+    ];
+    for (args, error) in cases {
+        let run = support::run(&mut secretrun(dir.path(), args, &touch));
+        assert_eq!(run.code, Some(125), "{args:?}: {run:?}");
+        assert_eq!(
+            run.stderr,
+            format!("secretrun: error: {error}\n"),
+            "{args:?}"
+        );
+        assert!(!started.exists());
+    }
+}
+
+#[test]
+fn mount_template_error_names_the_file_and_line_and_never_a_value() {
+    const SECRET: &str = "98765432109876543210987654321";
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", &format!("BIG={SECRET}\n"));
+    // minijinja's own message for this overflow quotes both operands.
+    support::write(dir.path(), "t", "ok\n{{ BIG|int * BIG|int }}\n");
+    let mount = dir.path().join("m");
+    let started = dir.path().join("started");
+    let run = support::run(&mut secretrun(
+        dir.path(),
+        &[
+            "--mount",
+            mount.to_str().unwrap(),
+            "--mount-format",
+            "template",
+            "--mount-template",
+            "t",
+            "-vvv",
+        ],
+        &format!("touch {}", started.display()),
+    ));
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(!run.stderr.contains("98765"), "{}", run.stderr);
+    assert!(
+        run.stderr.ends_with(
+            "secretrun: error: --mount-template: 't', line 2: invalid operation (the details are \
+             left out: they may quote a value)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!started.exists() && !mount.exists());
+}
