@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output mount= mount-format= file= mount-keep-env v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -38,10 +38,15 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-name -d 'Allo
 complete -c secretrun -n "__fish_secretrun_needs_command" -l command -d 'Run STRING with `sh -c` instead of COMMAND' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l kill-after -d 'Kill the command with SIGKILL when it is still running DURATION after a forwarded TERM, INT, QUIT or HUP (implies --supervise)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l grace-period -d 'After the command exits, how long its leftover processes get after SIGTERM before SIGKILL (PID 1 and --subreaper)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l watch -d 'Re-resolve every source each INTERVAL (default 1m) and, when a value changed, restart the command or act as --on-change says (implies --supervise)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l on-change -d 'What a change does: `restart` (stop with --stop-signal, wait --grace-period, SIGKILL, start again; the default) or `signal:SIG` (rewrite the --mount/--file files, send SIG)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l stop-signal -d 'The signal that stops the command for a restart (default TERM)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mount -d 'Write the secrets to PATH (mode 0600, never replacing a file; a relative PATH goes under $XDG_RUNTIME_DIR or /dev/shm) instead of the environment, tell the command the path in $SECRETRUN_MOUNT, and remove it when the command exits (implies --supervise). `memfd`: an in-memory file, /dev/fd/N to the command, that works in exec mode' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-format -d 'Format of the --mount file' -r -f -a "dotenv\t'NAME="..." with backslash escapes, as dotenv parsers read it'
 json\t'One JSON object, names to values'
-env\t'NAME=value lines, as docker run --env-file reads them (no line breaks in values)'"
+env\t'NAME=value lines, as docker run --env-file reads them (no line breaks in values)'
+template\t'The --mount-template FILE, rendered with the secrets as its variables'"
+complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-template -d 'The template --mount-format template renders: minijinja (Jinja2) syntax, each name a source set is a variable ({{ DB_PASSWORD }}), and `secrets` maps every name to its value' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l file -d 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'

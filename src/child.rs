@@ -19,11 +19,15 @@ use nix::sys::signal::{kill, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpgid, getpgrp, getpid, Pid};
 
+use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::exit::ChildExit;
-use crate::mask::{Masker, Wiring};
+use crate::mask::{Copiers, Masker, Wiring};
+use crate::merge::ChildEnv;
+use crate::mount::{self, Mounted};
 use crate::plan::{ChildCommand, Launch};
-use crate::signals::{Signals, FROM_TERMINAL};
+use crate::signals::{Signals, Wake, FROM_TERMINAL};
+use crate::watch::{OnChange, Watcher};
 
 /// Signals after which `--kill-after` starts counting.
 const STOP_SIGNALS: &[Signal] = &[
@@ -32,6 +36,9 @@ const STOP_SIGNALS: &[Signal] = &[
     Signal::SIGQUIT,
     Signal::SIGHUP,
 ];
+
+/// Signals that mean "stop" from whoever sent them (HUP often means "reload").
+const USER_STOPS: &[Signal] = &[Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT];
 
 fn command(child: &ChildCommand, env: &[(OsString, OsString)]) -> Command {
     let mut command = Command::new(&child.program);
@@ -50,73 +57,140 @@ pub fn exec(child: &ChildCommand, env: Vec<(OsString, OsString)>, signals: &Sign
     start_error(child, &env, error)
 }
 
-/// Starts the child and stays with it until it (and, as a reaper, every adopted orphan) ends.
+/// Starts the child with `child_env` and stays with it until it (and, as a reaper, every
+/// adopted orphan) ends. With a `watcher`, a change of values restarts the child or rewrites
+/// its secret files and signals it (see `watch`).
 pub fn supervise(
     child: &ChildCommand,
-    env: Vec<(OsString, OsString)>,
+    child_env: ChildEnv,
     launch: &Launch,
-    masker: Option<Masker>,
+    parent: &ParentEnv,
     signals: &Signals,
+    watcher: Option<Watcher>,
 ) -> Result<ChildExit, Error> {
     let is_pid1 = getpid().as_raw() == 1;
     if launch.subreaper && !is_pid1 {
         nix::sys::prctl::set_child_subreaper(true).map_err(Error::Supervise)?;
     }
-    let reaper = is_pid1 || launch.subreaper;
-    let mut command = command(child, &env);
-    // std::process::Command does not reset the signal mask (Rust 1.95: the child inherits it on
-    // both the posix_spawn and the fork path). Left alone, the child would start with every
-    // forwarded signal blocked: forwarded signals and Ctrl-C would stay pending in it forever.
-    // Give it the mask secretrun started with, as exec mode does just before `execve`.
-    let original_mask = signals.original_mask();
-    // SAFETY: pthread_sigmask is async-signal-safe and changes only the new process.
-    unsafe {
-        command.pre_exec(move || original_mask.thread_set_mask().map_err(io::Error::from));
-    }
-    let wiring = masker.map(|masker| Wiring::new(masker, &mut command));
-    let mut spawned = command
-        .spawn()
-        .map_err(|error| start_error(child, &env, error))?;
-    drop(env);
-    // Closes our copies of a pseudo-terminal's child side, so its end is seen.
-    drop(command);
-    let copiers = wiring.map(|wiring| wiring.start(&mut spawned));
+    let launcher = Launcher {
+        child,
+        launch,
+        parent,
+        signals,
+    };
+    let running = launcher.start(child_env)?;
     let mut supervisor = Supervisor {
-        child: Pid::from_raw(spawned.id() as i32),
-        reaper,
+        child: running.pid,
+        running: Some(running),
+        launcher,
+        watcher,
+        reaper: is_pid1 || launch.subreaper,
         is_pid1,
-        kill_after: launch.kill_after,
-        grace_period: launch.grace_period,
         exit: None,
         kill_at: None,
         leftovers_killed_at: None,
+        restart_with: None,
+        stopping: false,
     };
     let exit = supervisor.run(signals);
-    // All masked output is written before secretrun exits as the child did.
-    if let Some(copiers) = copiers {
-        copiers.finish(launch.grace_period);
+    // All masked output is written, and the secret files removed, before secretrun exits as
+    // the child did.
+    if let Some(running) = supervisor.running.take() {
+        running.end(launch.grace_period);
     }
     exit
 }
 
-struct Supervisor {
+/// What starting a child takes; used again for every restart.
+struct Launcher<'a> {
+    child: &'a ChildCommand,
+    launch: &'a Launch,
+    parent: &'a ParentEnv,
+    signals: &'a Signals,
+}
+
+/// A started child and what lives as long as it does.
+struct Running {
+    pid: Pid,
+    copiers: Option<Copiers>,
+    /// The `--mount`/`--file` files; removed when dropped.
+    mounted: Mounted,
+}
+
+impl Running {
+    /// After the child ended: waits for its masked output, then removes its files.
+    fn end(self, patience: Duration) {
+        if let Some(copiers) = self.copiers {
+            copiers.finish(patience);
+        }
+        drop(self.mounted);
+    }
+}
+
+impl Launcher<'_> {
+    fn start(&self, mut child_env: ChildEnv) -> Result<Running, Error> {
+        // --mask-output: the patterns come from the values, so build them before --mount takes
+        // any out of the environment (they are still masked).
+        let masker = match self.launch.mask_output {
+            true => Masker::new(&child_env)?,
+            false => None,
+        };
+        let mounted = mount::prepare(&self.launch.secret_files, &mut child_env, self.parent)?;
+        let env = child_env.to_pairs();
+        drop(child_env);
+        let mut command = command(self.child, &env);
+        // std::process::Command does not reset the signal mask (Rust 1.95: the child inherits
+        // it on both the posix_spawn and the fork path). Left alone, the child would start with
+        // every forwarded signal blocked: forwarded signals and Ctrl-C would stay pending in it
+        // forever. Give it the mask secretrun started with, as exec mode does before `execve`.
+        let original_mask = self.signals.original_mask();
+        // SAFETY: pthread_sigmask is async-signal-safe and changes only the new process.
+        unsafe {
+            command.pre_exec(move || original_mask.thread_set_mask().map_err(io::Error::from));
+        }
+        let wiring = masker.map(|masker| Wiring::new(masker, &mut command));
+        let mut spawned = command
+            .spawn()
+            .map_err(|error| start_error(self.child, &env, error))?;
+        drop(env);
+        // Closes our copies of a pseudo-terminal's child side, so its end is seen.
+        drop(command);
+        let copiers = wiring.map(|wiring| wiring.start(&mut spawned));
+        Ok(Running {
+            pid: Pid::from_raw(spawned.id() as i32),
+            copiers,
+            mounted,
+        })
+    }
+}
+
+struct Supervisor<'a> {
     child: Pid,
+    running: Option<Running>,
+    launcher: Launcher<'a>,
+    watcher: Option<Watcher>,
     reaper: bool,
     is_pid1: bool,
-    kill_after: Option<Duration>,
-    grace_period: Duration,
     exit: Option<ChildExit>,
     /// When the child gets SIGKILL for ignoring a stop signal.
     kill_at: Option<Instant>,
     /// When leftover processes get SIGKILL after the child exited.
     leftovers_killed_at: Option<Instant>,
+    /// The environment to start the child with again once the stop sent for a restart ends it.
+    restart_with: Option<ChildEnv>,
+    /// A stop signal came from outside: no restart any more.
+    stopping: bool,
 }
 
-impl Supervisor {
+impl Supervisor<'_> {
     fn run(&mut self, signals: &Signals) -> Result<ChildExit, Error> {
         loop {
             self.reap()?;
             if let Some(exit) = self.exit {
+                if let Some(env) = self.restart_with.take() {
+                    self.restart(env)?;
+                    continue;
+                }
                 if !self.reaper || !self.has_children()? {
                     return Ok(exit);
                 }
@@ -133,12 +207,75 @@ impl Supervisor {
                 .flatten()
                 .min();
             let timeout = deadline.map(|at| at.saturating_duration_since(now));
-            match signals.wait(timeout).map_err(Error::Supervise)? {
-                None => {}
-                Some(received) if received.signal == Signal::SIGCHLD => {}
-                Some(received) => self.forward(received.signal, received.from_kernel),
+            let changes = self.watcher.as_ref().map(Watcher::fd);
+            match signals.wait(timeout, changes).map_err(Error::Supervise)? {
+                Wake::Timeout => {}
+                Wake::Signal(received) if received.signal == Signal::SIGCHLD => {}
+                Wake::Signal(received) => self.forward(received.signal, received.from_kernel),
+                Wake::Other => self.changed(),
             }
         }
+    }
+
+    /// A watch round found changed values: stop the child for a restart, or rewrite its files
+    /// and signal it.
+    fn changed(&mut self) {
+        let Some(watcher) = self.watcher.as_mut() else {
+            return;
+        };
+        let Some(change) = watcher.take() else {
+            return;
+        };
+        // A child on its way out is not restarted, nor asked to reload.
+        if self.exit.is_some() || self.stopping {
+            return;
+        }
+        let names = change.changed.join(", ");
+        match watcher.settings.on_change {
+            OnChange::Restart => {
+                tracing::warn!("changed: {names}; restarting the command");
+                if self.restart_with.replace(change.env).is_none() {
+                    let _ = kill(self.child, watcher.settings.stop_signal);
+                    self.kill_at = Some(Instant::now() + self.launcher.launch.grace_period);
+                }
+            }
+            OnChange::Signal(signal) => {
+                let Some(running) = self.running.as_mut() else {
+                    return;
+                };
+                let mut env = change.env;
+                let launch = self.launcher.launch;
+                match running
+                    .mounted
+                    .refresh(&launch.secret_files, &mut env, self.launcher.parent)
+                {
+                    Ok(()) => {
+                        tracing::warn!(
+                            "changed: {names}; rewrote the secret files, sending {signal}"
+                        );
+                        let _ = kill(self.child, signal);
+                    }
+                    Err(error) => tracing::warn!(
+                        "changed: {names}; but the secret files cannot be rewritten, so the \
+                         command keeps the old ones: {error}"
+                    ),
+                }
+            }
+        }
+    }
+
+    /// The child stopped for a restart has ended: start it again with the new values.
+    fn restart(&mut self, env: ChildEnv) -> Result<(), Error> {
+        if let Some(old) = self.running.take() {
+            old.end(self.launcher.launch.grace_period);
+        }
+        let running = self.launcher.start(env)?;
+        self.child = running.pid;
+        self.running = Some(running);
+        self.exit = None;
+        self.kill_at = None;
+        tracing::info!(pid = self.child.as_raw(), "restarted the command");
+        Ok(())
     }
 
     fn forward(&mut self, signal: Signal, from_kernel: bool) {
@@ -154,8 +291,17 @@ impl Supervisor {
             tracing::debug!(signal = %signal, "forwarding");
             let _ = kill(self.child, signal);
         }
+        // Asked to stop from outside: a pending restart is called off, and no other begins.
+        if USER_STOPS.contains(&signal) {
+            self.stopping = true;
+            self.restart_with = None;
+        }
         if STOP_SIGNALS.contains(&signal) && self.kill_at.is_none() {
-            self.kill_at = self.kill_after.map(|after| Instant::now() + after);
+            self.kill_at = self
+                .launcher
+                .launch
+                .kill_after
+                .map(|after| Instant::now() + after);
         }
     }
 
@@ -191,13 +337,13 @@ impl Supervisor {
             None => {
                 tracing::info!("the command exited; stopping its leftover processes");
                 self.signal_leftovers(Signal::SIGTERM);
-                self.leftovers_killed_at = Some(Instant::now() + self.grace_period);
+                self.leftovers_killed_at = Some(Instant::now() + self.launcher.launch.grace_period);
             }
             Some(at) if at <= Instant::now() => {
                 tracing::warn!("leftover processes outlived the grace period; sending SIGKILL");
                 self.signal_leftovers(Signal::SIGKILL);
                 // Keep reaping until they are gone; wake up again after another period.
-                self.leftovers_killed_at = Some(Instant::now() + self.grace_period);
+                self.leftovers_killed_at = Some(Instant::now() + self.launcher.launch.grace_period);
             }
             Some(_) => {}
         }

@@ -388,6 +388,29 @@ pub struct LaunchArgs {
     #[arg(long, conflicts_with = "exec")]
     pub mask_output: bool,
 
+    /// Re-resolve every source each INTERVAL (default 1m) and, when a value changed, restart
+    /// the command or act as --on-change says (implies --supervise)
+    #[arg(
+        long,
+        value_name = "INTERVAL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = crate::watch::DEFAULT_INTERVAL,
+        value_parser = parse_duration,
+        conflicts_with = "exec",
+        help_heading = "Watching for changes"
+    )]
+    pub watch: Option<Duration>,
+
+    /// What a change does: `restart` (stop with --stop-signal, wait --grace-period, SIGKILL,
+    /// start again; the default) or `signal:SIG` (rewrite the --mount/--file files, send SIG)
+    #[arg(long, value_name = "ACTION", help_heading = "Watching for changes")]
+    pub on_change: Option<String>,
+
+    /// The signal that stops the command for a restart (default TERM)
+    #[arg(long, value_name = "SIG", help_heading = "Watching for changes")]
+    pub stop_signal: Option<String>,
+
     /// Write the secrets to PATH (mode 0600, never replacing a file; a relative PATH goes under
     /// $XDG_RUNTIME_DIR or /dev/shm) instead of the environment, tell the command the path in
     /// $SECRETRUN_MOUNT, and remove it when the command exits (implies --supervise). `memfd`:

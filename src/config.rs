@@ -41,6 +41,9 @@ pub struct Config {
     pub subreaper: Option<bool>,
     pub kill_after: Option<String>,
     pub grace_period: Option<String>,
+    pub watch: Option<String>,
+    pub on_change: Option<String>,
+    pub stop_signal: Option<String>,
     /// Variables set by the config file itself, ranked as a `.env` file before every other;
     /// values may be references (`DB_PASSWORD = "vault:secret/app#password"`).
     #[serde(default)]

@@ -869,7 +869,13 @@ mod tests {
             layer("doppler:*", &[("API_KEY", "k-1"), ("DB", "pg://x")]),
             layer("vault:secret/app", &[("BIN", "\u{1}\u{ff}bytes")]),
         ];
-        let sealed = seal(SealingKey::new(&secret("pw")), &layers, &tags(), SystemTime::now()).unwrap();
+        let sealed = seal(
+            SealingKey::new(&secret("pw")),
+            &layers,
+            &tags(),
+            SystemTime::now(),
+        )
+        .unwrap();
         let mut bytes = sealed.clone();
         let snapshot = open(&secret("pw"), &mut bytes).unwrap();
         assert_eq!(value(&snapshot, "doppler:*", "API_KEY"), b"k-1");
@@ -894,7 +900,13 @@ mod tests {
     #[test]
     fn wrong_key_and_tampering_are_undecryptable() {
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
-        let sealed = seal(SealingKey::new(&secret("pw")), &layers, &tags(), SystemTime::now()).unwrap();
+        let sealed = seal(
+            SealingKey::new(&secret("pw")),
+            &layers,
+            &tags(),
+            SystemTime::now(),
+        )
+        .unwrap();
         assert!(matches!(
             open(&secret("other"), &mut sealed.clone()),
             Err(Unusable::Undecryptable)
@@ -942,7 +954,11 @@ mod tests {
         let sealed = fallback.peek().unwrap();
         assert_eq!(sealed.validators.get("doppler:*").unwrap(), "\"v1\"");
         assert_eq!(
-            value(&fallback.open_sealed(sealed).unwrap(), "doppler:*", "API_KEY"),
+            value(
+                &fallback.open_sealed(sealed).unwrap(),
+                "doppler:*",
+                "API_KEY"
+            ),
             b"k-1"
         );
 

@@ -26,8 +26,10 @@ pub mod secret;
 pub mod show;
 pub mod signals;
 pub mod source;
+pub mod watch;
 
 use std::io::Write;
+use std::sync::Arc;
 
 use clap::ArgMatches;
 
@@ -38,6 +40,7 @@ use crate::error::{Error, EXIT_FAILURE};
 use crate::exit::ChildExit;
 use crate::plan::{CliInput, Mode, Plan};
 use crate::signals::Signals;
+use crate::watch::Watcher;
 
 /// What a successful run ends with.
 enum Outcome {
@@ -89,7 +92,8 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
         launch: cli.launch,
         command: cli.command,
     };
-    let plan = Plan::build(input, &env, is_pid1)?;
+    // Shared with the thread that watches for changes (`--watch`).
+    let plan = Arc::new(Plan::build(input, &env, is_pid1)?);
     if cli.subcommand.is_none() && plan.launch.command.is_none() {
         return Err(Error::NoCommand);
     }
@@ -102,7 +106,7 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
     };
     let outcome = match cli.subcommand {
         Some(subcommand) => commands::run(subcommand, &session).map(Outcome::Done),
-        None => run_command(&session),
+        None => run_command(&session, &plan),
     };
     match outcome {
         Err(Stop::Signal(signal)) => Ok(Outcome::Interrupted(signal)),
@@ -112,31 +116,41 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
 }
 
 /// Runs the planned command with the merged environment.
-fn run_command(session: &Session) -> Result<Outcome, Stop> {
-    let plan = session.plan;
+fn run_command(session: &Session, plan: &Arc<Plan>) -> Result<Outcome, Stop> {
     let command = plan.launch.command.clone().ok_or(Error::NoCommand)?;
     let mut child_env = session.merged_env()?;
     session.require(&child_env)?;
-    // --mask-output: the patterns come from the values, so build them before the values go
-    // (and before --mount takes any out of the environment: they are still masked).
-    let masker = match plan.launch.mask_output {
-        true => mask::Masker::new(&child_env)?,
-        false => None,
-    };
-    // --mount / --file: the files live until `mounted` is dropped at the end of this function,
-    // after the child ended and before `main` exits as it did or dies of its signal.
-    let mounted = mount::prepare(&plan.launch.secret_files, &mut child_env, session.env)?;
-    let pairs = child_env.to_pairs();
-    drop(child_env);
-    let outcome = match plan.launch.mode {
-        // An in-memory mount is inherited through `execve`; nothing else is left to remove.
-        Mode::Exec => Err(child::exec(&command, pairs, session.signals).into()),
-        Mode::Supervise => child::supervise(&command, pairs, &plan.launch, masker, session.signals)
+    match plan.launch.mode {
+        Mode::Exec => {
+            // Only an in-memory mount can be asked for here (see `plan`): inherited through
+            // `execve`, it leaves nothing to remove.
+            let _mounted = mount::prepare(&plan.launch.secret_files, &mut child_env, session.env)?;
+            let pairs = child_env.to_pairs();
+            drop(child_env);
+            Err(child::exec(&command, pairs, session.signals).into())
+        }
+        Mode::Supervise => {
+            let watcher = match &plan.launch.watch {
+                Some(settings) => Some(Watcher::start(
+                    settings.clone(),
+                    Arc::clone(plan),
+                    session.env.clone(),
+                    &child_env,
+                )?),
+                None => None,
+            };
+            child::supervise(
+                &command,
+                child_env,
+                &plan.launch,
+                session.env,
+                session.signals,
+                watcher,
+            )
             .map(Outcome::Child)
-            .map_err(Stop::from),
-    };
-    drop(mounted);
-    outcome
+            .map_err(Stop::from)
+        }
+    }
 }
 
 fn init_logging(cli: &Cli) {

@@ -20,6 +20,7 @@ use crate::providers::{self, Context, FetchSettings};
 use crate::secret::EnvName;
 use crate::secret::SecretValue;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
+use crate::watch::{OnChange, WatchSettings};
 
 /// Leftover processes get this long after SIGTERM before SIGKILL, unless configured.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -70,6 +71,8 @@ pub struct Launch {
     pub mask_output: bool,
     /// `--mount` and `--file`: secrets written as files (see `mount`).
     pub secret_files: crate::mount::SecretFiles,
+    /// `--watch`: re-resolve periodically and act on changes (see `watch`).
+    pub watch: Option<WatchSettings>,
     pub command: Option<ChildCommand>,
 }
 
@@ -265,6 +268,10 @@ fn build_launch(
         config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
     };
     let secret_files = crate::mount::SecretFiles::from_args(args)?;
+    let watch = WatchSettings::build(args, loaded)?;
+    if let Some(watch) = &watch {
+        check_watch(watch, args, &secret_files)?;
+    }
     if args.exec && secret_files.needs_cleanup() {
         return Err(Error::Settings {
             setting: "--exec",
@@ -278,7 +285,7 @@ fn build_launch(
     let mode = match configured {
         ModeSetting::Supervise => Mode::Supervise,
         _ if subreaper || kill_after.is_some() || args.mask_output => Mode::Supervise,
-        _ if secret_files.needs_cleanup() => Mode::Supervise,
+        _ if secret_files.needs_cleanup() || watch.is_some() => Mode::Supervise,
         ModeSetting::Exec => Mode::Exec,
         ModeSetting::Auto if is_pid1 => Mode::Supervise,
         ModeSetting::Auto => Mode::Exec,
@@ -301,8 +308,39 @@ fn build_launch(
         grace_period,
         mask_output: args.mask_output,
         secret_files,
+        watch,
         command,
     })
+}
+
+/// What watching cannot do: signal new values to a command that could only see them in files
+/// it does not have; mask values it learns later in output it keeps copying with the old ones.
+fn check_watch(
+    watch: &WatchSettings,
+    args: &LaunchArgs,
+    files: &crate::mount::SecretFiles,
+) -> Result<(), Error> {
+    let refused = |problem: &str| {
+        Err(Error::Settings {
+            setting: "--watch",
+            problem: problem.into(),
+        })
+    };
+    if let OnChange::Signal(_) = watch.on_change {
+        if !files.needs_cleanup() {
+            return refused(
+                "--on-change signal:SIG tells the command to re-read its secret files: it needs \
+                 --mount PATH or --file (an environment cannot change, and a memfd is sealed)",
+            );
+        }
+        if args.mask_output {
+            return refused(
+                "--mask-output with --on-change signal:SIG would copy the command's output \
+                 masked for the old values only; use --on-change restart",
+            );
+        }
+    }
+    Ok(())
 }
 
 fn load_config(args: &SourceArgs, env: &ParentEnv) -> Result<Option<LoadedConfig>, Error> {

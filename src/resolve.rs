@@ -416,7 +416,10 @@ async fn fetch_one(
     deadline: Duration,
     validator: Option<String>,
 ) -> Result<Fetched, SourceError> {
-    tracing::debug!(source = %source.origin, conditional = validator.is_some(), "fetching");
+    match validator {
+        Some(_) => tracing::debug!(source = %source.origin, "fetching unless unchanged"),
+        None => tracing::debug!(source = %source.origin, "fetching"),
+    }
     tokio::time::timeout(deadline, source.provider.fetch_if_changed(validator))
         .await
         .unwrap_or(Err(SourceError::Timeout { after: deadline }))

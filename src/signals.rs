@@ -4,7 +4,7 @@
 //! restores it just before `execve`, supervise mode in the child before its `execve` (std does
 //! not reset the mask on spawn, so the child would otherwise inherit the blocked signals).
 
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::time::Duration;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -30,6 +30,15 @@ pub const FROM_TERMINAL: &[Signal] = &[Signal::SIGINT, Signal::SIGQUIT, Signal::
 /// `si_code` of a signal the kernel generated (e.g. the terminal's Ctrl-C), as opposed to one
 /// sent with `kill(2)`.
 const SI_KERNEL: i32 = 0x80;
+
+/// Why [`Signals::wait`] returned.
+#[derive(Debug, Clone, Copy)]
+pub enum Wake {
+    Signal(Received),
+    /// The other descriptor is readable.
+    Other,
+    Timeout,
+}
 
 #[derive(Debug, Clone, Copy)]
 pub struct Received {
@@ -76,19 +85,24 @@ impl Signals {
         self.previous_mask
     }
 
-    /// Waits up to `timeout` (forever if `None`) for the next signal.
-    pub fn wait(&self, timeout: Option<Duration>) -> nix::Result<Option<Received>> {
+    /// Waits up to `timeout` (forever if `None`) for the next signal, or until `also` (another
+    /// descriptor the caller waits on) is readable.
+    pub fn wait(&self, timeout: Option<Duration>, also: Option<BorrowedFd>) -> nix::Result<Wake> {
         loop {
             if let Some(received) = self.try_read()? {
-                return Ok(Some(received));
+                return Ok(Wake::Signal(received));
             }
             let timeout = match timeout {
                 None => PollTimeout::NONE,
                 Some(duration) => PollTimeout::try_from(duration).unwrap_or(PollTimeout::MAX),
             };
-            let mut fds = [PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+            let mut fds = vec![PollFd::new(self.fd.as_fd(), PollFlags::POLLIN)];
+            fds.extend(also.map(|fd| PollFd::new(fd, PollFlags::POLLIN)));
             match poll(&mut fds, timeout) {
-                Ok(0) => return Ok(None),
+                Ok(0) => return Ok(Wake::Timeout),
+                Ok(_) if fds.get(1).is_some_and(|fd| fd.any() == Some(true)) => {
+                    return Ok(Wake::Other)
+                }
                 Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
                 Err(err) => return Err(err),
             }

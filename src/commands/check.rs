@@ -189,6 +189,7 @@ async fn probe(
             grace_period: plan.launch.grace_period,
             mask_output: false,
             secret_files: Default::default(),
+            watch: None,
             command: None,
         },
     };

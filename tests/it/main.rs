@@ -20,3 +20,4 @@ mod priority;
 mod references;
 mod signals;
 mod vault;
+mod watch;

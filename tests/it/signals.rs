@@ -26,7 +26,7 @@ use nix::unistd::Pid;
 use crate::support;
 
 /// How long anything that should happen may take before a test gives up (a loaded 2-core machine).
-const PATIENCE: Duration = Duration::from_secs(20);
+pub(crate) const PATIENCE: Duration = Duration::from_secs(20);
 /// The loose bound for "promptly": far above the expected milliseconds, far below any grace
 /// period (5 s by default) or timeout secretrun could be waiting for instead.
 const PROMPTLY: Duration = Duration::from_secs(2);
@@ -53,7 +53,7 @@ fn args<'a>(first: &[&'a str], rest: &[&'a str]) -> Vec<&'a str> {
 
 /// A process that leads its own process group (or session). The whole group gets SIGKILL when
 /// this is dropped, so a failing test leaves nothing running.
-struct Group {
+pub(crate) struct Group {
     child: Child,
     what: String,
     stderr: Option<PathBuf>,
@@ -61,7 +61,7 @@ struct Group {
 
 impl Group {
     /// `command` must make the child a group leader (`process_group(0)` or `setsid()`).
-    fn spawn(mut command: Command, what: &str, stderr: Option<PathBuf>) -> Self {
+    pub(crate) fn spawn(mut command: Command, what: &str, stderr: Option<PathBuf>) -> Self {
         let child = command
             .spawn()
             .unwrap_or_else(|err| panic!("cannot start {what}: {err}"));
@@ -74,7 +74,7 @@ impl Group {
         }
     }
 
-    fn pid(&self) -> Pid {
+    pub(crate) fn pid(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
     }
 
@@ -82,7 +82,7 @@ impl Group {
         self.child.try_wait().expect("try_wait")
     }
 
-    fn stderr_text(&self) -> String {
+    pub(crate) fn stderr_text(&self) -> String {
         match &self.stderr {
             Some(path) => read(path),
             None => "(on the terminal)".to_owned(),
@@ -91,7 +91,7 @@ impl Group {
 
     /// Waits for the exit (polling, so a hang fails the test instead of blocking it); returns
     /// the status and when it was first seen.
-    fn wait(&mut self, timeout: Duration) -> (ExitStatus, Instant) {
+    pub(crate) fn wait(&mut self, timeout: Duration) -> (ExitStatus, Instant) {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.status() {
@@ -108,7 +108,7 @@ impl Group {
     }
 
     /// Polls `check` until it gives a value; fails at once if the process ends first.
-    fn await_until<T>(&mut self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    pub(crate) fn await_until<T>(&mut self, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
         let deadline = Instant::now() + PATIENCE;
         loop {
             if let Some(value) = check() {
@@ -177,7 +177,7 @@ fn clean_signals(command: &mut Command) {
 }
 
 /// `secretrun ARGS` in `dir`, scrubbed environment, leading its own process group.
-fn secretrun<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
+pub(crate) fn secretrun<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
     let mut command = support::secretrun(dir);
     command.args(args).process_group(0);
     clean_signals(&mut command);
@@ -186,7 +186,7 @@ fn secretrun<S: AsRef<OsStr>>(dir: &Path, args: &[S]) -> Command {
 
 /// Sends stdout and stderr to files in `dir`. Never pipes: a leftover process that holds a
 /// pipe open would make reading it block.
-fn capture(command: &mut Command, dir: &Path) -> (PathBuf, PathBuf) {
+pub(crate) fn capture(command: &mut Command, dir: &Path) -> (PathBuf, PathBuf) {
     let tag = support::unique("io");
     let stdout = dir.join(format!("{tag}.out"));
     let stderr = dir.join(format!("{tag}.err"));
@@ -247,11 +247,11 @@ fn core_files(dir: &Path) -> Vec<String> {
 // ---------------------------------------------------------------------------------------------
 // Files and /proc
 
-fn read(path: &Path) -> String {
+pub(crate) fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_default()
 }
 
-fn lines(path: &Path) -> Vec<String> {
+pub(crate) fn lines(path: &Path) -> Vec<String> {
     read(path).lines().map(str::to_owned).collect()
 }
 

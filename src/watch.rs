@@ -1,0 +1,389 @@
+//! `--watch`: re-resolve every source periodically while a supervised child runs, and tell the
+//! supervisor ([`child`](crate::child)) when a value the child got has changed, so that it
+//! restarts the child or, with `--on-change signal:SIG`, rewrites the mounted files and sends
+//! that signal.
+//!
+//! Invariants:
+//! - Each round runs the one pipeline from a plan to an environment ([`commands::merged`]), on a
+//!   thread of its own, so the supervisor keeps forwarding signals while providers answer.
+//!   Sources with version tags (Doppler's ETag, AWS version ids, Vault KV v2 versions) ask
+//!   whether the snapshot's version is current (see `fallback`), so an unchanged source costs
+//!   a metadata request and no secret read.
+//! - A failed round (a provider down, a value now missing) keeps the running child: a warning,
+//!   and the next round waits twice as long, up to [`MAX_BACKOFF`] or the interval if longer.
+//! - Values are compared by keyed digests (HMAC-SHA256 under a key made for this run), never
+//!   kept in the clear between rounds; changes are reported by name only.
+
+use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use aws_lc_rs::{hmac, rand};
+use nix::sys::signal::Signal;
+
+use crate::cli::LaunchArgs;
+use crate::commands;
+use crate::config::LoadedConfig;
+use crate::environment::ParentEnv;
+use crate::error::Error;
+use crate::merge::ChildEnv;
+use crate::plan::Plan;
+
+/// `--watch` without a value.
+pub const DEFAULT_INTERVAL: &str = "1m";
+/// Shorter intervals would only load the providers.
+const MIN_INTERVAL: Duration = Duration::from_secs(1);
+/// Failed rounds back off up to this long (or the interval, if that is longer).
+pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
+
+/// What the supervisor does when a value changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnChange {
+    /// Stop the child (`--stop-signal`, the grace period, then SIGKILL) and start it again
+    /// with the new environment.
+    Restart,
+    /// Rewrite the `--mount`/`--file` files in place and send the child this signal.
+    Signal(Signal),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WatchSettings {
+    pub interval: Duration,
+    pub on_change: OnChange,
+    pub stop_signal: Signal,
+}
+
+impl WatchSettings {
+    /// `--watch`, `--on-change` and `--stop-signal`, each from the command line or else the
+    /// config file; `None` when not watching.
+    pub fn build(args: &LaunchArgs, loaded: Option<&LoadedConfig>) -> Result<Option<Self>, Error> {
+        let config = loaded.map(|loaded| &loaded.config);
+        let interval = match (args.watch, loaded) {
+            (Some(interval), _) => Some(interval),
+            (None, Some(loaded)) => loaded.duration("watch", &loaded.config.watch)?,
+            (None, None) => None,
+        };
+        let on_change_text = args
+            .on_change
+            .clone()
+            .or_else(|| config.and_then(|c| c.on_change.clone()));
+        let stop_signal_text = args
+            .stop_signal
+            .clone()
+            .or_else(|| config.and_then(|c| c.stop_signal.clone()));
+        let Some(interval) = interval else {
+            if on_change_text.is_some() || stop_signal_text.is_some() {
+                return Err(Error::Settings {
+                    setting: "--on-change/--stop-signal",
+                    problem: "they apply only with --watch".into(),
+                });
+            }
+            return Ok(None);
+        };
+        if interval < MIN_INTERVAL {
+            return Err(Error::Settings {
+                setting: "--watch",
+                problem: format!(
+                    "the interval must be at least {}",
+                    humantime::format_duration(MIN_INTERVAL)
+                ),
+            });
+        }
+        let on_change = match on_change_text {
+            Some(text) => parse_on_change(&text).map_err(|problem| Error::Settings {
+                setting: "--on-change",
+                problem,
+            })?,
+            None => OnChange::Restart,
+        };
+        let stop_signal = match stop_signal_text {
+            Some(text) => parse_signal(&text).map_err(|problem| Error::Settings {
+                setting: "--stop-signal",
+                problem,
+            })?,
+            None => Signal::SIGTERM,
+        };
+        Ok(Some(WatchSettings {
+            interval,
+            on_change,
+            stop_signal,
+        }))
+    }
+}
+
+/// `restart` or `signal:SIG`.
+fn parse_on_change(text: &str) -> Result<OnChange, String> {
+    match text.split_once(':') {
+        None if text == "restart" => Ok(OnChange::Restart),
+        Some(("signal", signal)) => parse_signal(signal).map(OnChange::Signal),
+        _ => Err(format!(
+            "'{text}': expected restart or signal:SIG (e.g. signal:HUP)"
+        )),
+    }
+}
+
+/// A signal by name, with or without `SIG`, in any case: `HUP`, `sigusr1`, `SIGTERM`.
+pub fn parse_signal(text: &str) -> Result<Signal, String> {
+    let upper = text.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    match name.parse::<Signal>() {
+        Ok(Signal::SIGKILL | Signal::SIGSTOP) => Err(format!(
+            "'{text}' cannot be caught, so it cannot ask for anything"
+        )),
+        Ok(signal) => Ok(signal),
+        Err(_) => Err(format!(
+            "'{text}' is not a signal name (e.g. HUP, USR1, TERM)"
+        )),
+    }
+}
+
+/// Keyed digests of an environment's values, by name.
+struct Fingerprints {
+    key: hmac::Key,
+}
+
+type Fingerprint = BTreeMap<OsString, hmac::Tag>;
+
+impl Fingerprints {
+    fn new() -> Result<Self, Error> {
+        let mut key = [0u8; 32];
+        rand::fill(&mut key).map_err(|_| Error::Settings {
+            setting: "--watch",
+            problem: "the system random generator failed".into(),
+        })?;
+        Ok(Self {
+            key: hmac::Key::new(hmac::HMAC_SHA256, &key),
+        })
+    }
+
+    fn of(&self, env: &ChildEnv) -> Fingerprint {
+        env.vars
+            .iter()
+            .map(|(name, entry)| (name.clone(), hmac::sign(&self.key, entry.value.as_bytes())))
+            .collect()
+    }
+}
+
+/// Names added, removed or given another value, sorted.
+fn changed_names(old: &Fingerprint, new: &Fingerprint) -> Vec<String> {
+    let differs = |name: &OsString, tag: &hmac::Tag, other: &Fingerprint| {
+        other
+            .get(name)
+            .is_none_or(|theirs| theirs.as_ref() != tag.as_ref())
+    };
+    let mut names: Vec<String> = old
+        .iter()
+        .filter(|(name, tag)| differs(name, tag, new))
+        .chain(new.iter().filter(|(name, tag)| differs(name, tag, old)))
+        .map(|(name, _)| name.to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// A round found changed values: the complete new environment, and which names changed.
+pub struct Change {
+    pub env: ChildEnv,
+    pub changed: Vec<String>,
+}
+
+/// The watching thread's side, held by the supervisor: a descriptor that becomes readable when
+/// a [`Change`] waits.
+pub struct Watcher {
+    changes: mpsc::Receiver<Change>,
+    /// A pipe's read side (`std::io::pipe` needs Rust 1.87, newer than ours).
+    wake: File,
+    pub settings: WatchSettings,
+}
+
+impl Watcher {
+    /// Starts watching for changes from `current`, the environment the child starts with.
+    pub fn start(
+        settings: WatchSettings,
+        plan: Arc<Plan>,
+        parent: ParentEnv,
+        current: &ChildEnv,
+    ) -> Result<Watcher, Error> {
+        let fingerprints = Fingerprints::new()?;
+        let first = fingerprints.of(current);
+        let (wake, waker) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)
+            .map_err(|error| Error::Output(error.into()))?;
+        let (wake, waker) = (File::from(wake), File::from(waker));
+        let (sender, changes) = mpsc::channel();
+        let interval = settings.interval;
+        std::thread::Builder::new()
+            .name("watch".into())
+            .spawn(move || {
+                let round = Round {
+                    plan: &plan,
+                    parent: &parent,
+                    fingerprints,
+                };
+                round.repeat(interval, first, &sender, waker)
+            })
+            .map_err(Error::Output)?;
+        tracing::info!(
+            interval = %humantime::format_duration(interval),
+            "watching the sources for changes"
+        );
+        Ok(Watcher {
+            changes,
+            wake,
+            settings,
+        })
+    }
+
+    /// Readable when [`take`](Self::take) has something.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.wake.as_fd()
+    }
+
+    /// The latest change, if one is waiting (older ones are superseded by it).
+    pub fn take(&mut self) -> Option<Change> {
+        let mut drained = [0u8; 64];
+        let _ = self.wake.read(&mut drained);
+        self.changes.try_iter().last()
+    }
+}
+
+/// What each round of the watching thread needs.
+struct Round<'a> {
+    plan: &'a Plan,
+    parent: &'a ParentEnv,
+    fingerprints: Fingerprints,
+}
+
+impl Round<'_> {
+    /// One round per interval until secretrun exits (or the supervisor is gone), never ending
+    /// the run on a failure.
+    fn repeat(
+        &self,
+        interval: Duration,
+        mut last: Fingerprint,
+        changes: &mpsc::Sender<Change>,
+        mut waker: File,
+    ) {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(error) => {
+                tracing::error!(%error, "cannot start watching");
+                return;
+            }
+        };
+        let mut delay = interval;
+        loop {
+            std::thread::sleep(delay);
+            match runtime.block_on(self.resolve()) {
+                Ok(env) => {
+                    delay = interval;
+                    let now = self.fingerprints.of(&env);
+                    let changed = changed_names(&last, &now);
+                    if changed.is_empty() {
+                        tracing::debug!("watch: no value changed");
+                        continue;
+                    }
+                    last = now;
+                    let sent = changes.send(Change { env, changed }).is_ok()
+                        && waker.write_all(b"!").is_ok();
+                    if !sent {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    delay = (delay * 2).min(MAX_BACKOFF.max(interval));
+                    tracing::warn!(
+                        "watch: {error}; the command keeps its current values; next try in {}",
+                        humantime::format_duration(delay)
+                    );
+                }
+            }
+        }
+    }
+
+    /// One re-resolution, failing as a start would (a `--require`d name missing included).
+    async fn resolve(&self) -> Result<ChildEnv, Error> {
+        let env = commands::merged(self.plan, self.parent).await?;
+        let missing = commands::missing_required(self.plan, &env);
+        if missing.is_empty() {
+            Ok(env)
+        } else {
+            Err(Error::MissingRequired(missing))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::merge::{Entry, Value, PARENT_ORIGIN};
+    use crate::secret::SecretValue;
+
+    fn env(pairs: &[(&str, &str)]) -> ChildEnv {
+        let mut env = ChildEnv::default();
+        for (name, value) in pairs {
+            env.vars.insert(
+                (*name).into(),
+                Entry {
+                    value: Value::Secret(SecretValue::from(value.to_string())),
+                    origin: "doppler:*".into(),
+                    overridden: Vec::new(),
+                },
+            );
+        }
+        env.vars.insert(
+            "PATH".into(),
+            Entry {
+                value: Value::Parent("/bin".into()),
+                origin: PARENT_ORIGIN.into(),
+                overridden: Vec::new(),
+            },
+        );
+        env
+    }
+
+    #[test]
+    fn changes_are_named_never_valued() {
+        let prints = Fingerprints::new().unwrap();
+        let old = prints.of(&env(&[("A", "1"), ("B", "2"), ("C", "3")]));
+        let new = prints.of(&env(&[("A", "1"), ("B", "two"), ("D", "4")]));
+        assert_eq!(changed_names(&old, &new), ["B", "C", "D"]);
+        assert!(changed_names(&old, &old).is_empty());
+        // Another run's key gives other digests of the same values.
+        let other = Fingerprints::new().unwrap();
+        let a = env(&[("A", "1")]);
+        let name = std::ffi::OsStr::new("A");
+        assert_ne!(prints.of(&a)[name].as_ref(), other.of(&a)[name].as_ref());
+    }
+
+    #[test]
+    fn on_change_and_signal_names() {
+        assert_eq!(parse_on_change("restart"), Ok(OnChange::Restart));
+        assert_eq!(
+            parse_on_change("signal:HUP"),
+            Ok(OnChange::Signal(Signal::SIGHUP))
+        );
+        assert_eq!(
+            parse_on_change("signal:sigusr1"),
+            Ok(OnChange::Signal(Signal::SIGUSR1))
+        );
+        assert!(parse_on_change("signal:").is_err());
+        assert!(parse_on_change("reload").is_err());
+        assert_eq!(parse_signal("term"), Ok(Signal::SIGTERM));
+        assert!(parse_signal("KILL")
+            .unwrap_err()
+            .contains("cannot be caught"));
+        assert!(parse_signal("NOPE").unwrap_err().contains("not a signal"));
+    }
+}
