@@ -282,9 +282,17 @@ impl Supervisor<'_> {
         if self.exit.is_some() {
             return;
         }
+        // Under --mask-output the child's terminal is ours to resize; it learns of it only from us.
+        let resized = signal == Signal::SIGWINCH
+            && self
+                .running
+                .as_ref()
+                .and_then(|running| running.copiers.as_ref())
+                .is_some_and(Copiers::resize_terminal);
         // A terminal key already reached the child when it shares our process group; sending
         // it again would deliver Ctrl-C twice.
-        let already_delivered = from_kernel
+        let already_delivered = !resized
+            && from_kernel
             && FROM_TERMINAL.contains(&signal)
             && getpgid(Some(self.child)).is_ok_and(|group| group == getpgrp());
         if !already_delivered {

@@ -294,6 +294,7 @@ impl Wiring {
         let masker = Arc::new(self.masker);
         let (sender, done) = mpsc::channel();
         let mut threads = Vec::new();
+        let terminal = self.pty.as_ref().and_then(|master| master.try_clone().ok());
         if let Some(master) = self.pty {
             let from = Terminal(File::from(master));
             threads.extend(copier("mask-pty", &masker, from, io::stdout(), &sender));
@@ -304,7 +305,11 @@ impl Wiring {
         if let Some(pipe) = child.stderr.take() {
             threads.extend(copier("mask-stderr", &masker, pipe, io::stderr(), &sender));
         }
-        Copiers { threads, done }
+        Copiers {
+            threads,
+            done,
+            terminal,
+        }
     }
 }
 
@@ -401,9 +406,27 @@ impl Read for Terminal {
 pub struct Copiers {
     threads: Vec<JoinHandle<()>>,
     done: mpsc::Receiver<()>,
+    /// The pseudo-terminal's master side, to pass on our terminal's size changes.
+    terminal: Option<OwnedFd>,
 }
 
 impl Copiers {
+    /// Gives the child's pseudo-terminal our terminal's size; false when it has none. The
+    /// kernel then signals SIGWINCH to nobody (the child's terminal is not its controlling
+    /// one), so the caller sends it.
+    pub fn resize_terminal(&self) -> bool {
+        let Some(master) = &self.terminal else {
+            return false;
+        };
+        if let Some(size) = window_size(io::stdout().as_fd()) {
+            // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer, valid for that.
+            unsafe {
+                nix::libc::ioctl(master.as_raw_fd(), nix::libc::TIOCSWINSZ, &size);
+            }
+        }
+        true
+    }
+
     /// After the child ended: waits until every stream reached its end (all output written),
     /// but no longer than `patience` when a leftover process keeps one open. What is still
     /// held then is dropped, never written unmasked.

@@ -302,3 +302,65 @@ fn mask_on_a_terminal_with_stderr_elsewhere_stderr_is_masked_separately() {
     assert_eq!(seen, format!("tty {MASKED}\r\n"));
     assert_eq!(errors, format!("pipe {MASKED}\n"));
 }
+
+#[test]
+fn mask_on_a_terminal_a_window_size_change_reaches_the_childs_terminal() {
+    use nix::pty::Winsize;
+    let size = |rows, cols| Winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let dir = setup(VALUE);
+    let pty = nix::pty::openpty(Some(&size(24, 80)), None).unwrap();
+    // The child prints its own terminal's size at start and again on SIGWINCH.
+    let mut command = masked(
+        dir.path(),
+        "trap 'stty -F /dev/stdout size; exit 0' WINCH; stty -F /dev/stdout size; \
+         while :; do sleep 0.05; done",
+    );
+    command
+        .stdout(Stdio::from(pty.slave.try_clone().unwrap()))
+        .stderr(Stdio::from(pty.slave));
+    let mut child = command.spawn().unwrap();
+    drop(command);
+    let group = Pid::from_raw(child.id() as i32);
+    let mut master = std::fs::File::from(pty.master.try_clone().unwrap());
+    let (sender, chunks) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut buffer = [0u8; 4096];
+        while let Ok(read) = master.read(&mut buffer) {
+            if read == 0 || sender.send(buffer[..read].to_vec()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    let mut await_text = |want: &str| {
+        let deadline = Instant::now() + PATIENCE;
+        while !seen.contains(want) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match chunks.recv_timeout(left) {
+                Ok(chunk) => seen.push_str(&text(&chunk)),
+                Err(_) => {
+                    let _ = killpg(group, Signal::SIGKILL);
+                    panic!("no {want:?} on the terminal; saw {seen:?}");
+                }
+            }
+        }
+    };
+    await_text("24 80");
+    // SAFETY: TIOCSWINSZ reads one `winsize` from the pointer.
+    let resized = unsafe {
+        nix::libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&pty.master),
+            nix::libc::TIOCSWINSZ,
+            &size(50, 132),
+        )
+    };
+    assert_eq!(resized, 0);
+    nix::sys::signal::kill(group, Signal::SIGWINCH).unwrap();
+    await_text("50 132");
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
