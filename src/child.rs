@@ -27,7 +27,7 @@ use crate::merge::ChildEnv;
 use crate::mount::{self, Mounted};
 use crate::plan::{ChildCommand, Launch};
 use crate::signals::{Signals, Wake, FROM_TERMINAL};
-use crate::watch::{OnChange, Watcher};
+use crate::watch::{OnChange, Watcher, Woken};
 
 /// Signals after which `--kill-after` starts counting.
 const STOP_SIGNALS: &[Signal] = &[
@@ -223,8 +223,14 @@ impl Supervisor<'_> {
         let Some(watcher) = self.watcher.as_mut() else {
             return;
         };
-        let Some(change) = watcher.take() else {
-            return;
+        let change = match watcher.take() {
+            Woken::Changed(change) => change,
+            Woken::Nothing => return,
+            Woken::Stopped => {
+                tracing::warn!("stopped watching for changes");
+                self.watcher = None;
+                return;
+            }
         };
         // A child on its way out is not restarted, nor asked to reload.
         if self.exit.is_some() || self.stopping {

@@ -196,6 +196,14 @@ pub struct Change {
     pub changed: Vec<String>,
 }
 
+/// What woke the supervisor.
+pub enum Woken {
+    Changed(Change),
+    Nothing,
+    /// Watching has ended; stop waiting for changes.
+    Stopped,
+}
+
 /// The watching thread's side, held by the supervisor: a descriptor that becomes readable when
 /// a [`Change`] waits.
 pub struct Watcher {
@@ -248,10 +256,18 @@ impl Watcher {
     }
 
     /// The latest change, if one is waiting (older ones are superseded by it).
-    pub fn take(&mut self) -> Option<Change> {
+    pub fn take(&mut self) -> Woken {
         let mut drained = [0u8; 64];
-        let _ = self.wake.read(&mut drained);
-        self.changes.try_iter().last()
+        match self.wake.read(&mut drained) {
+            // The watching thread is gone (it could not start its runtime): the pipe would
+            // stay readable forever.
+            Ok(0) => Woken::Stopped,
+            _ => self
+                .changes
+                .try_iter()
+                .last()
+                .map_or(Woken::Nothing, Woken::Changed),
+        }
     }
 }
 
@@ -365,6 +381,34 @@ mod tests {
         let a = env(&[("A", "1")]);
         let name = std::ffi::OsStr::new("A");
         assert_ne!(prints.of(&a)[name].as_ref(), other.of(&a)[name].as_ref());
+    }
+
+    #[test]
+    fn a_watching_thread_that_ended_is_told_from_no_change() {
+        let (wake, waker) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).unwrap();
+        let (sender, changes) = mpsc::channel();
+        let mut watcher = Watcher {
+            changes,
+            wake: File::from(wake),
+            settings: WatchSettings {
+                interval: MIN_INTERVAL,
+                on_change: OnChange::Restart,
+                stop_signal: Signal::SIGTERM,
+            },
+        };
+        let mut waker = File::from(waker);
+        waker.write_all(b"!").unwrap();
+        assert!(matches!(watcher.take(), Woken::Nothing));
+        sender
+            .send(Change {
+                env: env(&[("A", "1")]),
+                changed: vec!["A".into()],
+            })
+            .unwrap();
+        waker.write_all(b"!").unwrap();
+        assert!(matches!(watcher.take(), Woken::Changed(change) if change.changed == ["A"]));
+        drop(waker);
+        assert!(matches!(watcher.take(), Woken::Stopped));
     }
 
     #[test]
