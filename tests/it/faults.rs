@@ -37,7 +37,7 @@ use serde_json::{json, Value};
 
 use crate::contract::Fixture;
 use crate::doppler::stub;
-use crate::support::{self, Run};
+use crate::support::{self, Certificates, Run};
 
 /// Cases run at once: the shared Doppler stand-in has a listen backlog of 5, and the slow rows
 /// use a 1 s request timeout that a dropped SYN (1 s retransmission) would eat.
@@ -257,14 +257,7 @@ impl Proxy {
     }
 }
 
-/// A CA and a server certificate for 127.0.0.1 signed by it, and an unrelated CA.
-struct Certificates {
-    ca: PathBuf,
-    wrong_ca: PathBuf,
-    server_cert: PathBuf,
-    server_key: PathBuf,
-}
-
+/// The certificates of the TLS proxy, made once.
 fn certificates() -> &'static Certificates {
     static CERTS: OnceLock<Certificates> = OnceLock::new();
     CERTS.get_or_init(|| {
@@ -273,82 +266,7 @@ fn certificates() -> &'static Certificates {
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("cert dir")
             .keep();
-        let openssl = |args: &[&str]| {
-            let output = Command::new("openssl")
-                .args(args)
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                .output()
-                .expect("openssl runs");
-            assert!(
-                output.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
-        let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
-        for (name, subject) in [
-            ("ca", "/CN=fault test CA"),
-            ("wrong-ca", "/CN=some other CA"),
-        ] {
-            let key = format!("{name}.key");
-            let pem = format!("{name}.pem");
-            let mut args = vec!["req", "-x509", "-nodes", "-days", "3650"];
-            args.extend(ec);
-            args.extend([
-                "-keyout",
-                key.as_str(),
-                "-out",
-                pem.as_str(),
-                "-subj",
-                subject,
-                "-addext",
-                "basicConstraints=critical,CA:TRUE",
-                "-addext",
-                "keyUsage=critical,keyCertSign,cRLSign",
-            ]);
-            openssl(&args);
-        }
-        let mut args = vec!["req", "-nodes"];
-        args.extend(ec);
-        args.extend([
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=127.0.0.1",
-        ]);
-        openssl(&args);
-        std::fs::write(
-            dir.join("ext.cnf"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-             keyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            "server.csr",
-            "-CA",
-            "ca.pem",
-            "-CAkey",
-            "ca.key",
-            "-CAcreateserial",
-            "-out",
-            "server.pem",
-            "-days",
-            "3650",
-            "-extfile",
-            "ext.cnf",
-        ]);
-        Certificates {
-            ca: dir.join("ca.pem"),
-            wrong_ca: dir.join("wrong-ca.pem"),
-            server_cert: dir.join("server.pem"),
-            server_key: dir.join("server.key"),
-        }
+        support::make_certificates(&dir)
     })
 }
 
@@ -592,7 +510,7 @@ impl Case {
     fn faulted_run(&self) -> Run {
         match self.row.fault {
             Fault::Slow => self.run(&["--timeout", "1s"], None),
-            Fault::WrongCa => self.run(&[], Some(&certificates().wrong_ca)),
+            Fault::WrongCa => self.run(&[], Some(&certificates().other_ca)),
             _ => self.run(&[], None),
         }
     }

@@ -62,14 +62,14 @@ impl Bao {
             .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
             .expect("temp dir")
             .keep();
-        make_certificates(&dir);
+        let certificates = support::make_certificates(&dir);
         let (port, tls_port) = (support::free_port(), support::free_port());
         let config = format!(
             "listener \"tcp\" {{\n  address = \"127.0.0.1:{tls_port}\"\n  cluster_address = \
              \"127.0.0.1:{}\"\n  tls_cert_file = \"{}\"\n  tls_key_file = \"{}\"\n}}\n",
             support::free_port(),
-            dir.join("server.pem").display(),
-            dir.join("server.key").display(),
+            certificates.server_cert.display(),
+            certificates.server_key.display(),
         );
         std::fs::write(dir.join("tls.hcl"), config).unwrap();
         let log_path = dir.join("bao.log");
@@ -209,77 +209,6 @@ fn bao_bin() -> PathBuf {
                 .find(|path| path.is_file())
         });
     real.unwrap_or_else(|| support::venv_bin("bao"))
-}
-
-/// A CA and a server certificate for 127.0.0.1 that rustls accepts (v3, SAN, serverAuth).
-fn make_certificates(dir: &Path) {
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("openssl runs");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
-    openssl(&[
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "3650",
-        "-subj",
-        "/CN=secretrun test CA",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-    ]);
-    openssl(&[
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=127.0.0.1",
-    ]);
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n\
-         keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n",
-    )
-    .unwrap();
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "3650",
-        "-extfile",
-        "ext.cnf",
-    ]);
 }
 
 /// base64url without padding, as JWTs use it.

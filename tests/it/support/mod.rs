@@ -2,6 +2,10 @@
 
 #![allow(dead_code)]
 
+mod tls;
+
+pub use tls::{make_certificates, Certificates};
+
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
