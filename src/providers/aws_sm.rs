@@ -55,7 +55,9 @@ use crate::source::SourceSpec;
 
 use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};
-use super::{env_name, ConditionalFuture, Context, Entries, FetchFuture, Fetched, Provider};
+use super::{
+    env_name, unconditional, ConditionalFuture, Context, Entries, FetchFuture, Fetched, Provider,
+};
 
 /// `BatchGetSecretValue` takes at most 20 ids per call.
 const BATCH_SIZE: usize = 20;
@@ -74,6 +76,21 @@ impl aws::Service for Client {
     fn slot(shared: &aws::Shared) -> &OnceCell<Self> {
         &shared.secrets_manager
     }
+}
+
+/// Sends `request` about the secret `id`, signed for the region of its ARN when it is one: a
+/// secret lives in one region, whatever region is configured.
+macro_rules! send_for {
+    ($request:expr, $id:expr) => {
+        match arn_region($id) {
+            Some(region) => {
+                let config = aws_sdk_secretsmanager::config::Builder::default()
+                    .region(Region::new(region.to_string()));
+                $request.customize().config_override(config).send().await
+            }
+            None => $request.send().await,
+        }
+    };
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,8 +160,7 @@ impl AwsSm {
         version_id: Option<&str>,
         key: Option<&str>,
     ) -> Result<(Entries, Option<String>), SourceError> {
-        let region = arn_region(id);
-        if region.is_none() && !shared.has_region {
+        if arn_region(id).is_none() && !shared.has_region {
             return Err(aws::no_region(Some("name the secret by its full ARN")));
         }
         let request = shared
@@ -153,15 +169,7 @@ impl AwsSm {
             .secret_id(id)
             .set_version_stage(version_stage.map(str::to_string))
             .set_version_id(version_id.map(str::to_string));
-        let sent = match region {
-            // A secret lives in one region: its ARN's, which the request must be signed for.
-            Some(region) => {
-                let config = aws_sdk_secretsmanager::config::Builder::default()
-                    .region(Region::new(region.to_string()));
-                request.customize().config_override(config).send().await
-            }
-            None => request.send().await,
-        };
+        let sent = send_for!(request, id);
         let subject = secret_subject(id, version_stage, version_id);
         let output = sent.map_err(|error| self.sdk_error(error, &subject))?;
         let name = output.name().unwrap_or(id);
@@ -189,14 +197,7 @@ impl AwsSm {
             return Some(version_id.to_string());
         }
         let request = shared.client.describe_secret().secret_id(id);
-        let described = match arn_region(id) {
-            Some(region) => {
-                let config = aws_sdk_secretsmanager::config::Builder::default()
-                    .region(Region::new(region.to_string()));
-                request.customize().config_override(config).send().await
-            }
-            None => request.send().await,
-        };
+        let described = send_for!(request, id);
         let output = described
             .inspect_err(
                 |error| tracing::debug!(%error, "DescribeSecret failed; reading the value"),
@@ -347,12 +348,7 @@ impl AwsSm {
 
 impl Provider for AwsSm {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async {
-            match self.fetch_versioned(None).await? {
-                Fetched::Entries { entries, .. } => Ok(entries),
-                Fetched::Unchanged => unreachable!("an unconditional read is never unchanged"),
-            }
-        })
+        Box::pin(unconditional(self.fetch_versioned(None)))
     }
 
     fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {

@@ -46,8 +46,8 @@ use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
 use super::{
-    env_name, http, naming, trim_one_newline, ConditionalFuture, Context, Entries, FetchFuture,
-    Fetched, Provider,
+    env_name, http, naming, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
+    FetchFuture, Fetched, Provider,
 };
 
 const DEFAULT_API_HOST: &str = "https://api.doppler.com";
@@ -207,12 +207,7 @@ impl Doppler {
 
 impl Provider for Doppler {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async {
-            match self.download(None).await? {
-                Fetched::Entries { entries, .. } => Ok(entries),
-                Fetched::Unchanged => unreachable!("an unconditional download is never unchanged"),
-            }
-        })
+        Box::pin(unconditional(self.download(None)))
     }
 
     fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {

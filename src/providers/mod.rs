@@ -83,6 +83,16 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// A provider's plain [`Provider::fetch`] when its reads go through its conditional one.
+async fn unconditional(
+    fetched: impl Future<Output = Result<Fetched, SourceError>>,
+) -> Result<Entries, SourceError> {
+    match fetched.await? {
+        Fetched::Entries { entries, .. } => Ok(entries),
+        Fetched::Unchanged => unreachable!("a fetch without a validator is never unchanged"),
+    }
+}
+
 /// How remote fetches behave; the same for every provider.
 #[derive(Debug, Clone)]
 pub struct FetchSettings {

@@ -81,8 +81,8 @@ use crate::error::{SourceError, SpecProblem};
 use crate::source::SourceSpec;
 
 use super::{
-    http, naming, trim_one_newline, ConditionalFuture, Context, Entries, FetchFuture, Fetched,
-    Provider,
+    http, naming, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
+    FetchFuture, Fetched, Provider,
 };
 
 /// Where Kubernetes mounts a pod's service account token.
@@ -210,12 +210,7 @@ impl Vault {
 
 impl Provider for Vault {
     fn fetch(&self) -> FetchFuture<'_> {
-        Box::pin(async {
-            match self.read(None).await? {
-                Fetched::Entries { entries, .. } => Ok(entries),
-                Fetched::Unchanged => unreachable!("an unconditional read is never unchanged"),
-            }
-        })
+        Box::pin(unconditional(self.read(None)))
     }
 
     fn fetch_if_changed(&self, validator: Option<String>) -> ConditionalFuture<'_> {
