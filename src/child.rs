@@ -40,13 +40,58 @@ const STOP_SIGNALS: &[Signal] = &[
 /// Signals that mean "stop" from whoever sent them (HUP often means "reload").
 const USER_STOPS: &[Signal] = &[Signal::SIGTERM, Signal::SIGINT, Signal::SIGQUIT];
 
+/// The hidden first argument with which secretrun only sets `LISTEN_PID` to its own PID and
+/// replaces itself with the command that follows (see [`hand_over_listen_pid`]).
+const LISTEN_PID_HANDOVER: &str = "--internal-listen-pid-handover";
+
 fn command(child: &ChildCommand, env: &[(OsString, OsString)]) -> Command {
+    let mut command = Command::new(&child.program);
+    command.args(&child.args);
+    with_env(command, env)
+}
+
+fn with_env(mut command: Command, env: &[(OsString, OsString)]) -> Command {
+    command.env_clear().envs(env.iter().map(|(k, v)| (k, v)));
+    command
+}
+
+/// The supervised child's command. Socket activation names the one process that may take the
+/// descriptors (`LISTEN_PID`); when it names secretrun, the child must be named instead, and
+/// its PID is known only once it runs: it then starts as secretrun itself, which sets
+/// `LISTEN_PID` to its PID and execs the command (same process, same PID).
+fn supervised_command(child: &ChildCommand, env: &[(OsString, OsString)]) -> Command {
+    let ours = getpid().to_string();
+    let names_us = env
+        .iter()
+        .any(|(name, value)| name == "LISTEN_PID" && value.to_str() == Some(ours.as_str()));
+    if !names_us {
+        return command(child, env);
+    }
+    let mut command = Command::new("/proc/self/exe");
+    command
+        .arg(LISTEN_PID_HANDOVER)
+        .arg(&child.program)
+        .args(&child.args);
+    with_env(command, env)
+}
+
+/// When secretrun was started as [`supervised_command`]'s hand-over: sets `LISTEN_PID` and
+/// execs the command; returns only if that failed. `None` otherwise.
+pub fn hand_over_listen_pid() -> Option<Error> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != LISTEN_PID_HANDOVER {
+        return None;
+    }
+    let child = ChildCommand {
+        program: args.next()?,
+        args: args.collect(),
+    };
     let mut command = Command::new(&child.program);
     command
         .args(&child.args)
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)));
-    command
+        .env("LISTEN_PID", getpid().to_string());
+    let error = command.exec();
+    Some(start_error(&child, &[], error))
 }
 
 /// Replaces secretrun with the child. Returns only if `execve` failed.
@@ -138,7 +183,7 @@ impl Launcher<'_> {
         let mounted = mount::prepare(&self.launch.secret_files, &mut child_env, self.parent)?;
         let env = child_env.to_pairs();
         drop(child_env);
-        let mut command = command(self.child, &env);
+        let mut command = supervised_command(self.child, &env);
         // std::process::Command does not reset the signal mask (Rust 1.95: the child inherits
         // it on both the posix_spawn and the fork path). Left alone, the child would start with
         // every forwarded signal blocked: forwarded signals and Ctrl-C would stay pending in it

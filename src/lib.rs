@@ -52,6 +52,9 @@ enum Outcome {
 }
 
 pub fn main() -> ! {
+    if let Some(error) = child::hand_over_listen_pid() {
+        fail(&error);
+    }
     // Block signals before anything else, so none is lost and every later thread inherits it.
     let signals = match Signals::block() {
         Ok(signals) => signals,

@@ -1304,3 +1304,39 @@ fn stdio_is_inherited_and_systemd_variables_and_fds_pass_through() {
     }
     drop(listener);
 }
+
+/// systemd's socket activation names the process that may take the descriptors in
+/// LISTEN_PID. The shell execs secretrun, so `$$` is secretrun's PID when it reads LISTEN_PID.
+#[test]
+fn socket_activation_names_the_child_in_every_mode() {
+    let dir = support::temp_dir();
+    let probe = "echo \"$LISTEN_PID $$ $LISTEN_FDS\"";
+    for (mode, listen_pid) in [
+        ("--exec", "$$"),
+        ("--supervise", "$$"),
+        // Descriptors meant for another process stay meant for it.
+        ("--supervise", "1"),
+    ] {
+        let script =
+            format!("LISTEN_PID={listen_pid} LISTEN_FDS=1 exec \"$0\" {mode} --command '{probe}'");
+        let mut command = Command::new("sh");
+        command
+            .args(["-c", &script, support::bin()])
+            .current_dir(dir.path())
+            .env_clear()
+            .env("PATH", support::path())
+            .env("XDG_CACHE_HOME", dir.path());
+        let run = support::run(&mut command);
+        assert_eq!(run.code, Some(0), "{mode}: {run:?}");
+        let fields: Vec<&str> = run.stdout.split_whitespace().collect();
+        assert_eq!(fields.len(), 3, "{mode}: {run:?}");
+        match listen_pid {
+            "1" => assert_eq!(fields[0], "1", "{run:?}"),
+            _ => assert_eq!(
+                fields[0], fields[1],
+                "{mode}: LISTEN_PID is the command's: {run:?}"
+            ),
+        }
+        assert_eq!(fields[2], "1");
+    }
+}
