@@ -284,6 +284,15 @@ impl Supervisor<'_> {
         let names = change.changed.join(", ");
         match watcher.settings.on_change {
             OnChange::Restart => {
+                // What could keep the new command from starting is found now, while the old
+                // one still runs: it keeps running rather than be stopped for nothing.
+                if let Err(error) = mount::check(&self.launcher.launch.secret_files, &change.env) {
+                    tracing::warn!(
+                        "changed: {names}; but the secret files cannot be written with the new \
+                         values, so the command keeps running with the old ones: {error}"
+                    );
+                    return;
+                }
                 tracing::warn!("changed: {names}; restarting the command");
                 if self.restart_with.replace(change.env).is_none() {
                     let _ = kill(self.child, watcher.settings.stop_signal);

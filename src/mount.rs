@@ -621,6 +621,16 @@ fn render(files: &SecretFiles, child_env: &mut ChildEnv) -> Result<Vec<SecretVal
     Ok(contents)
 }
 
+/// Whether `child_env` can be written as `files` asks (every `--file` name set, every value one
+/// the format can hold), without writing anything: how a restart with new values is checked
+/// before the running command is stopped.
+pub fn check(files: &SecretFiles, child_env: &ChildEnv) -> Result<(), Error> {
+    let mut scratch = ChildEnv {
+        vars: child_env.vars.clone(),
+    };
+    render(files, &mut scratch).map(drop)
+}
+
 /// Writes the files `files` asks for from `child_env`, takes the written names out of it
 /// (unless kept) and adds `SECRETRUN_MOUNT` and the `NAME_FILE` variables.
 pub fn prepare(

@@ -305,3 +305,39 @@ fn an_unchanged_config_is_confirmed_each_round_without_restarts() {
     kill(group.pid(), Signal::SIGTERM).unwrap();
     assert_eq!(group.wait(Duration::from_secs(20)).0.code(), Some(0));
 }
+
+#[test]
+fn a_value_the_files_cannot_hold_keeps_the_command_running() {
+    let case = Case::new("one-line");
+    let mount = case.dir.path().join("app.env");
+    let script = r#"echo "start $$ $(cat "$SECRETRUN_MOUNT")" >> log
+trap 'exit 0' TERM
+while :; do sleep 0.05; done"#;
+    let (mut group, stderr) = case.start(
+        &[
+            "--watch=1s",
+            "--mount",
+            mount.to_str().unwrap(),
+            "--mount-format",
+            "env",
+        ],
+        script,
+    );
+    case.await_line(&mut group, "the start", |l| l.ends_with(" V=one-line"));
+    // Docker's env format has no line breaks: the new command could not get its file.
+    case.set("two\nlines");
+    group.await_until("the refusal", || {
+        read(&stderr)
+            .contains("so the command keeps running with the old ones")
+            .then_some(())
+    });
+    assert_eq!(std::fs::read_to_string(&mount).unwrap(), "V=one-line\n");
+    case.set("fixed");
+    case.await_line(&mut group, "the restart", |l| l.ends_with(" V=fixed"));
+    assert_eq!(starts(&case.log()).len(), 2, "{:?}", case.log());
+    kill(group.pid(), Signal::SIGTERM).unwrap();
+    assert_eq!(group.wait(PATIENCE).0.code(), Some(0));
+    let stderr = read(&stderr);
+    assert!(stderr.contains("variable V: "), "{stderr}");
+    assert!(!stderr.contains("lines"), "{stderr}");
+}
