@@ -29,6 +29,7 @@ use std::num::NonZeroU32;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
@@ -271,8 +272,12 @@ impl Fallback {
     /// is no readable snapshot), for conditional fetches.
     pub fn peek(&self) -> Option<Sealed> {
         let bytes = std::fs::read(&self.path).ok()?;
-        let validators = parse_header(&bytes).ok()?.validators;
-        Some(Sealed { bytes, validators })
+        let header = parse_header(&bytes).ok()?;
+        Some(Sealed {
+            bytes,
+            salt: (header.iterations == ITERATIONS).then_some(header.salt),
+            validators: header.validators,
+        })
     }
 
     /// Decrypts what [`peek`](Self::peek) read: the entries a provider just confirmed unchanged,
@@ -335,10 +340,13 @@ impl Fallback {
     }
 
     /// Starts deriving the key for the next write on the blocking pool, so PBKDF2's cost
-    /// overlaps the fetches instead of adding to them.
-    pub fn prepare_key(&self) -> tokio::task::JoinHandle<SealingKey> {
+    /// overlaps the fetches instead of adding to them. With the salt of the snapshot there is
+    /// (`sealed`), so that the same key also opens it when a source turns out unchanged: one
+    /// derivation per run, and none in a `--watch` round (see [`derive`]).
+    pub fn prepare_key(&self, sealed: Option<&Sealed>) -> tokio::task::JoinHandle<SealingKey> {
         let secret = self.secret.clone();
-        tokio::task::spawn_blocking(move || SealingKey::new(&secret))
+        let salt = sealed.and_then(|sealed| sealed.salt);
+        tokio::task::spawn_blocking(move || SealingKey::new(&secret, salt))
     }
 }
 
@@ -413,7 +421,37 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Keys this process derived, by a digest of what they were derived from: a `--watch` round,
+/// and a run that opens the snapshot it then rewrites, pay PBKDF2 once, not per use. A
+/// memo of a pure function, kept as long as the process, which holds the secrets anyway. The
+/// lock is held while deriving, so a key asked for twice at once is derived once.
+static DERIVED: Mutex<Vec<Remembered>> = Mutex::new(Vec::new());
+/// A digest of a derivation's inputs (rounds, salt, secret), and the key.
+type Remembered = ([u8; 32], Zeroizing<[u8; 32]>);
+/// More than one run ever needs (one plan, one key): a bound, not a tuning.
+const DERIVED_KEPT: usize = 4;
+
 fn derive(secret: &SecretValue, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
+    let mut inputs = digest::Context::new(&digest::SHA256);
+    inputs.update(&iterations.to_be_bytes());
+    inputs.update(salt);
+    inputs.update(secret.expose());
+    let inputs: [u8; 32] = inputs.finish().as_ref().try_into().expect("SHA-256 size");
+    let mut derived = DERIVED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some((_, key)) = derived.iter().find(|(of, _)| *of == inputs) {
+        return key.clone();
+    }
+    let key = pbkdf2_key(secret, salt, iterations);
+    if derived.len() == DERIVED_KEPT {
+        derived.remove(0);
+    }
+    derived.push((inputs, key.clone()));
+    key
+}
+
+fn pbkdf2_key(secret: &SecretValue, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
     let mut key = Zeroizing::new([0u8; 32]);
     let rounds = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
     pbkdf2::derive(
@@ -439,9 +477,14 @@ impl fmt::Debug for SealingKey {
 }
 
 impl SealingKey {
-    pub fn new(secret: &SecretValue) -> Self {
-        let mut salt = [0u8; SALT_LEN];
-        rand::fill(&mut salt).expect("the system random generator works");
+    /// The key for `salt`, or for a new random salt. Writing again under the salt of the file
+    /// it replaces is sound: every write has a random nonce of its own.
+    pub fn new(secret: &SecretValue, salt: Option<[u8; SALT_LEN]>) -> Self {
+        let salt = salt.unwrap_or_else(|| {
+            let mut salt = [0u8; SALT_LEN];
+            rand::fill(&mut salt).expect("the system random generator works");
+            salt
+        });
         let key = derive(secret, &salt, ITERATIONS);
         Self { salt, key }
     }
@@ -551,6 +594,8 @@ impl Drop for StoredSource {
 /// A snapshot file as read, not yet decrypted.
 pub struct Sealed {
     bytes: Vec<u8>,
+    /// Its salt, when it was sealed with today's rounds (a key for it can seal the next one).
+    salt: Option<[u8; SALT_LEN]>,
     pub validators: Validators,
 }
 
@@ -870,7 +915,7 @@ mod tests {
             layer("vault:secret/app", &[("BIN", "\u{1}\u{ff}bytes")]),
         ];
         let sealed = seal(
-            SealingKey::new(&secret("pw")),
+            SealingKey::new(&secret("pw"), None),
             &layers,
             &tags(),
             SystemTime::now(),
@@ -901,7 +946,7 @@ mod tests {
     fn wrong_key_and_tampering_are_undecryptable() {
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
         let sealed = seal(
-            SealingKey::new(&secret("pw")),
+            SealingKey::new(&secret("pw"), None),
             &layers,
             &tags(),
             SystemTime::now(),
@@ -938,7 +983,7 @@ mod tests {
             max_age: None,
         };
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
-        fallback.save(SealingKey::new(&fallback.secret), &layers, &tags());
+        fallback.save(SealingKey::new(&fallback.secret, None), &layers, &tags());
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(path.parent().unwrap()), 0o700);
@@ -970,6 +1015,35 @@ mod tests {
         assert!(matches!(strict.load(), Err(Unusable::TooOld { .. })));
         strict.discard();
         assert!(matches!(strict.load(), Err(Unusable::Missing)));
+    }
+
+    #[test]
+    fn remembered_keys_are_only_served_for_the_same_secret_salt_and_rounds() {
+        let salt = [7u8; SALT_LEN];
+        let first = derive(&secret("pw-memo"), &salt, MIN_ITERATIONS);
+        assert_eq!(first, derive(&secret("pw-memo"), &salt, MIN_ITERATIONS));
+        assert_eq!(first, pbkdf2_key(&secret("pw-memo"), &salt, MIN_ITERATIONS));
+        for (secret_text, salt, rounds) in [
+            ("pw-memo2", salt, MIN_ITERATIONS),
+            ("pw-memo", [8u8; SALT_LEN], MIN_ITERATIONS),
+            ("pw-memo", salt, MIN_ITERATIONS + 1),
+        ] {
+            let other = derive(&secret(secret_text), &salt, rounds);
+            assert_ne!(first, other);
+            assert_eq!(other, pbkdf2_key(&secret(secret_text), &salt, rounds));
+        }
+        // A key prepared for a snapshot's salt opens that snapshot and seals the next one.
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        let sealed = seal(
+            SealingKey::new(&secret("pw-memo"), Some(salt)),
+            &layers,
+            &tags(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(parse_header(&sealed).unwrap().salt, salt);
+        let opened = open(&secret("pw-memo"), &mut sealed.clone()).unwrap();
+        assert_eq!(value(&opened, "doppler:*", "API_KEY"), b"k-1");
     }
 
     #[test]

@@ -129,16 +129,16 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         &built.consumed,
     );
     let offline = plan.fallback.mode == FallbackMode::Only;
-    let sealing_key = match &snapshot {
-        Some(snapshot) if !offline => Some(snapshot.prepare_key()),
-        _ => None,
-    };
-    consumed.extend(built.consumed);
     // Conditional fetches: each source sends the tag its snapshot entries were fetched with.
     let sealed = snapshot
         .as_ref()
         .filter(|_| !offline)
         .and_then(Fallback::peek);
+    let sealing_key = match &snapshot {
+        Some(snapshot) if !offline => Some(snapshot.prepare_key(sealed.as_ref())),
+        _ => None,
+    };
+    consumed.extend(built.consumed);
     let sent: Vec<Option<String>> = built
         .fetches
         .iter()
