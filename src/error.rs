@@ -260,7 +260,11 @@ impl SourceError {
     /// Failures worth another attempt: throttling, server errors, the network, timeouts.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SourceError::Http { status, .. } => *status == 429 || *status >= 500,
+            SourceError::Http { status, .. }
+            | SourceError::Service {
+                status: Some(status),
+                ..
+            } => *status == 429 || *status >= 500,
             SourceError::Network { .. } | SourceError::Timeout { .. } => true,
             _ => false,
         }

@@ -282,9 +282,15 @@ pub(super) fn service_error(
     subject: &str,
 ) -> SourceError {
     let Some(code) = code.filter(|code| !code.is_empty()) else {
-        return SourceError::Http {
-            status: status.unwrap_or(0),
-            retry_after: None,
+        return match status {
+            // A success the SDK could not read (a cut or foreign body): not an error status.
+            Some(status @ 200..=399) => SourceError::BadResponse {
+                problem: format!("the answer (HTTP {status}) could not be parsed"),
+            },
+            status => SourceError::Http {
+                status: status.unwrap_or(0),
+                retry_after: None,
+            },
         };
     };
     let by_type = match code {
@@ -500,6 +506,33 @@ mod tests {
         let error = service_error(None, None, Some(403), "secret 'x'");
         assert!(matches!(error, SourceError::Http { status: 403, .. }));
         assert!(error.to_string().contains("permission denied"));
+        // A 200 the SDK could not read is a bad answer, not an HTTP error.
+        let error = service_error(None, None, Some(200), "secret 'x'");
+        assert_eq!(
+            error.to_string(),
+            "unexpected response: the answer (HTTP 200) could not be parsed"
+        );
+    }
+
+    #[test]
+    fn throttling_and_server_errors_are_worth_waiting_out() {
+        // What decides retries elsewhere and the fallback snapshot everywhere.
+        for code in [
+            "ThrottlingException",
+            "TooManyRequestsException",
+            "InternalServiceError",
+        ] {
+            let error = service_error(Some(code), Some("Rate exceeded"), Some(400), "secret 'x'");
+            assert!(error.is_retryable() && !error.is_definitive(), "{code}");
+        }
+        for code in [
+            "AccessDeniedException",
+            "ResourceNotFoundException",
+            "ValidationException",
+        ] {
+            let error = service_error(Some(code), None, Some(400), "secret 'x'");
+            assert!(!error.is_retryable() && error.is_definitive(), "{code}");
+        }
     }
 
     #[test]

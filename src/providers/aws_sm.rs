@@ -184,27 +184,36 @@ impl AwsSm {
 
     /// The id of the version a spec reads now, from `DescribeSecret` (metadata: no value is
     /// read, and CloudTrail logs no data event). `None` when it cannot tell (no permission to
-    /// describe, say): the caller then reads the value as usual.
+    /// describe, say): the caller then reads the value as usual. A failure worth waiting out
+    /// (throttling, 5xx, the network) is the source's failure: reading the value next would
+    /// only spend a second retry budget on a service that is already struggling.
     async fn current_version(
         &self,
         shared: &Connected<'_, Client>,
         id: &str,
         version_stage: Option<&str>,
         version_id: Option<&str>,
-    ) -> Option<String> {
+    ) -> Result<Option<String>, SourceError> {
         if let Some(version_id) = version_id {
             // A version never changes.
-            return Some(version_id.to_string());
+            return Ok(Some(version_id.to_string()));
         }
         let request = shared.client.describe_secret().secret_id(id);
-        let described = send_for!(request, id);
-        let output = described
-            .inspect_err(
-                |error| tracing::debug!(%error, "DescribeSecret failed; reading the value"),
-            )
-            .ok()?;
+        let output = match send_for!(request, id) {
+            Ok(output) => output,
+            Err(error) => {
+                let error = self.sdk_error(error, &secret_subject(id, version_stage, None));
+                if error.is_retryable() {
+                    return Err(error);
+                }
+                tracing::debug!(%error, "DescribeSecret refused; reading the value");
+                return Ok(None);
+            }
+        };
         let stage = version_stage.unwrap_or(CURRENT_STAGE);
-        version_at(output.version_ids_to_stages()?, stage)
+        Ok(output
+            .version_ids_to_stages()
+            .and_then(|stages| version_at(stages, stage)))
     }
 
     /// Every secret under `prefix`, unless the listing's current version ids show that none
@@ -321,7 +330,7 @@ impl AwsSm {
             } => {
                 let (stage, version) = (version_stage.as_deref(), version_id.as_deref());
                 if let Some(validator) = validator {
-                    let current = self.current_version(&shared, id, stage, version).await;
+                    let current = self.current_version(&shared, id, stage, version).await?;
                     if current.as_deref() == Some(validator.as_str()) {
                         return Ok(Fetched::Unchanged);
                     }
