@@ -3,7 +3,9 @@
 
 It sits in front of a real test server (OpenBao, moto, the Doppler stand-in) and
 forwards every request to it, unless a fault armed in its data file says
-otherwise.
+otherwise. A forwarded request keeps its method, path, query, body and headers
+(Host included: AWS SigV4 signs it, and moto checks the signature), except the
+hop-by-hop ones.
 
 Usage:
     python3 fault_proxy.py --data FILE [--port 0]
@@ -30,6 +32,11 @@ Data file schema (JSON):
       "status": 503,           # answer this status with a Vault-style error
                                #   body {"errors": ["..."]} instead of forwarding
       "retry_after": 1,        # with "status": a Retry-After header (seconds)
+      "body": "{...}",         # with "status": this text as the body instead
+                               #   (e.g. an AWS JSON-protocol error)
+      "headers": {"x-amzn-ErrorType": "ThrottlingException"},
+                               # with "status": these headers too (a
+                               #   "Content-Type" here replaces application/json)
       "delay_ms": 3000,        # sleep this long before anything else
       "truncate": true,        # forward, then cut the answer's body in half
                                #   (Content-Length of the cut body: broken JSON)
@@ -61,12 +68,16 @@ import time
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
 
+# Not forwarded either way. The Host header is NOT among them: it is forwarded unchanged (as
+# are the body and every other header), because AWS SigV4 signs it; moto, checking signatures,
+# answers SignatureDoesNotMatch (HTTP 403) when the proxy puts the upstream's host:port there.
+# Content-Length is recomputed by http.client from the (unchanged) body.
 HOP_BY_HOP = {
     "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
-    "trailers", "transfer-encoding", "upgrade", "content-length", "host",
+    "trailers", "transfer-encoding", "upgrade", "content-length",
 }
 # send_response() adds its own Server and Date.
-DROPPED_FROM_ANSWERS = HOP_BY_HOP | {"server", "date"}
+DROPPED_FROM_ANSWERS = HOP_BY_HOP | {"server", "date", "host"}
 NOT_JSON = b"<html><body>502 Bad Gateway (not JSON)</body></html>\n"
 
 
@@ -161,10 +172,16 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(delay_ms / 1000.0)
         if status_fault is not None:
             status = int(status_fault["status"])
-            headers = [("Content-Type", "application/json")]
+            extra = list((status_fault.get("headers") or {}).items())
+            headers = [(k, str(v)) for k, v in extra]
+            if not any(k.lower() == "content-type" for k, _ in headers):
+                headers.insert(0, ("Content-Type", "application/json"))
             if "retry_after" in status_fault:
                 headers.append(("Retry-After", str(status_fault["retry_after"])))
-            message = json.dumps({"errors": ["injected by fault_proxy: HTTP %d" % status]})
+            if "body" in status_fault:
+                message = str(status_fault["body"])
+            else:
+                message = json.dumps({"errors": ["injected by fault_proxy: HTTP %d" % status]})
             return self.reply(status, message.encode("utf-8"), headers)
 
         upstream = urlsplit(data["upstream"])
