@@ -168,7 +168,7 @@ impl Vault {
         };
         if !location.folder {
             if let Some(validator) = validator {
-                let current = reader.current_version(&relative, self.version).await;
+                let current = reader.current_version(&relative, self.version).await?;
                 if current.is_some_and(|version| version.to_string() == validator) {
                     return Ok(Fetched::Unchanged);
                 }
@@ -922,27 +922,39 @@ impl Reader<'_> {
     }
 
     /// The version a KV v2 secret's reader gets now (`pinned`, if given), unless it is deleted;
-    /// `None` when that cannot be told (KV v1, no permission on the metadata, ...).
-    async fn current_version(&self, relative: &str, pinned: Option<u64>) -> Option<u64> {
+    /// `None` when that cannot be told (KV v1, no permission on the metadata, ...). A failure
+    /// worth waiting out is the source's failure, not a reason to try reading the secret with
+    /// a second retry budget.
+    async fn current_version(
+        &self,
+        relative: &str,
+        pinned: Option<u64>,
+    ) -> Result<Option<u64>, SourceError> {
         if !self.mount.kv2 {
-            return None;
+            return Ok(None);
         }
         if pinned.is_some() {
-            return pinned;
+            return Ok(pinned);
         }
         let (client, mount) = (self.client, self.mount.name());
-        let metadata = call(self.context, "Vault metadata read", || {
+        let metadata = match call(self.context, "Vault metadata read", || {
             vaultrs::kv2::read_metadata(client, mount, relative)
         })
         .await
-        .inspect_err(|error| tracing::debug!(%error, "no metadata; reading the secret"))
-        .ok()?;
+        {
+            Ok(metadata) => metadata,
+            Err(error) if error.is_retryable() => return Err(error),
+            Err(error) => {
+                tracing::debug!(%error, "no metadata; reading the secret");
+                return Ok(None);
+            }
+        };
         let current = metadata.current_version;
         let live = metadata
             .versions
             .get(&current.to_string())
             .is_some_and(|version| version.deletion_time.is_empty() && !version.destroyed);
-        live.then_some(current)
+        Ok(live.then_some(current))
     }
 
     async fn read_optional(
