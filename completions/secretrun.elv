@@ -43,7 +43,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --mount 'Write the secrets to PATH (mode 0600, never replacing a file; a relative PATH goes under $XDG_RUNTIME_DIR or /dev/shm) instead of the environment, tell the command the path in $SECRETRUN_MOUNT, and remove it when the command exits (implies --supervise). `memfd`: an in-memory file, /dev/fd/N to the command, that works in exec mode'
             cand --mount-format 'Format of the --mount file'
             cand --mount-template 'The template --mount-format template renders: minijinja (Jinja2) syntax, each name a source set is a variable ({{ DB_PASSWORD }}), and `secrets` maps every name to its value'
-            cand --file 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)'
+            cand --file 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable). `memfd`: an in-memory file, /dev/fd/N to the command, that works in exec mode. A source''s ?file=PATH|memfd does the same for the one value it sets'
             cand --file-vars 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
             cand --no-config 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
             cand --no-credentials-directory 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'

@@ -47,7 +47,7 @@ json\t'One JSON object, names to values'
 env\t'NAME=value lines, as docker run --env-file reads them (no line breaks in values)'
 template\t'The --mount-template FILE, rendered with the secrets as its variables'"
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-template -d 'The template --mount-format template renders: minijinja (Jinja2) syntax, each name a source set is a variable ({{ DB_PASSWORD }}), and `secrets` maps every name to its value' -r -F
-complete -c secretrun -n "__fish_secretrun_needs_command" -l file -d 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l file -d 'Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies --supervise) and set NAME_FILE=PATH instead of NAME (repeatable). `memfd`: an in-memory file, /dev/fd/N to the command, that works in exec mode. A source\'s ?file=PATH|memfd does the same for the one value it sets' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'

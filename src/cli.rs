@@ -439,7 +439,9 @@ pub struct LaunchArgs {
     pub mount_template: Option<PathBuf>,
 
     /// Write the raw value of NAME to PATH (mode 0600, removed when the command exits; implies
-    /// --supervise) and set NAME_FILE=PATH instead of NAME (repeatable)
+    /// --supervise) and set NAME_FILE=PATH instead of NAME (repeatable). `memfd`: an in-memory
+    /// file, /dev/fd/N to the command, that works in exec mode. A source's ?file=PATH|memfd
+    /// does the same for the one value it sets
     #[arg(long, value_name = "NAME=PATH", help_heading = "Secrets as files")]
     pub file: Vec<String>,
 

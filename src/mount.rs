@@ -55,13 +55,24 @@ pub const MEMFD: &str = "memfd";
 /// The provenance `show`-style code would see for the variables secretrun adds.
 const ORIGIN: &str = "secretrun";
 
-/// Where `--mount` writes.
+/// Where a secret file goes: `--mount`, `--file NAME=TARGET`, a source's `?file=TARGET`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MountTarget {
     /// A file at this path (relative: under a memory file system, see [`place`]).
     Path(PathBuf),
     /// An anonymous in-memory file, `/dev/fd/N` to the child.
     Memfd,
+}
+
+impl MountTarget {
+    /// A path, or [`MEMFD`] for an in-memory file.
+    pub fn parse(text: &Path) -> Self {
+        if text.as_os_str() == MEMFD {
+            MountTarget::Memfd
+        } else {
+            MountTarget::Path(text.to_path_buf())
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,23 +102,25 @@ pub struct Template {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecretFiles {
     pub mount: Option<Mount>,
-    /// `--file NAME=PATH`, in the order given.
-    pub files: Vec<(EnvName, PathBuf)>,
+    /// `--file NAME=TARGET`, in the order given.
+    pub files: Vec<(EnvName, MountTarget)>,
+    /// The `?file=TARGET` option of sources, by the source's origin (its spec text): the one
+    /// value that source sets, under whatever name it has.
+    pub from_sources: Vec<(String, MountTarget)>,
     /// `--mount-keep-env`: the written names stay in the environment too.
     pub keep_env: bool,
 }
 
 impl SecretFiles {
     /// Validates `--mount`, `--mount-format`, `--mount-template`, `--file` and
-    /// `--mount-keep-env`; reads the template.
-    pub fn from_args(args: &LaunchArgs) -> Result<Self, Error> {
+    /// `--mount-keep-env`; reads the template. `from_sources`: the sources' `?file=` options.
+    pub fn from_args(
+        args: &LaunchArgs,
+        from_sources: Vec<(String, MountTarget)>,
+    ) -> Result<Self, Error> {
         let mount = match &args.mount {
             Some(path) => Some(Mount {
-                target: if path.as_os_str() == MEMFD {
-                    MountTarget::Memfd
-                } else {
-                    MountTarget::Path(path.clone())
-                },
+                target: MountTarget::parse(path),
                 format: Format::from_args(args)?,
             }),
             None => None,
@@ -132,21 +145,70 @@ impl SecretFiles {
         Ok(SecretFiles {
             mount,
             files,
+            from_sources,
             keep_env: args.mount_keep_env,
         })
     }
 
     /// Whether a file must be removed later, so secretrun has to stay (supervise mode).
     pub fn needs_cleanup(&self) -> bool {
-        !self.files.is_empty()
-            || self
-                .mount
-                .as_ref()
-                .is_some_and(|mount| mount.target != MountTarget::Memfd)
+        let on_disk = |target: &MountTarget| target != &MountTarget::Memfd;
+        self.mount
+            .as_ref()
+            .is_some_and(|mount| on_disk(&mount.target))
+            || self.files.iter().any(|(_, target)| on_disk(target))
+            || self.from_sources.iter().any(|(_, target)| on_disk(target))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.mount.is_none() && self.files.is_empty() && self.from_sources.is_empty()
+    }
+
+    /// Every one-value file with its name: `--file`s, then the sources' `?file=`, each source
+    /// by the one name it set (as the merge left it: a value another source overrode is not
+    /// that source's any more). Every problem at once.
+    fn named_files(&self, child_env: &ChildEnv) -> Result<Vec<(EnvName, MountTarget)>, Error> {
+        let mut named = self.files.clone();
+        let mut errors = Vec::new();
+        for (origin, target) in &self.from_sources {
+            let set: Vec<&OsString> = child_env
+                .vars
+                .iter()
+                .filter(|(_, entry)| &entry.origin == origin)
+                .map(|(name, _)| name)
+                .collect();
+            let problem = match set.as_slice() {
+                [name] => match EnvName::new(name.to_string_lossy().into_owned()) {
+                    Ok(name) if named.iter().any(|(other, _)| other == &name) => {
+                        format!("{name} is also given to --file")
+                    }
+                    Ok(name) => {
+                        named.push((name, target.clone()));
+                        continue;
+                    }
+                    Err(problem) => problem.to_string(),
+                },
+                [] => "it sets no value the command gets (none, or all overridden)".into(),
+                names => format!(
+                    "?file= takes a source that sets one value, and it sets {}: {}",
+                    names.len(),
+                    names
+                        .iter()
+                        .map(|name| display_name(name))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            errors.push(Error::Settings {
+                setting: "?file=",
+                problem: format!("{origin}: {problem}"),
+            });
+        }
+        Error::from_many(errors).map_or(Ok(named), Err)
     }
 }
 
-fn parse_file(text: &str) -> Result<(EnvName, PathBuf), Error> {
+fn parse_file(text: &str) -> Result<(EnvName, MountTarget), Error> {
     let bad = |problem: &str| Error::Settings {
         setting: "--file",
         problem: format!("'{text}': {problem}"),
@@ -162,7 +224,7 @@ fn parse_file(text: &str) -> Result<(EnvName, PathBuf), Error> {
         name: name.to_string(),
         problem,
     })?;
-    Ok((name, PathBuf::from(path)))
+    Ok((name, MountTarget::parse(Path::new(path))))
 }
 
 impl Format {
@@ -373,13 +435,33 @@ pub fn place(path: &Path, env: &ParentEnv) -> PathBuf {
     }
 }
 
-/// The files written for a run; dropping it removes them (and closes the in-memory file).
+/// The files written for a run; dropping it removes them (and closes the in-memory ones).
 #[derive(Debug, Default)]
 pub struct Mounted {
-    /// The files on a file system, in the order of [`render`]'s contents: the `--mount` file
-    /// (unless in memory), then each `--file`. Emptied by [`Mounted::remove`].
-    paths: Vec<PathBuf>,
-    memfd: Option<OwnedFd>,
+    /// In the order of [`render`]'s contents: the `--mount` file, then each named file.
+    /// Emptied by [`Mounted::remove`].
+    written: Vec<Written>,
+    /// The names of the one-value files, in order (see [`SecretFiles::named_files`]).
+    names: Vec<EnvName>,
+}
+
+/// One file written for the child.
+#[derive(Debug)]
+enum Written {
+    /// On a file system; removed by [`Mounted::remove`].
+    Path(PathBuf),
+    /// In memory: the child's `/dev/fd/N`, closed when dropped.
+    Memfd(OwnedFd),
+}
+
+impl Written {
+    /// How the child names it.
+    fn child_path(&self) -> PathBuf {
+        match self {
+            Written::Path(path) => path.clone(),
+            Written::Memfd(fd) => PathBuf::from(format!("/dev/fd/{}", fd.as_raw_fd())),
+        }
+    }
 }
 
 impl Mounted {
@@ -398,16 +480,31 @@ impl Mounted {
         env: &ParentEnv,
     ) -> Result<(), Error> {
         let _ = env;
-        if self.memfd.is_some() {
+        let mut paths = Vec::with_capacity(self.written.len());
+        for written in &self.written {
+            match written {
+                Written::Path(path) => paths.push(path),
+                Written::Memfd(_) => {
+                    return Err(Error::Settings {
+                        setting: "memfd",
+                        problem: "an in-memory file cannot be rewritten: it is sealed and the \
+                                  command holds it open; write to a PATH to have it refreshed"
+                            .into(),
+                    })
+                }
+            }
+        }
+        let named = files.named_files(child_env)?;
+        if named.iter().map(|(name, _)| name).ne(self.names.iter()) {
             return Err(Error::Settings {
-                setting: "--mount memfd",
-                problem: "an in-memory mount cannot be rewritten: it is sealed and the command \
-                          holds it open; use --mount PATH to have it refreshed"
+                setting: "?file=",
+                problem: "a source now sets its value under another name than the file was \
+                          written for"
                     .into(),
             });
         }
-        let contents = render(files, child_env)?;
-        if contents.len() != self.paths.len() {
+        let contents = render(files, &named, child_env)?;
+        if contents.len() != paths.len() {
             return Err(Error::Settings {
                 setting: "--mount",
                 problem: "the secret files were already removed; nothing to refresh".into(),
@@ -416,7 +513,7 @@ impl Mounted {
         // Every temporary file complete and on disk before the first rename, so that a
         // failure to write leaves every file as it was.
         let mut written = Vec::with_capacity(contents.len());
-        for (path, content) in self.paths.iter().zip(&contents) {
+        for (path, content) in paths.into_iter().zip(&contents) {
             written.push((path, temporary_with(path, content.expose())?));
         }
         for (path, temporary) in written {
@@ -433,24 +530,21 @@ impl Mounted {
     /// The path the child is given for the `--mount` file (after it was written).
     fn mount_path(&self, files: &SecretFiles) -> Option<PathBuf> {
         files.mount.as_ref()?;
-        match &self.memfd {
-            Some(fd) => Some(PathBuf::from(format!("/dev/fd/{}", fd.as_raw_fd()))),
-            None => self.paths.first().cloned(),
-        }
+        self.written.first().map(Written::child_path)
     }
 
     /// Adds `SECRETRUN_MOUNT` and the `NAME_FILE` variables for the files written.
     fn tell(&self, files: &SecretFiles, child_env: &mut ChildEnv) {
         let mount = self.mount_path(files);
-        let skip = usize::from(mount.is_some() && self.memfd.is_none());
-        let file_vars = files
-            .files
+        let skip = usize::from(mount.is_some());
+        let file_vars = self
+            .names
             .iter()
-            .map(|(name, _)| OsString::from(format!("{name}_FILE")));
+            .map(|name| OsString::from(format!("{name}_FILE")));
         let told = mount
             .map(|path| (OsString::from(MOUNT_VAR), path))
             .into_iter()
-            .chain(file_vars.zip(self.paths.iter().skip(skip).cloned()));
+            .chain(file_vars.zip(self.written.iter().skip(skip).map(Written::child_path)));
         for (name, path) in told {
             child_env.vars.insert(
                 name,
@@ -463,9 +557,13 @@ impl Mounted {
         }
     }
 
-    /// Removes every file now; idempotent.
+    /// Removes every file now (and closes the in-memory ones); idempotent.
     pub fn remove(&mut self) {
-        for path in self.paths.drain(..) {
+        let paths = self.written.drain(..).filter_map(|written| match written {
+            Written::Path(path) => Some(path),
+            Written::Memfd(_) => None,
+        });
+        for path in paths {
             match std::fs::remove_file(&path) {
                 Ok(()) => {}
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
@@ -495,7 +593,7 @@ impl Mounted {
                 },
                 _ => failed(error),
             })?;
-        self.paths.push(path.to_path_buf());
+        self.written.push(Written::Path(path.to_path_buf()));
         // The umask can only take bits away; set 0600 exactly all the same.
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
             .and_then(|()| file.write_all(content))
@@ -504,14 +602,16 @@ impl Mounted {
 
     /// An in-memory file holding `content`, inherited by the child (no close-on-exec) and
     /// sealed so that nobody can change it; returns the child's path to it.
-    fn create_memfd(&mut self, content: &[u8]) -> Result<(), Error> {
+    fn create_memfd(&mut self, what: &str, content: &[u8]) -> Result<(), Error> {
         use nix::fcntl::{fcntl, FcntlArg, SealFlag};
         use nix::sys::memfd::{memfd_create, MFdFlags};
+        // Shown as the link of /proc/PID/fd/N: says what it is, never which secret.
+        let name = format!("secretrun-{what}");
         let failed = |error: nix::Error| Error::WriteFile {
-            path: PathBuf::from("memfd:secretrun-mount"),
+            path: PathBuf::from(format!("memfd:{name}")),
             source: error.into(),
         };
-        let fd = memfd_create("secretrun-mount", MFdFlags::MFD_ALLOW_SEALING).map_err(failed)?;
+        let fd = memfd_create(name.as_str(), MFdFlags::MFD_ALLOW_SEALING).map_err(failed)?;
         let mut file = std::fs::File::from(fd);
         file.write_all(content)
             .map_err(|error| failed(nix::Error::from_raw(error.raw_os_error().unwrap_or(0))))?;
@@ -526,7 +626,7 @@ impl Mounted {
             ),
         )
         .map_err(failed)?;
-        self.memfd = Some(OwnedFd::from(file));
+        self.written.push(Written::Memfd(OwnedFd::from(file)));
         Ok(())
     }
 }
@@ -562,13 +662,16 @@ fn temporary_with(path: &Path, content: &[u8]) -> Result<tempfile::NamedTempFile
     Ok(temporary)
 }
 
-/// What the files hold, in the order of [`Mounted`]'s paths: the `--mount` content (if any),
-/// then each `--file` value. Everything is rendered before anything is written, and every
+/// What the files hold, in the order of [`Mounted`]'s files: the `--mount` content (if any),
+/// then each of `named`'s values. Everything is rendered before anything is written, and every
 /// failure is reported at once. Takes the written names out of `child_env` unless
 /// `--mount-keep-env`; on failure `child_env` is left as it was.
-fn render(files: &SecretFiles, child_env: &mut ChildEnv) -> Result<Vec<SecretValue>, Error> {
-    let missing: Vec<Error> = files
-        .files
+fn render(
+    files: &SecretFiles,
+    named: &[(EnvName, MountTarget)],
+    child_env: &mut ChildEnv,
+) -> Result<Vec<SecretValue>, Error> {
+    let missing: Vec<Error> = named
         .iter()
         .filter(|(name, _)| !child_env.contains(name.as_str()))
         .map(|(name, _)| Error::NotSet {
@@ -579,8 +682,7 @@ fn render(files: &SecretFiles, child_env: &mut ChildEnv) -> Result<Vec<SecretVal
         return Err(error);
     }
     // `--file` names are left out of the mount.
-    let taken: Vec<(&EnvName, Entry)> = files
-        .files
+    let taken: Vec<(&EnvName, Entry)> = named
         .iter()
         .filter_map(|(name, _)| Some((name, child_env.vars.remove(name.as_os_str())?)))
         .collect();
@@ -628,7 +730,8 @@ pub fn check(files: &SecretFiles, child_env: &ChildEnv) -> Result<(), Error> {
     let mut scratch = ChildEnv {
         vars: child_env.vars.clone(),
     };
-    render(files, &mut scratch).map(drop)
+    let named = files.named_files(&scratch)?;
+    render(files, &named, &mut scratch).map(drop)
 }
 
 /// Writes the files `files` asks for from `child_env`, takes the written names out of it
@@ -639,28 +742,26 @@ pub fn prepare(
     env: &ParentEnv,
 ) -> Result<Mounted, Error> {
     let mut mounted = Mounted::default();
-    if files.mount.is_none() && files.files.is_empty() {
+    if files.is_empty() {
         return Ok(mounted);
     }
-    let mut contents = render(files, child_env)?.into_iter();
+    let named = files.named_files(child_env)?;
+    let contents = render(files, &named, child_env)?;
     let targets = files
         .mount
-        .as_ref()
-        .map(|mount| match &mount.target {
-            MountTarget::Path(path) => Some(path),
-            MountTarget::Memfd => None,
-        })
-        .into_iter()
-        .chain(files.files.iter().map(|(_, path)| Some(path)));
-    for (target, content) in targets.zip(&mut contents) {
+        .iter()
+        .map(|mount| (&mount.target, "mount"))
+        .chain(named.iter().map(|(_, target)| (target, "file")));
+    for ((target, what), content) in targets.zip(&contents) {
         match target {
-            Some(path) => mounted.create(&place(path, env), content.expose())?,
-            None => mounted.create_memfd(content.expose())?,
+            MountTarget::Path(path) => mounted.create(&place(path, env), content.expose())?,
+            MountTarget::Memfd => mounted.create_memfd(what, content.expose())?,
         }
     }
     if let Some(path) = mounted.mount_path(files) {
         tracing::debug!(path = %path.display(), "mounted the secrets");
     }
+    mounted.names = named.into_iter().map(|(name, _)| name).collect();
     mounted.tell(files, child_env);
     Ok(mounted)
 }
@@ -670,6 +771,11 @@ mod tests {
     use super::*;
     use crate::merge::PARENT_ORIGIN;
     use crate::secret::SecretValue;
+
+    /// The command line's files, no source with `?file=`.
+    fn from_args(args: &LaunchArgs) -> Result<SecretFiles, Error> {
+        SecretFiles::from_args(args, Vec::new())
+    }
 
     fn entry(value: &str, origin: &str) -> Entry {
         Entry {
@@ -708,23 +814,21 @@ mod tests {
 
     #[test]
     fn memfd_is_the_only_mount_without_cleanup() {
-        assert!(!SecretFiles::from_args(&args(None, &[]))
+        assert!(!from_args(&args(None, &[])).unwrap().needs_cleanup());
+        assert!(!from_args(&args(Some("memfd"), &[]))
             .unwrap()
             .needs_cleanup());
-        assert!(!SecretFiles::from_args(&args(Some("memfd"), &[]))
+        assert!(from_args(&args(Some("app.env"), &[]))
             .unwrap()
             .needs_cleanup());
-        assert!(SecretFiles::from_args(&args(Some("app.env"), &[]))
-            .unwrap()
-            .needs_cleanup());
-        assert!(SecretFiles::from_args(&args(Some("memfd"), &["K=k.pem"]))
+        assert!(from_args(&args(Some("memfd"), &["K=k.pem"]))
             .unwrap()
             .needs_cleanup());
     }
 
     #[test]
     fn bad_file_flags_are_all_reported() {
-        let err = SecretFiles::from_args(&args(None, &["K", "A=B=", "K2=", "X=a", "X=b"]))
+        let err = from_args(&args(None, &["K", "A=B=", "K2=", "X=a", "X=b"]))
             .unwrap_err()
             .to_string();
         assert_eq!(
@@ -733,8 +837,37 @@ mod tests {
              '=' is empty\nsecretrun: error: --file: X is given more than once"
         );
         // A=B= is NAME=A, PATH=B=: a path may hold '='.
-        let files = SecretFiles::from_args(&args(None, &["A=B="])).unwrap();
-        assert_eq!(files.files[0].1, PathBuf::from("B="));
+        let files = from_args(&args(None, &["A=B="])).unwrap();
+        assert_eq!(files.files[0].1, MountTarget::Path(PathBuf::from("B=")));
+    }
+
+    #[test]
+    fn a_sources_file_is_its_one_value_and_never_a_name_given_twice() {
+        let origin = |name: &str| format!("file:{name}?file=memfd");
+        let mut env = child_env();
+        // KEY came from dir:/run/s; call that source's origin what a ?file= spec would be.
+        env.vars
+            .get_mut(std::ffi::OsStr::new("KEY"))
+            .unwrap()
+            .origin = origin("key");
+        let mut files = from_args(&args(None, &[])).unwrap();
+        files.from_sources = vec![(origin("key"), MountTarget::Memfd)];
+        assert!(!files.needs_cleanup());
+        let named = files.named_files(&env).unwrap();
+        assert_eq!(named, [(EnvName::new("KEY").unwrap(), MountTarget::Memfd)]);
+        // The same name from --file as well: refused, not written twice.
+        let mut both = from_args(&args(None, &["KEY=k.pem"])).unwrap();
+        both.from_sources = files.from_sources.clone();
+        assert!(both.needs_cleanup());
+        let err = both.named_files(&env).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "?file=: file:key?file=memfd: KEY is also given to --file"
+        );
+        // A source no value comes from.
+        files.from_sources = vec![(origin("none"), MountTarget::Memfd)];
+        let err = files.named_files(&env).unwrap_err().to_string();
+        assert!(err.contains("it sets no value the command gets"), "{err}");
     }
 
     #[test]
@@ -757,7 +890,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("m.env");
         let key = dir.path().join("key.pem");
-        let files = SecretFiles::from_args(&args(
+        let files = from_args(&args(
             Some(mount.to_str().unwrap()),
             &[&format!("KEY={}", key.display())],
         ))
@@ -781,7 +914,7 @@ mod tests {
     #[test]
     fn keep_env_keeps_the_variables() {
         let dir = tempfile::tempdir().unwrap();
-        let mut files = SecretFiles::from_args(&args(
+        let mut files = from_args(&args(
             Some(dir.path().join("m.json").to_str().unwrap()),
             &[&format!("KEY={}", dir.path().join("k").display())],
         ))
@@ -799,7 +932,7 @@ mod tests {
         let key = dir.path().join("key.pem");
         std::fs::write(&key, "old").unwrap();
         let mount = dir.path().join("m.env");
-        let files = SecretFiles::from_args(&args(
+        let files = from_args(&args(
             Some(mount.to_str().unwrap()),
             &[&format!("KEY={}", key.display())],
         ))
@@ -813,7 +946,7 @@ mod tests {
     #[test]
     fn unset_file_names_and_unwritable_values_fail_before_writing() {
         let dir = tempfile::tempdir().unwrap();
-        let files = SecretFiles::from_args(&args(
+        let files = from_args(&args(
             None,
             &[&format!("NOPE={}", dir.path().join("n").display())],
         ))
@@ -822,7 +955,7 @@ mod tests {
         assert!(matches!(err, Error::NotSet { .. }), "{err}");
         // env (docker's format) cannot hold KEY's line break.
         let mount = dir.path().join("m");
-        let mut files = SecretFiles::from_args(&args(Some(mount.to_str().unwrap()), &[])).unwrap();
+        let mut files = from_args(&args(Some(mount.to_str().unwrap()), &[])).unwrap();
         files.mount.as_mut().unwrap().format = Format::Export(ExportFormat::Docker);
         let err = prepare(&files, &mut child_env(), &ParentEnv::default()).unwrap_err();
         assert!(err.to_string().starts_with("variable KEY: "), "{err}");
@@ -845,7 +978,7 @@ mod tests {
     }
 
     fn settings_error(args: &LaunchArgs) -> String {
-        let err = SecretFiles::from_args(args).unwrap_err();
+        let err = from_args(args).unwrap_err();
         assert!(matches!(err, Error::Settings { .. }), "{err}");
         assert_eq!(err.exit_code(), crate::error::EXIT_FAILURE);
         err.to_string()
@@ -901,7 +1034,7 @@ mod tests {
     fn template_sees_what_sources_set_and_takes_it_out_of_the_environment() {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("app.conf");
-        let files = SecretFiles::from_args(&template_args(
+        let files = from_args(&template_args(
             dir.path(),
             mount.to_str().unwrap(),
             "token = {{ TOKEN|tojson }}\n<{{ TOKEN }}>\n\
@@ -931,7 +1064,7 @@ mod tests {
     fn template_unknown_name_is_an_error_naming_file_line_and_name() {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("m");
-        let files = SecretFiles::from_args(&template_args(
+        let files = from_args(&template_args(
             dir.path(),
             mount.to_str().unwrap(),
             "{{ TOKEN }}\n{{ PATH }}\n",
@@ -969,9 +1102,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("m");
-        let files =
-            SecretFiles::from_args(&template_args(dir.path(), mount.to_str().unwrap(), text))
-                .unwrap();
+        let files = from_args(&template_args(dir.path(), mount.to_str().unwrap(), text)).unwrap();
         let mut env = child_env();
         env.vars.insert("DB".into(), entry(SECRET, "vault:db"));
         let err = prepare(&files, &mut env, &ParentEnv::default()).unwrap_err();
@@ -994,9 +1125,7 @@ mod tests {
     fn a_template_refuses_a_value_that_is_not_utf8() {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("m");
-        let files =
-            SecretFiles::from_args(&template_args(dir.path(), mount.to_str().unwrap(), "x"))
-                .unwrap();
+        let files = from_args(&template_args(dir.path(), mount.to_str().unwrap(), "x")).unwrap();
         let mut env = child_env();
         env.vars.insert(
             "BIN".into(),
@@ -1018,8 +1147,7 @@ mod tests {
     #[test]
     fn memfd_holds_a_rendered_template() {
         let dir = tempfile::tempdir().unwrap();
-        let files =
-            SecretFiles::from_args(&template_args(dir.path(), "memfd", "t={{ TOKEN }}\n")).unwrap();
+        let files = from_args(&template_args(dir.path(), "memfd", "t={{ TOKEN }}\n")).unwrap();
         assert!(!files.needs_cleanup());
         let mut env = child_env();
         let mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
@@ -1052,7 +1180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("app.conf");
         let key = dir.path().join("key.pem");
-        let files = SecretFiles::from_args(&LaunchArgs {
+        let files = from_args(&LaunchArgs {
             file: vec![format!("KEY={}", key.display())],
             ..template_args(dir.path(), mount.to_str().unwrap(), "token={{ TOKEN }}\n")
         })
@@ -1091,7 +1219,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mount = dir.path().join("m.env");
         let key = dir.path().join("key.pem");
-        let mut files = SecretFiles::from_args(&args(
+        let mut files = from_args(&args(
             Some(mount.to_str().unwrap()),
             &[&format!("KEY={}", key.display())],
         ))
@@ -1125,7 +1253,7 @@ mod tests {
 
     #[test]
     fn refresh_refuses_an_in_memory_mount() {
-        let files = SecretFiles::from_args(&args(Some("memfd"), &[])).unwrap();
+        let files = from_args(&args(Some("memfd"), &[])).unwrap();
         let mut mounted = prepare(&files, &mut child_env(), &ParentEnv::default()).unwrap();
         let err = mounted
             .refresh(&files, &mut child_env(), &ParentEnv::default())

@@ -16,6 +16,7 @@ use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAM
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::merge::{Layer, MergeRules, Preserve};
+use crate::mount::MountTarget;
 use crate::providers::{self, Context, FetchSettings};
 use crate::secret::EnvName;
 use crate::secret::SecretValue;
@@ -127,12 +128,28 @@ impl Plan {
         let mut errors = Vec::new();
         let mut sources = Vec::new();
         let mut consumed = BTreeSet::new();
-        for spec in specs {
+        let mut source_files = Vec::new();
+        for mut spec in specs {
             let origin = spec.text().to_string();
             let class = spec.class();
+            // `?file=PATH|memfd`, which any source takes: the one value it sets as a file
+            // (see `mount`); the provider never sees it.
+            let file = match spec.take_value("file") {
+                Ok(file) => file,
+                Err(problem) => {
+                    errors.push(Error::Spec {
+                        spec: origin,
+                        problem,
+                    });
+                    continue;
+                }
+            };
             match providers::build(spec.clone(), &context) {
                 Ok(provider) => {
                     consumed.extend(provider.consumed().iter().map(|n| n.to_string()));
+                    source_files.extend(
+                        file.map(|file| (origin.clone(), MountTarget::parse(Path::new(&file)))),
+                    );
                     sources.push(PlannedSource {
                         origin,
                         class,
@@ -195,7 +212,13 @@ impl Plan {
             }),
             _ => None,
         };
-        let launch = build_launch(&cli.launch, cli.command, loaded.as_ref(), is_pid1)?;
+        let launch = build_launch(
+            &cli.launch,
+            cli.command,
+            loaded.as_ref(),
+            is_pid1,
+            source_files,
+        )?;
         Ok(Plan {
             sources,
             rules,
@@ -245,6 +268,7 @@ fn build_launch(
     command: Vec<OsString>,
     loaded: Option<&LoadedConfig>,
     is_pid1: bool,
+    source_files: Vec<(String, MountTarget)>,
 ) -> Result<Launch, Error> {
     let config = loaded.map(|l| &l.config);
     let setting = |get: fn(&crate::config::Config) -> &Option<String>, key| match loaded {
@@ -267,7 +291,7 @@ fn build_launch(
     } else {
         config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
     };
-    let secret_files = crate::mount::SecretFiles::from_args(args)?;
+    let secret_files = crate::mount::SecretFiles::from_args(args, source_files)?;
     let watch = WatchSettings::build(args, loaded)?;
     if let Some(watch) = &watch {
         check_watch(watch, args, &secret_files)?;
@@ -275,8 +299,8 @@ fn build_launch(
     if args.exec && secret_files.needs_cleanup() {
         return Err(Error::Settings {
             setting: "--exec",
-            problem: "--mount PATH and --file need secretrun to stay and remove the files; use \
-                      --mount memfd in exec mode"
+            problem: "secret files at a PATH (--mount, --file, ?file=) need secretrun to stay \
+                      and remove them; use memfd instead of the PATH in exec mode"
                 .into(),
         });
     }

@@ -160,7 +160,22 @@ fn mount_with_exec_is_refused() {
         "true",
     ));
     assert_eq!(run.code, Some(125), "{run:?}");
-    assert!(run.stderr.contains("use --mount memfd"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("use memfd instead of the PATH in exec mode"),
+        "{}",
+        run.stderr
+    );
+    assert!(!mount.exists());
+    // A source's ?file=PATH as well.
+    let spec = format!("file:.env?file={}#ALL", mount.display());
+    let run = support::run(&mut secretrun(
+        dir.path(),
+        &["--exec", "--source", &spec],
+        "true",
+    ));
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(run.stderr.contains("(--mount, --file, ?file=)"), "{run:?}");
     assert!(!mount.exists());
 }
 
@@ -431,4 +446,79 @@ fn mount_template_error_names_the_file_and_line_and_never_a_value() {
         run.stderr
     );
     assert!(!started.exists() && !mount.exists());
+}
+
+#[test]
+fn a_sources_file_option_writes_its_one_value_under_its_name() {
+    let dir = key_dir();
+    let key = dir.path().join("tls.pem");
+    let spec = format!("file:secrets/KEY?file={}", key.display());
+    let mut command = support::secretrun_with(dir.path(), &[]);
+    command.args(["--source", &spec, "--", "sh", "-c"]).arg(
+        "echo \"$KEY_FILE\"; stat -c %a \"$KEY_FILE\"; cmp \"$KEY_FILE\" expected && echo same; \
+         printenv KEY >/dev/null || echo unset",
+    );
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(run.stdout, format!("{}\n600\nsame\nunset\n", key.display()));
+    assert!(!key.exists(), "the file is removed after the child exits");
+}
+
+#[test]
+fn file_memfd_works_in_exec_mode_for_a_flag_and_a_source() {
+    let dir = key_dir();
+    let before = listing(dir.path());
+    let mut command = support::secretrun_with(dir.path(), &[]);
+    command
+        .args(["--source", "file:secrets/KEY?file=memfd#TLS_KEY"])
+        .args(["--secrets-dir", "secrets", "--file", "KEY=memfd"])
+        .args(["--", "sh", "-c"])
+        .arg(
+            "echo $$; readlink \"$KEY_FILE\"; cmp \"$KEY_FILE\" expected && echo same; \
+             cmp \"$TLS_KEY_FILE\" expected && echo same too",
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("secretrun starts");
+    let pid = child.id();
+    let run: support::Run = child.wait_with_output().unwrap().into();
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    // Exec mode: nothing had to stay to remove a file.
+    assert_eq!(lines[0], pid.to_string(), "{run:?}");
+    assert!(lines[1].starts_with("/memfd:secretrun-file"), "{run:?}");
+    assert_eq!(lines[2..], ["same", "same too"], "{run:?}");
+    assert_eq!(listing(dir.path()), before, "nothing was written to disk");
+}
+
+#[test]
+fn a_file_option_on_a_source_of_many_values_fails_before_the_child_starts() {
+    let dir = setup();
+    let started = dir.path().join("started");
+    let mut command = support::secretrun_with(dir.path(), &[]);
+    command
+        .args(["--source", "dotenv:.env?file=memfd", "--", "touch"])
+        .arg(&started);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "secretrun: error: ?file=: dotenv:.env?file=memfd: ?file= takes a source that sets one \
+         value, and it sets 2: API_TOKEN, DB_PASS\n"
+    );
+    assert!(!started.exists());
+    // And a value the source no longer gives the command (overridden) is no file either.
+    let mut command = support::secretrun_with(dir.path(), &[("API_TOKEN", "from-parent")]);
+    command
+        .args(["--preserve-env=API_TOKEN", "--source"])
+        .arg("file:.env?file=memfd#API_TOKEN")
+        .args(["--", "touch"])
+        .arg(&started);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(
+        run.stderr.contains("it sets no value the command gets"),
+        "{run:?}"
+    );
+    assert!(!started.exists());
 }
