@@ -291,6 +291,7 @@ impl Supervisor<'_> {
                         "changed: {names}; but the secret files cannot be written with the new \
                          values, so the command keeps running with the old ones: {error}"
                     );
+                    watcher.reject();
                     return;
                 }
                 tracing::warn!("changed: {names}; restarting the command");
@@ -315,10 +316,13 @@ impl Supervisor<'_> {
                         );
                         let _ = kill(self.child, signal);
                     }
-                    Err(error) => tracing::warn!(
-                        "changed: {names}; but the secret files cannot be rewritten, so the \
-                         command keeps the old ones: {error}"
-                    ),
+                    Err(error) => {
+                        tracing::warn!(
+                            "changed: {names}; but the secret files cannot be rewritten, so the \
+                             command keeps the old ones: {error}"
+                        );
+                        watcher.reject();
+                    }
                 }
             }
         }

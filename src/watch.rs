@@ -19,6 +19,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
@@ -208,6 +209,8 @@ pub enum Woken {
 /// a [`Change`] waits.
 pub struct Watcher {
     changes: mpsc::Receiver<Change>,
+    /// Set by [`Watcher::reject`]; read (and cleared) by the watching thread.
+    rejected: Arc<AtomicBool>,
     /// A pipe's read side (`std::io::pipe` needs Rust 1.87, newer than ours).
     wake: File,
     pub settings: WatchSettings,
@@ -227,7 +230,9 @@ impl Watcher {
             .map_err(|error| Error::Output(error.into()))?;
         let (wake, waker) = (File::from(wake), File::from(waker));
         let (sender, changes) = mpsc::channel();
+        let rejected = Arc::new(AtomicBool::new(false));
         let interval = settings.interval;
+        let thread_rejected = Arc::clone(&rejected);
         std::thread::Builder::new()
             .name("watch".into())
             .spawn(move || {
@@ -235,6 +240,7 @@ impl Watcher {
                     plan: &plan,
                     parent: &parent,
                     fingerprints,
+                    rejected: &thread_rejected,
                 };
                 round.repeat(interval, first, &sender, waker)
             })
@@ -245,9 +251,16 @@ impl Watcher {
         );
         Ok(Watcher {
             changes,
+            rejected,
             wake,
             settings,
         })
+    }
+
+    /// The change last taken could not be applied (the command keeps its old values): the
+    /// thread offers it again, after a backoff, instead of taking it as the command's now.
+    pub fn reject(&self) {
+        self.rejected.store(true, Ordering::SeqCst);
     }
 
     /// Readable when [`take`](Self::take) has something.
@@ -276,6 +289,7 @@ struct Round<'a> {
     plan: &'a Plan,
     parent: &'a ParentEnv,
     fingerprints: Fingerprints,
+    rejected: &'a AtomicBool,
 }
 
 impl Round<'_> {
@@ -284,7 +298,7 @@ impl Round<'_> {
     fn repeat(
         &self,
         interval: Duration,
-        mut last: Fingerprint,
+        mut applied: Fingerprint,
         changes: &mpsc::Sender<Change>,
         mut waker: File,
     ) {
@@ -298,19 +312,30 @@ impl Round<'_> {
                 return;
             }
         };
+        let backoff = |delay: Duration| (delay * 2).min(MAX_BACKOFF.max(interval));
         let mut delay = interval;
+        // What the last round sent, until the supervisor has had it (a round apart at least).
+        let mut pending: Option<Fingerprint> = None;
         loop {
             std::thread::sleep(delay);
+            let mut next = interval;
+            if let Some(sent) = pending.take() {
+                if self.rejected.swap(false, Ordering::SeqCst) {
+                    next = backoff(delay);
+                } else {
+                    applied = sent;
+                }
+            }
             match runtime.block_on(self.resolve()) {
                 Ok(env) => {
-                    delay = interval;
+                    delay = next;
                     let now = self.fingerprints.of(&env);
-                    let changed = changed_names(&last, &now);
+                    let changed = changed_names(&applied, &now);
                     if changed.is_empty() {
                         tracing::debug!("watch: no value changed");
                         continue;
                     }
-                    last = now;
+                    pending = Some(now);
                     let sent = changes.send(Change { env, changed }).is_ok()
                         && waker.write_all(b"!").is_ok();
                     if !sent {
@@ -318,7 +343,7 @@ impl Round<'_> {
                     }
                 }
                 Err(error) => {
-                    delay = (delay * 2).min(MAX_BACKOFF.max(interval));
+                    delay = backoff(delay);
                     tracing::warn!(
                         "watch: {error}; the command keeps its current values; next try in {}",
                         humantime::format_duration(delay)
@@ -389,6 +414,7 @@ mod tests {
         let (sender, changes) = mpsc::channel();
         let mut watcher = Watcher {
             changes,
+            rejected: Arc::new(AtomicBool::new(false)),
             wake: File::from(wake),
             settings: WatchSettings {
                 interval: MIN_INTERVAL,
