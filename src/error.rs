@@ -256,6 +256,58 @@ pub enum SourceError {
     MissingKey { key: String },
 }
 
+/// By hand for the one field that is not `Clone` (an `io::Error`, copied by kind and text): a
+/// failure several sources share, from the one request made for them all, is each one's.
+impl Clone for SourceError {
+    fn clone(&self) -> Self {
+        match self {
+            SourceError::Read { path, source } => SourceError::Read {
+                path: path.clone(),
+                source: io::Error::new(source.kind(), source.to_string()),
+            },
+            SourceError::Syntax {
+                path,
+                line,
+                problem,
+            } => SourceError::Syntax {
+                path: path.clone(),
+                line: *line,
+                problem,
+            },
+            SourceError::InvalidName { name, problem } => SourceError::InvalidName {
+                name: name.clone(),
+                problem: *problem,
+            },
+            SourceError::Config { problem } => SourceError::Config {
+                problem: problem.clone(),
+            },
+            SourceError::Http {
+                status,
+                retry_after,
+            } => SourceError::Http {
+                status: *status,
+                retry_after: *retry_after,
+            },
+            SourceError::Service { code, status } => SourceError::Service {
+                code: code.clone(),
+                status: *status,
+            },
+            SourceError::NotFound { what } => SourceError::NotFound { what: what.clone() },
+            SourceError::Network { detail } => SourceError::Network {
+                detail: detail.clone(),
+            },
+            SourceError::Tls { detail } => SourceError::Tls {
+                detail: detail.clone(),
+            },
+            SourceError::Timeout { after } => SourceError::Timeout { after: *after },
+            SourceError::BadResponse { problem } => SourceError::BadResponse {
+                problem: problem.clone(),
+            },
+            SourceError::MissingKey { key } => SourceError::MissingKey { key: key.clone() },
+        }
+    }
+}
+
 impl SourceError {
     /// Failures worth another attempt: throttling, server errors, the network, timeouts.
     pub fn is_retryable(&self) -> bool {

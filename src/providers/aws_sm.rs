@@ -56,7 +56,8 @@ use crate::source::SourceSpec;
 use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};
 use super::{
-    env_name, unconditional, ConditionalFuture, Context, Entries, FetchFuture, Fetched, Provider,
+    digest_text, env_name, unconditional, ConditionalFuture, Context, Entries, FetchFuture,
+    Fetched, Provider,
 };
 
 /// `BatchGetSecretValue` takes at most 20 ids per call.
@@ -267,7 +268,7 @@ impl AwsSm {
         tracing::debug!(prefix, secrets = arns.len(), "listed");
         let listed = versions.map(|mut versions| {
             versions.sort();
-            digest_text(&versions.join("\n"))
+            digest_text(versions.join("\n").as_bytes())
         });
         if listed.is_some() && listed.as_deref() == validator {
             return Ok(Fetched::Unchanged);
@@ -413,13 +414,6 @@ fn version_at(
         .iter()
         .find(|(_, labels)| labels.iter().any(|label| label == stage))
         .map(|(version, _)| version.clone())
-}
-
-/// A short stable tag for a listing: SHA-256, base64.
-fn digest_text(text: &str) -> String {
-    use base64::Engine as _;
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, text.as_bytes());
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
 }
 
 fn arn_region(id: &str) -> Option<&str> {

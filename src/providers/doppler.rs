@@ -33,21 +33,23 @@
 //! (`dp.st.prd.…` with `config=dev`) is warned about before the request: it is the usual mistake,
 //! and Doppler's own answer (403) does not say it.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use reqwest::header::{HeaderValue, AUTHORIZATION, ETAG, IF_NONE_MATCH};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
+use tokio::sync::OnceCell;
 
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
 use super::{
-    env_name, http, naming, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
-    FetchFuture, Fetched, Provider,
+    digest_text, env_name, http, naming, trim_one_newline, unconditional, ConditionalFuture,
+    Context, Entries, FetchFuture, Fetched, Provider,
 };
 
 const DEFAULT_API_HOST: &str = "https://api.doppler.com";
@@ -136,32 +138,61 @@ impl Doppler {
         let authorization = token.header()?;
         // A tag that is not a valid header value (a damaged snapshot) is simply not sent.
         let if_none_match = etag.and_then(|etag| HeaderValue::from_str(&etag).ok());
-        let response = http::send(&self.context, REQUEST, |client| {
-            let request = client
-                .get(url.clone())
-                .header(AUTHORIZATION, authorization.clone());
-            match &if_none_match {
-                Some(etag) => request.header(IF_NONE_MATCH, etag.clone()),
-                None => request,
-            }
-        })
-        .await
-        .inspect_err(|error| {
-            // A 403 to a service token sent a project or config is almost always that mistake;
-            // say so unless the mismatch was already pointed out.
-            let forbidden = matches!(error, SourceError::Http { status: 403, .. });
-            let scoped = project.is_some() || config.is_some();
-            if forbidden && token.is_service() && scoped && !warned {
-                tracing::warn!(
+        // One request for every source of the run that asks the same thing with the same token.
+        let mut key = [url.as_str().as_bytes(), authorization.as_bytes()].join(&0);
+        if let Some(etag) = &if_none_match {
+            key.push(0);
+            key.extend_from_slice(etag.as_bytes());
+        }
+        let answer = self
+            .context
+            .doppler
+            .cell(digest_text(&key))
+            .get_or_init(|| self.request(&url, &authorization, if_none_match.as_ref()))
+            .await
+            .clone()
+            .inspect_err(|error| {
+                // A 403 to a service token sent a project or config is almost always that mistake;
+                // say so unless the mismatch was already pointed out.
+                let forbidden = matches!(error, SourceError::Http { status: 403, .. });
+                let scoped = project.is_some() || config.is_some();
+                if forbidden && token.is_service() && scoped && !warned {
+                    tracing::warn!(
                     "a Doppler service token reads only the config it was made for: project and \
                      config (options or DOPPLER_PROJECT/DOPPLER_CONFIG) must name it, or be left \
                      out"
                 );
+                }
+            })?;
+        let Answer::Config { secrets, validator } = answer else {
+            return Ok(Fetched::Unchanged);
+        };
+        let entries = self
+            .filter
+            .entries(&secrets, || place(&secrets, project, config))?;
+        Ok(Fetched::Entries { entries, validator })
+    }
+
+    /// The download request itself, as every source sharing it gets its answer.
+    async fn request(
+        &self,
+        url: &Url,
+        authorization: &HeaderValue,
+        if_none_match: Option<&HeaderValue>,
+    ) -> Result<Answer, SourceError> {
+        let response = http::send(&self.context, REQUEST, |client| {
+            let request = client
+                .get(url.clone())
+                .header(AUTHORIZATION, authorization.clone());
+            match if_none_match {
+                Some(etag) => request.header(IF_NONE_MATCH, etag.clone()),
+                None => request,
             }
-        })?;
+        })
+        .await?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return match if_none_match {
-                Some(_) => Ok(Fetched::Unchanged),
+                Some(_) => Ok(Answer::Unchanged),
                 None => Err(SourceError::BadResponse {
                     problem: "HTTP 304 to a request that was not conditional".into(),
                 }),
@@ -173,10 +204,10 @@ impl Doppler {
             .and_then(|etag| etag.to_str().ok())
             .map(str::to_string);
         let secrets: Map<String, Value> = http::json(response, REQUEST).await?;
-        let entries = self
-            .filter
-            .entries(&secrets, || place(&secrets, project, config))?;
-        Ok(Fetched::Entries { entries, validator })
+        Ok(Answer::Config {
+            secrets: Arc::new(secrets),
+            validator,
+        })
     }
 
     /// The token, from the first place that has one.
@@ -216,6 +247,43 @@ impl Provider for Doppler {
 
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
+    }
+}
+
+/// What one download request got: a config, or "unchanged" to a conditional request.
+#[derive(Clone)]
+enum Answer {
+    Config {
+        secrets: Arc<Map<String, Value>>,
+        validator: Option<String>,
+    },
+    Unchanged,
+}
+
+/// The download requests of one run, by a digest of what they ask (URL, token, tag), so that
+/// sources reading one config with one token (several prefixes of it, as `SECRETS_DOPPLER_*`
+/// settings make) share one request, its answer or its failure. `Debug` shows how many there
+/// are, never an answer.
+#[derive(Default)]
+pub(crate) struct Downloads(Mutex<HashMap<String, Arc<Download>>>);
+
+/// One request's answer, once it arrived; the sources asking meanwhile wait for it.
+type Download = OnceCell<Result<Answer, SourceError>>;
+
+impl Downloads {
+    fn cell(&self, key: String) -> Arc<Download> {
+        let mut cells = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(cells.entry(key).or_default())
+    }
+}
+
+impl std::fmt::Debug for Downloads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.0.lock().map_or(0, |cells| cells.len());
+        write!(f, "Downloads({count})")
     }
 }
 

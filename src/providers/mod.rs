@@ -83,6 +83,14 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     }
 }
 
+/// A short stable tag for `bytes` (SHA-256, base64): a version made of several, or a key that
+/// must not hold a credential in the clear.
+fn digest_text(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
+    base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
+}
+
 /// A provider's plain [`Provider::fetch`] when its reads go through its conditional one.
 async fn unconditional(
     fetched: impl Future<Output = Result<Fetched, SourceError>>,
@@ -128,6 +136,8 @@ pub struct Context {
     pub(crate) vault: tokio::sync::OnceCell<vault::SharedClient>,
     pub(crate) azure: tokio::sync::OnceCell<azure_kv::SharedClient>,
     pub(crate) gcp: tokio::sync::OnceCell<gcp_sm::SharedClient>,
+    /// Doppler downloads shared by the sources that read one config with one token.
+    pub(crate) doppler: doppler::Downloads,
 }
 
 impl Context {

@@ -655,3 +655,65 @@ fn unknown_option_is_refused() {
     assert_eq!(run.code, Some(125), "{run:?}");
     assert!(run.stderr.contains("unknown option 'projekt'"), "{run:?}");
 }
+
+#[test]
+fn sources_reading_one_config_with_one_token_share_one_download() {
+    let token = stub().service_token(
+        "dev",
+        "dev",
+        &[("APP_KEY", "k-1"), ("DB_URL", "pg://x"), ("OTHER", "o")],
+    );
+    // Counts the downloads made with this token (a fault with nothing to do but count).
+    let counter = stub().fault(&token, json!({"delay_ms": 0}));
+    let run = run_with_token(
+        &token,
+        &[],
+        &[
+            "--no-fallback",
+            "--source",
+            "doppler:APP",
+            "--source",
+            "doppler:DB",
+            "--",
+            "env",
+        ],
+    );
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let lines = env_lines(&run);
+    assert!(
+        lines.contains(&"APP_KEY=k-1") && lines.contains(&"DB_URL=pg://x"),
+        "{run:?}"
+    );
+    assert!(!has_var(&run, "OTHER"), "{run:?}");
+    assert_eq!(
+        stub().fault_hits(&counter),
+        1,
+        "one download for both sources"
+    );
+
+    // Failures are shared the same way: one request's retries, both sources named.
+    let storm = stub().fault(&token, json!({"status": 503, "count": 1000}));
+    let run = run_with_token(
+        &token,
+        &[],
+        &[
+            "--no-fallback",
+            "--source",
+            "doppler:APP",
+            "--source",
+            "doppler:DB",
+            "--",
+            "true",
+        ],
+    );
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(
+        run.stderr.contains("doppler:APP: HTTP 503") && run.stderr.contains("doppler:DB: HTTP 503"),
+        "{run:?}"
+    );
+    assert_eq!(
+        stub().fault_hits(&storm),
+        4,
+        "one retry budget, not one per source"
+    );
+}
