@@ -16,7 +16,6 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -242,40 +241,33 @@ impl Stub {
 fn rsa_key(dir: &Path, name: &str) -> (String, String) {
     let private = dir.join(format!("{name}.pem"));
     let public = dir.join(format!("{name}.pub.pem"));
-    openssl(&[
-        "genpkey",
-        "-algorithm",
-        "RSA",
-        "-pkeyopt",
-        "rsa_keygen_bits:2048",
-        "-out",
-        private.to_str().unwrap(),
-    ]);
-    openssl(&[
-        "pkey",
-        "-in",
-        private.to_str().unwrap(),
-        "-pubout",
-        "-out",
-        public.to_str().unwrap(),
-    ]);
+    support::openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+            private.to_str().unwrap(),
+        ],
+    );
+    support::openssl(
+        dir,
+        &[
+            "pkey",
+            "-in",
+            private.to_str().unwrap(),
+            "-pubout",
+            "-out",
+            public.to_str().unwrap(),
+        ],
+    );
     (
         std::fs::read_to_string(private).unwrap(),
         std::fs::read_to_string(public).unwrap(),
     )
-}
-
-fn openssl(args: &[&str]) {
-    let output = Command::new("openssl")
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .expect("openssl runs");
-    assert!(
-        output.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
 }
 
 /// How secretrun names a key or secret id: upper-case, `_` for anything else.
@@ -833,14 +825,17 @@ fn pkcs1_keys_are_accepted_too() {
     let dir = support::temp_dir();
     let pkcs8 = support::write(dir.path(), "key.pem", &stub.key_pem);
     let pkcs1 = dir.path().join("key1.pem");
-    openssl(&[
-        "pkey",
-        "-in",
-        pkcs8.to_str().unwrap(),
-        "-traditional",
-        "-out",
-        pkcs1.to_str().unwrap(),
-    ]);
+    support::openssl(
+        dir.path(),
+        &[
+            "pkey",
+            "-in",
+            pkcs8.to_str().unwrap(),
+            "-traditional",
+            "-out",
+            pkcs1.to_str().unwrap(),
+        ],
+    );
     let pem = std::fs::read_to_string(&pkcs1).unwrap();
     assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     let mut file: Value =

@@ -4,7 +4,7 @@
 
 mod tls;
 
-pub use tls::{make_certificates, Certificates};
+pub use tls::{make_certificates, openssl, Certificates};
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};

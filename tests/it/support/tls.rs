@@ -15,21 +15,24 @@ pub struct Certificates {
     pub server_key: PathBuf,
 }
 
+/// Runs `openssl ARGS` in `dir`; fails the test, with openssl's stderr, if it fails.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let output = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("openssl runs");
+    assert!(
+        output.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Writes the certificates into `dir`.
 pub fn make_certificates(dir: &Path) -> Certificates {
-    let openssl = |args: &[&str]| {
-        let output = Command::new("openssl")
-            .args(args)
-            .current_dir(dir)
-            .stdin(Stdio::null())
-            .output()
-            .expect("openssl runs");
-        assert!(
-            output.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
+    let openssl = |args: &[&str]| openssl(dir, args);
     // EC keys: generated at once, where RSA takes a noticeable while on a busy machine.
     let new_key = [
         "-nodes",
