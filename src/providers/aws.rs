@@ -146,6 +146,7 @@ async fn load(context: &Context) -> SdkConfig {
         .operation_attempt_timeout(context.settings.request_timeout)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(super::tls_roots::aws_http_client())
         .retry_config(retry)
         .timeout_config(timeouts);
     if let Some(region) = found.region {

@@ -18,6 +18,7 @@ mod gcp_sm;
 pub mod http;
 pub mod naming;
 pub mod retry;
+mod tls_roots;
 mod vault;
 
 use std::future::Future;
@@ -157,6 +158,7 @@ impl Context {
         let client = reqwest::Client::builder()
             .user_agent(concat!("secretrun/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.settings.request_timeout)
+            .tls_certs_only(tls_roots::for_reqwest())
             .build()
             .map_err(|_| SourceError::Config {
                 problem: "cannot initialise the HTTP client".into(),

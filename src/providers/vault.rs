@@ -81,7 +81,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::source::SourceSpec;
 
 use super::{
-    http, naming, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
+    http, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
     FetchFuture, Fetched, Provider,
 };
 
@@ -569,7 +569,8 @@ impl SharedClient {
 struct Connection {
     address: Url,
     namespace: Option<String>,
-    ca_cert: Option<String>,
+    /// `VAULT_CACERT`'s certificates, trusted besides the system's (or the embedded) roots.
+    ca_certs: Vec<reqwest::Certificate>,
     verify: bool,
     timeout: Duration,
 }
@@ -601,10 +602,10 @@ impl Connection {
                 problem: "VAULT_NAMESPACE contains characters a header cannot hold".into(),
             });
         }
-        let ca_cert = env_text(env, "VAULT_CACERT")?.map(str::to_string);
-        if let Some(path) = &ca_cert {
-            check_ca_file(Path::new(path))?;
-        }
+        let ca_certs = match env_text(env, "VAULT_CACERT")? {
+            Some(path) => read_ca_file(Path::new(path))?,
+            None => Vec::new(),
+        };
         let verify = match env_text(env, "VAULT_SKIP_VERIFY")? {
             None => true,
             Some(text) => !parse_bool(text).ok_or_else(|| SourceError::Config {
@@ -619,7 +620,7 @@ impl Connection {
         Ok(Self {
             address,
             namespace,
-            ca_cert,
+            ca_certs,
             verify,
             timeout: context.settings.request_timeout,
         })
@@ -632,7 +633,8 @@ impl Connection {
             .address(self.address.as_str())
             .token(token.map(|token| token.expose_secret()).unwrap_or_default())
             .namespace(self.namespace.clone())
-            .ca_certs(self.ca_cert.iter().cloned().collect())
+            // Trusted by the HTTP client set below instead.
+            .ca_certs(Vec::new())
             .verify(self.verify)
             .identity(None)
             .timeout(Some(self.timeout))
@@ -640,19 +642,38 @@ impl Connection {
             .map_err(|_| SourceError::Config {
                 problem: "cannot configure the Vault client".into(),
             })?;
-        quietly(|| VaultClient::new(settings)).map_err(|error| classify(error, self.timeout))
+        let mut client = quietly(|| VaultClient::new(settings))
+            .map_err(|error| classify(error, self.timeout))?;
+        // vaultrs' own client trusts the system's bundle only, and there is none in a
+        // FROM-scratch image.
+        client.http.http = self.http_client()?;
+        Ok(client)
+    }
+
+    /// The HTTP client vaultrs would build, trusting the roots every provider trusts.
+    fn http_client(&self) -> Result<reqwest::Client, SourceError> {
+        let mut roots = tls_roots::for_reqwest();
+        roots.extend(self.ca_certs.iter().cloned());
+        reqwest::Client::builder()
+            .timeout(self.timeout)
+            .tls_danger_accept_invalid_certs(!self.verify)
+            .tls_certs_only(roots)
+            .build()
+            .map_err(|_| SourceError::Config {
+                problem: "cannot configure the Vault client".into(),
+            })
     }
 }
 
-/// vaultrs would take a file without certificates as an empty list, and the failure would show
-/// only later, as an unknown issuer.
-fn check_ca_file(path: &Path) -> Result<(), SourceError> {
+/// `VAULT_CACERT`'s certificates. A file without any is refused here: the failure would
+/// otherwise show only later, as an unknown issuer.
+fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, SourceError> {
     let pem = std::fs::read(path).map_err(|source| SourceError::Read {
         path: path.to_path_buf(),
         source,
     })?;
     match reqwest::Certificate::from_pem_bundle(&pem) {
-        Ok(certificates) if !certificates.is_empty() => Ok(()),
+        Ok(certificates) if !certificates.is_empty() => Ok(certificates),
         _ => Err(SourceError::Config {
             problem: format!(
                 "VAULT_CACERT: '{}' holds no PEM certificate",
