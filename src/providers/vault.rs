@@ -40,7 +40,8 @@
 //!   holding it, one trailing newline removed; not a `vault` CLI variable); `~/.vault-token`
 //!   (`$HOME`, where `vault login` writes it).
 //! - `VAULT_NAMESPACE`: sent with every request, logins included.
-//! - `VAULT_CACERT`: a PEM file of CA certificates trusted besides the system's;
+//! - `VAULT_CACERT`: a PEM file of CA certificates trusted besides the system's (or, without a
+//!   system bundle, the embedded) roots;
 //!   `VAULT_SKIP_VERIFY=true`: no certificate check at all (warned about).
 //!
 //! `VAULT_CAPATH`, client certificates and token helpers are not supported.
