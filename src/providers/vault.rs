@@ -74,6 +74,7 @@ use serde_json::{Map, Value};
 use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
 use vaultrs::api::kv2::requests::ReadSecretRequest;
+use vaultrs::api::EndpointMiddleware;
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
@@ -643,12 +644,21 @@ impl Connection {
             .map_err(|_| SourceError::Config {
                 problem: "cannot configure the Vault client".into(),
             })?;
-        let mut client = quietly(|| VaultClient::new(settings))
-            .map_err(|error| classify(error, self.timeout))?;
-        // vaultrs' own client trusts the system's bundle only, and there is none in a
-        // FROM-scratch image.
-        client.http.http = self.http_client()?;
-        Ok(client)
+        // Assembled here rather than by `VaultClient::new`, whose HTTP client trusts only the
+        // system's CA bundle and cannot even be built without one (a FROM-scratch image).
+        let middle = EndpointMiddleware {
+            token: settings.token.clone(),
+            version: format!("v{}", settings.version),
+            wrap: None,
+            namespace: settings.namespace.clone(),
+        };
+        let http =
+            rustify::clients::reqwest::Client::new(settings.address.as_str(), self.http_client()?);
+        Ok(VaultClient {
+            http,
+            middle,
+            settings,
+        })
     }
 
     /// The HTTP client vaultrs would build, trusting the roots every provider trusts.
@@ -1116,12 +1126,6 @@ where
             async move { attempt.await.map_err(|error| classify(error, timeout)) }
         })
         .await
-}
-
-/// vaultrs logs every API error at ERROR level, with Vault's error strings, whatever secretrun's
-/// verbosity; our own error says what failed, once.
-fn quietly<T>(work: impl FnOnce() -> T) -> T {
-    tracing::subscriber::with_default(NoSubscriber::default(), work)
 }
 
 /// A vaultrs error as a [`SourceError`], built from its kind and status only: vaultrs' messages

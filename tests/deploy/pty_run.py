@@ -2,8 +2,9 @@
 """Runs a command on a new pseudo-terminal of ROWSxCOLS, as an interactive user would (CI has no
 TTY), and prints what the terminal showed; exits with the command's status.
 
-usage: pty_run.py ROWS COLS [--interrupt-after TEXT] -- COMMAND...
-With --interrupt-after, types Ctrl-C (the terminal makes it SIGINT) once TEXT has been shown.
+usage: pty_run.py ROWS COLS [--interrupt-after TEXT] [--resize-after TEXT] -- COMMAND...
+With --interrupt-after, types Ctrl-C (the terminal makes it SIGINT) once TEXT has been shown;
+with --resize-after, resizes the terminal to 40x120 (as a window resize does) once TEXT has.
 """
 import fcntl
 import os
@@ -17,11 +18,16 @@ import time
 def main():
     args = sys.argv[1:]
     rows, cols = int(args[0]), int(args[1])
-    interrupt_after = None
+    interrupt_after = resize_after = None
     rest = args[2:]
-    if rest[0] == "--interrupt-after":
-        interrupt_after, rest = rest[1].encode(), rest[2:]
-    assert rest[0] == "--", "usage: pty_run.py ROWS COLS [--interrupt-after TEXT] -- COMMAND..."
+    while rest[0] != "--":
+        if rest[0] == "--interrupt-after":
+            interrupt_after = rest[1].encode()
+        elif rest[0] == "--resize-after":
+            resize_after = rest[1].encode()
+        else:
+            sys.exit(__doc__)
+        rest = rest[2:]
     command = rest[1:]
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
@@ -50,10 +56,13 @@ def main():
                 interrupt_after = None
                 time.sleep(0.3)
                 os.write(master, b"\x03")
+            if resize_after is not None and resize_after in shown:
+                resize_after = None
+                fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
     else:
         os.kill(pid, 9)
     _, status = os.waitpid(pid, 0)
-    sys.stdout.write(shown.decode(errors="replace").replace("\r\n", "\n"))
+    sys.stdout.write(shown.decode(errors="replace").replace("\r", ""))
     sys.exit(os.waitstatus_to_exitcode(status) & 0xFF)
 
 
