@@ -57,20 +57,22 @@ fn answers(figures: &Value, status: &str) -> u64 {
 
 #[test]
 fn fifty_processes_against_an_openbao_rate_limit_quota() {
-    // 10 requests per second for 50 processes that need 2 each: most are refused at first.
-    let figures = fleet(&["--scenario", "vault", "--quota", "10"]);
+    // 5 requests per second for 50 processes that need 2 each: the fleet needs 20 s of quota,
+    // however slowly a loaded machine launches it, so many are refused at first.
+    let figures = fleet(&["--scenario", "vault", "--quota", "5"]);
     assert_every_child_got_everything(&figures);
     let refused = answers(&figures, "429");
     assert!(refused > 0, "the quota never refused: {figures:#}");
     // Every request that did not succeed (refused, or given up on after --timeout on a loaded
-    // machine) was retried once, as logged, and nothing else was sent: no request went out that
-    // the fleet did not need or that a retry did not account for.
+    // machine) was retried once, as logged, unless it was its source's last attempt, which
+    // sends that process to the snapshot; nothing else was sent: no request went out that the
+    // fleet did not need or that a retry did not account for.
     let requests = figures["requests"].as_u64().unwrap();
-    assert_eq!(
-        figures["retries_logged"],
-        json!(requests - answers(&figures, "200")),
-        "{figures:#}"
-    );
+    let unsuccessful = requests - answers(&figures, "200");
+    let retried = figures["retries_logged"].as_u64().unwrap();
+    let from_snapshot = figures["from_snapshot"].as_u64().unwrap();
+    assert!(retried <= unsuccessful, "{figures:#}");
+    assert!(unsuccessful - retried <= from_snapshot, "{figures:#}");
     // No storm: backoff with jitter keeps the refusals to a few per process (an immediate retry
     // of OpenBao's `Retry-After: 0` would be refused hundreds of times per process).
     assert!(refused <= 4 * PROCESSES, "{refused} refusals: {figures:#}");
