@@ -58,7 +58,6 @@
 //! vaultrs' own logging is muted for the same reason (it logs every API error at ERROR level).
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -67,14 +66,23 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use reqwest::header::HeaderValue;
 use reqwest::Url;
-use rustify::errors::ClientError as RestError;
+use rustify::endpoint::Endpoint;
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tracing::instrument::WithSubscriber;
 use tracing::subscriber::NoSubscriber;
-use vaultrs::api::kv2::requests::ReadSecretRequest;
-use vaultrs::api::EndpointMiddleware;
+use vaultrs::api::auth::approle::requests::LoginWithApproleRequest;
+use vaultrs::api::auth::kubernetes::requests::LoginWithKubernetesRequest;
+use vaultrs::api::kv1::requests::{GetSecretRequest, ListSecretRequest};
+use vaultrs::api::kv1::responses::{GetSecretResponse, ListSecretResponse};
+use vaultrs::api::kv2::requests::{
+    ListSecretsRequest, ReadSecretMetadataRequest, ReadSecretRequest,
+};
+use vaultrs::api::kv2::responses::{
+    ListSecretsResponse, ReadSecretMetadataResponse, ReadSecretResponse,
+};
+use vaultrs::api::{AuthInfo, EndpointMiddleware, EndpointResult};
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 use vaultrs::error::ClientError;
 
@@ -439,22 +447,21 @@ impl SharedClient {
                 let secret_id =
                     read_secret_file(secret_id_file, "the AppRole secret id file").await?;
                 let client = self.connection.client(None)?;
-                let info = call(context, "Vault AppRole login", || {
-                    vaultrs::auth::approle::login(
-                        &client,
-                        mount,
-                        role_id,
-                        secret_id.expose_secret(),
-                    )
-                })
-                .await
-                .map_err(|error| {
-                    refused(
-                        error,
-                        format!("the AppRole login at auth/{mount}"),
-                        "role-id and the secret id",
-                    )
-                })?;
+                let login = LoginWithApproleRequest::builder()
+                    .mount(mount)
+                    .role_id(role_id)
+                    .secret_id(secret_id.expose_secret())
+                    .build()
+                    .map_err(|_| unbuildable("AppRole login"))?;
+                let info = login_with(context, &client, "Vault AppRole login", login)
+                    .await
+                    .map_err(|error| {
+                        refused(
+                            error,
+                            format!("the AppRole login at auth/{mount}"),
+                            "role-id and the secret id",
+                        )
+                    })?;
                 (mount, info.client_token)
             }
             Auth::Kubernetes {
@@ -465,17 +472,21 @@ impl SharedClient {
                 let jwt =
                     read_secret_file(jwt_file, "the Kubernetes service account token file").await?;
                 let client = self.connection.client(None)?;
-                let info = call(context, "Vault Kubernetes login", || {
-                    vaultrs::auth::kubernetes::login(&client, mount, role, jwt.expose_secret())
-                })
-                .await
-                .map_err(|error| {
-                    refused(
-                        error,
-                        format!("the Kubernetes login at auth/{mount} as role '{role}'"),
-                        "the role and the service account token",
-                    )
-                })?;
+                let login = LoginWithKubernetesRequest::builder()
+                    .mount(mount)
+                    .role(role)
+                    .jwt(jwt.expose_secret())
+                    .build()
+                    .map_err(|_| unbuildable("Kubernetes login"))?;
+                let info = login_with(context, &client, "Vault Kubernetes login", login)
+                    .await
+                    .map_err(|error| {
+                        refused(
+                            error,
+                            format!("the Kubernetes login at auth/{mount} as role '{role}'"),
+                            "the role and the service account token",
+                        )
+                    })?;
                 (mount, info.client_token)
             }
         };
@@ -968,19 +979,20 @@ impl Reader<'_> {
         if pinned.is_some() {
             return Ok(pinned);
         }
-        let (client, mount) = (self.client, self.mount.name());
-        let metadata = match call(self.context, "Vault metadata read", || {
-            vaultrs::kv2::read_metadata(client, mount, relative)
-        })
-        .await
-        {
-            Ok(metadata) => metadata,
-            Err(error) if error.is_retryable() => return Err(error),
-            Err(error) => {
-                tracing::debug!(%error, "no metadata; reading the secret");
-                return Ok(None);
-            }
-        };
+        let request = ReadSecretMetadataRequest::builder()
+            .mount(self.mount.name())
+            .path(relative)
+            .build()
+            .map_err(|_| unbuildable("metadata read"))?;
+        let metadata: ReadSecretMetadataResponse =
+            match self.exec_data("Vault metadata read", request).await {
+                Ok(metadata) => metadata,
+                Err(error) if error.is_retryable() => return Err(error),
+                Err(error) => {
+                    tracing::debug!(%error, "no metadata; reading the secret");
+                    return Ok(None);
+                }
+            };
         let current = metadata.current_version;
         let live = metadata
             .versions
@@ -994,7 +1006,7 @@ impl Reader<'_> {
         relative: &str,
         version: Option<u64>,
     ) -> Result<Option<(Map<String, Value>, Option<u64>)>, SourceError> {
-        let (client, mount) = (self.client, self.mount.name());
+        let mount = self.mount.name();
         let object = |data: Value| match data {
             Value::Object(secret) => Ok(secret),
             _ => Err(not_kv("read")),
@@ -1008,23 +1020,28 @@ impl Reader<'_> {
                     ),
                 })
             }
-            (false, None) => call(self.context, "Vault read", || {
-                vaultrs::kv1::get_raw(client, mount, relative)
-            })
-            .await
-            .and_then(|response| Ok((object(response.data)?, None))),
+            (false, None) => {
+                let request = GetSecretRequest::builder()
+                    .mount(mount)
+                    .path(relative)
+                    .build()
+                    .map_err(|_| unbuildable("read"))?;
+                exec::<_, GetSecretResponse>(self.context, self.client, "Vault read", request)
+                    .await
+                    .and_then(|response| Ok((object(response.data)?, None)))
+            }
             (true, version) => {
                 // The raw request, for the version the response names beside the data.
-                call(self.context, "Vault read", || async move {
-                    let request = ReadSecretRequest {
-                        mount: mount.to_string(),
-                        path: relative.to_string(),
-                        version,
-                    };
-                    vaultrs::api::exec_with_result(client, request).await
-                })
-                .await
-                .and_then(|response| Ok((object(response.data)?, Some(response.metadata.version))))
+                let request = ReadSecretRequest {
+                    mount: mount.to_string(),
+                    path: relative.to_string(),
+                    version,
+                };
+                self.exec_data::<_, ReadSecretResponse>("Vault read", request)
+                    .await
+                    .and_then(|response| {
+                        Ok((object(response.data)?, Some(response.metadata.version)))
+                    })
             }
         };
         found(result)
@@ -1079,20 +1096,41 @@ impl Reader<'_> {
     }
 
     async fn list(&self, folder: &str) -> Result<Option<Vec<String>>, SourceError> {
-        let (client, mount) = (self.client, self.mount.name());
+        let mount = self.mount.name();
         let result = if self.mount.kv2 {
-            call(self.context, "Vault list", || {
-                vaultrs::kv2::list(client, mount, folder)
-            })
-            .await
+            let request = ListSecretsRequest::builder()
+                .mount(mount)
+                .path(folder)
+                .build()
+                .map_err(|_| unbuildable("list"))?;
+            self.exec_data::<_, ListSecretsResponse>("Vault list", request)
+                .await
+                .map(|response| response.keys)
         } else {
-            call(self.context, "Vault list", || {
-                vaultrs::kv1::list(client, mount, folder)
-            })
-            .await
-            .map(|response| response.data.keys)
+            let request = ListSecretRequest::builder()
+                .mount(mount)
+                .path(folder)
+                .build()
+                .map_err(|_| unbuildable("list"))?;
+            exec::<_, ListSecretResponse>(self.context, self.client, "Vault list", request)
+                .await
+                .map(|response| response.data.keys)
         };
         found(result)
+    }
+
+    /// [`exec`] of a request whose answer is in the `data` of Vault's envelope.
+    async fn exec_data<E, T>(&self, what: &'static str, request: E) -> Result<T, SourceError>
+    where
+        E: Endpoint,
+        T: DeserializeOwned,
+    {
+        exec::<_, EndpointResult<T>>(self.context, self.client, what, request)
+            .await?
+            .data
+            .ok_or_else(|| SourceError::BadResponse {
+                problem: format!("the {what} response has no data"),
+            })
     }
 }
 
@@ -1111,67 +1149,75 @@ fn not_kv(what: &str) -> SourceError {
     }
 }
 
-/// One vaultrs call with the shared retries, its errors classified and its logging muted.
-async fn call<T, F, Fut>(context: &Context, what: &str, mut request: F) -> Result<T, SourceError>
+/// One Vault API request: built by vaultrs (path, query, body, and the token and namespace
+/// headers of `client`), sent through the shared HTTP plumbing with the Vault client's own
+/// reqwest client (the one that trusts `VAULT_CACERT`). vaultrs' own sending would drop a 429's
+/// `Retry-After`, which OpenBao's rate-limit quotas send and the shared retries honour. The
+/// answer is read as `T`: Vault's envelope, or KV v1's bare answer.
+async fn exec<E, T>(
+    context: &Context,
+    client: &VaultClient,
+    what: &'static str,
+    request: E,
+) -> Result<T, SourceError>
 where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, ClientError>>,
+    E: Endpoint,
+    T: DeserializeOwned,
 {
-    let timeout = context.settings.request_timeout;
-    context
-        .settings
-        .retry
-        .run(what, || {
-            let attempt = request().with_subscriber(NoSubscriber::default());
-            async move { attempt.await.map_err(|error| classify(error, timeout)) }
-        })
-        .await
+    let built = quietly(|| {
+        request
+            .with_middleware(&client.middle)
+            .request(&client.http.base)
+    })
+    .map_err(|_| SourceError::Config {
+        problem: format!("cannot build the {what} request"),
+    })?;
+    let (parts, body) = built.into_parts();
+    let url = Url::parse(&parts.uri.to_string()).map_err(|_| SourceError::Config {
+        problem: format!("cannot build the {what} request"),
+    })?;
+    let mut headers = parts.headers;
+    if let Some(token) = headers.get_mut("X-Vault-Token") {
+        token.set_sensitive(true);
+    }
+    let response = http::send(context, what, |_| {
+        client
+            .http
+            .http
+            .request(parts.method.clone(), url.clone())
+            .headers(headers.clone())
+            .body(body.clone())
+    })
+    .await?;
+    http::json(response, what).await
 }
 
-/// A vaultrs error as a [`SourceError`], built from its kind and status only: vaultrs' messages
-/// may carry response bodies, which for a KV read could hold secret values.
-fn classify(error: ClientError, timeout: Duration) -> SourceError {
-    let status = |status| SourceError::Http {
-        status,
-        retry_after: None,
-    };
-    match error {
-        ClientError::APIError { code, .. } => status(code),
-        ClientError::RestClientError { source } => match source {
-            // Not every error answer is Vault's `{"errors":[...]}` (a deleted KV v2 version is a
-            // 404 with metadata, a proxy's 502 is HTML), so vaultrs leaves these to rustify.
-            RestError::ServerResponseError { code, .. } => status(code),
-            RestError::RequestError { source, .. } | RestError::ResponseError { source } => {
-                match source.downcast_ref::<reqwest::Error>() {
-                    Some(error) => http::transport_error(error, timeout),
-                    None => SourceError::Network {
-                        detail: "the request failed".into(),
-                    },
-                }
-            }
-            RestError::ResponseParseError { .. } | RestError::ResponseConversionError { .. } => {
-                SourceError::BadResponse {
-                    problem: "Vault's answer is not the expected JSON".into(),
-                }
-            }
-            _ => SourceError::Config {
-                problem: "the request to Vault could not be built (check the path)".into(),
-            },
-        },
-        ClientError::FileReadError { source, path } => SourceError::Read {
-            path: path.into(),
-            source,
-        },
-        ClientError::ParseCertificateError { path, .. } => SourceError::Config {
-            problem: format!("VAULT_CACERT: '{path}' holds no usable PEM certificate"),
-        },
-        ClientError::RestClientBuildError { .. } => SourceError::Config {
-            problem: "cannot initialise the Vault HTTP client".into(),
-        },
-        _ => SourceError::BadResponse {
-            problem: "Vault's answer is not the expected JSON".into(),
-        },
+/// A login: the token is in the `auth` of Vault's envelope.
+async fn login_with<E: Endpoint>(
+    context: &Context,
+    client: &VaultClient,
+    what: &'static str,
+    request: E,
+) -> Result<AuthInfo, SourceError> {
+    exec::<_, EndpointResult<()>>(context, client, what, request)
+        .await?
+        .auth
+        .ok_or_else(|| SourceError::BadResponse {
+            problem: format!("the {what} response has no auth"),
+        })
+}
+
+/// vaultrs' request builders fail only on a missing field, which the code always sets.
+fn unbuildable(what: &str) -> SourceError {
+    SourceError::Config {
+        problem: format!("cannot build the Vault {what} request"),
     }
+}
+
+/// vaultrs logs every API error at ERROR level, with Vault's error strings, whatever secretrun's
+/// verbosity; our own error says what failed, once.
+fn quietly<T>(work: impl FnOnce() -> T) -> T {
+    tracing::subscriber::with_default(NoSubscriber::default(), work)
 }
 
 #[cfg(test)]
@@ -1493,25 +1539,5 @@ mod tests {
         let shown = format!("{shared:?}");
         assert!(shown.contains("Token"), "{shown}");
         assert!(!shown.contains("super-secret"), "{shown}");
-    }
-
-    #[test]
-    fn a_deleted_version_is_a_404_even_without_vault_errors() {
-        let error = ClientError::RestClientError {
-            source: RestError::ServerResponseError {
-                code: 404,
-                content: Some(r#"{"data":{"data":null}}"#.into()),
-            },
-        };
-        assert!(matches!(
-            classify(error, Duration::from_secs(1)),
-            SourceError::Http { status: 404, .. }
-        ));
-        let error = ClientError::APIError {
-            code: 403,
-            errors: vec!["permission denied".into()],
-        };
-        let shown = classify(error, Duration::from_secs(1)).to_string();
-        assert!(shown.starts_with("HTTP 403 (permission denied"), "{shown}");
     }
 }

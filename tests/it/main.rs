@@ -12,6 +12,7 @@ mod core_cli;
 mod doppler;
 mod fallback;
 mod faults;
+mod fleet;
 mod gcp_sm;
 mod generated;
 mod mask;

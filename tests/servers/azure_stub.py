@@ -6,13 +6,16 @@ OAuth 2.0 v2 token endpoint, and the App Service and IMDS managed identity
 endpoints.
 
 Usage:
-    python3 azure_stub.py --data FILE [--port 0]
+    python3 azure_stub.py --data FILE [--port 0] [--tls-cert PEM --tls-key PEM]
 
 Binds 127.0.0.1:PORT (0 = a free port), then prints exactly one line
 `listening on 127.0.0.1:PORT` to stdout (flushed). Every request re-reads
 FILE, so a test can add vaults, identities or faults between calls. One line
 per request goes to stderr: method, path (no query string), status. Tokens,
-client secrets, assertions and secret values are never logged.
+client secrets, assertions and secret values are never logged. With
+--tls-cert/--tls-key it serves https instead (the Azure SDKs send bearer tokens
+over https only, and take only an https authority); two stubs on one data file
+serve the same vaults over http and https.
 
 A vault is served under a path: the vault "kv1" is http://127.0.0.1:PORT/kv1,
 its secrets at /kv1/secrets/NAME, so that one stub serves many vaults. A real
@@ -90,7 +93,7 @@ Data file schema (JSON):
 }
 
 Write the file atomically (a temp file renamed over FILE): a request that
-reads a half-written file gets a 500.
+reads a half-written file gets a 500. PUT (set secret) writes it the same way.
 
 Endpoints (shapes as in the Key Vault REST reference, api-version 7.4, and
 the Microsoft identity platform / managed identity documentation):
@@ -102,6 +105,14 @@ the Microsoft identity platform / managed identity documentation):
   GET  /{vault}/secrets/{name}[/{version}]?api-version=7.4
        -> {"value", "id": ".../secrets/NAME/VERSION", "attributes",
           "contentType"?}
+  GET  /{vault}/secrets/{name}/versions?api-version=7.4[&maxresults=N][&$skiptoken=T]
+       -> {"value": [{"id": ".../secrets/NAME/VERSION", "attributes"}],
+          "nextLink"}: the current version first, then the older ones by id
+  PUT  /{vault}/secrets/{name}?api-version=7.4  {"value", "contentType"?,
+          "attributes": {"enabled"}?}
+       -> the new version's bundle, as GET; a new random version id becomes
+          current and the old current version joins "versions". Missing
+          "value" -> 400 BadParameter.
   Key Vault errors: {"error": {"code", "message"[, "innererror": {"code"}]}}
        no api-version            -> 400 MissingApiVersionParameter
        no or unknown bearer      -> 401 Unauthorized, with
@@ -112,6 +123,10 @@ the Microsoft identity platform / managed identity documentation):
        disabled secret (get)     -> 403 Forbidden (innererror SecretDisabled)
        missing secret or version -> 404 SecretNotFound
 
+  GET  /{tenant}/v2.0/.well-known/openid-configuration
+       -> {"token_endpoint": "<scheme>://<Host>/{tenant}/oauth2/v2.0/token",
+          "authorization_endpoint", "issuer", ...} (what MSAL reads before
+          its first token request); unknown tenant 400 invalid_tenant.
   POST /{tenant}/oauth2/v2.0/token   (application/x-www-form-urlencoded)
        grant_type=client_credentials&client_id=..&scope=https://vault.azure.net/.default
        and client_secret=.. or client_assertion_type=urn:ietf:params:oauth:
@@ -149,9 +164,13 @@ import argparse
 import base64
 import hashlib
 import json
+import os
+import ssl
 import sys
+import tempfile
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, urlsplit
 
@@ -288,6 +307,7 @@ class Handler(BaseHTTPRequestHandler):
     def dispatch(self):
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.body = raw
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -317,6 +337,8 @@ class Handler(BaseHTTPRequestHandler):
             self.apply_faults(data, kind, vault, form)
             if kind == "token":
                 status = self.token_endpoint(data, parts[0], form)
+            elif kind == "openid":
+                status = self.openid_configuration(data, parts[0])
             elif kind == "app_service":
                 status = self.app_service(data, query)
             elif kind == "imds":
@@ -338,6 +360,9 @@ class Handler(BaseHTTPRequestHandler):
         """(endpoint kind, vault name or None) for a path."""
         if self.command == "POST" and len(parts) == 4 and parts[1:] == ["oauth2", "v2.0", "token"]:
             return "token", None
+        if self.command == "GET" and len(parts) == 4 \
+                and parts[1:] == ["v2.0", ".well-known", "openid-configuration"]:
+            return "openid", None
         if parts == ["msi", "token"]:
             return "app_service", None
         if parts == ["metadata", "identity", "oauth2", "token"]:
@@ -402,6 +427,28 @@ class Handler(BaseHTTPRequestHandler):
         return self.send_json(404, {"error": {"code": "NotFound", "message": "Not found"}})
 
     # ---- Entra ID token endpoint ----------------------------------------
+
+    def base_url(self):
+        # A TLS stub sets `scheme` on the server.
+        return "%s://%s" % (getattr(self.server, "scheme", "http"),
+                            self.headers.get("Host") or "127.0.0.1")
+
+    def openid_configuration(self, data, tenant_id):
+        if not isinstance((data.get("tenants") or {}).get(tenant_id), dict):
+            raise aad_error(400, "invalid_tenant", 90002, "Tenant '%s' not found." % tenant_id)
+        base = "%s/%s" % (self.base_url(), tenant_id)
+        return self.send_json(200, {
+            "token_endpoint": base + "/oauth2/v2.0/token",
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
+                                                      "client_secret_basic"],
+            "authorization_endpoint": base + "/oauth2/v2.0/authorize",
+            "device_authorization_endpoint": base + "/oauth2/v2.0/devicecode",
+            "issuer": base + "/v2.0",
+            "jwks_uri": base + "/discovery/v2.0/keys",
+            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
+            "scopes_supported": ["openid", "profile", "email", "offline_access"],
+            "tenant_region_scope": "EU",
+        })
 
     def token_endpoint(self, data, tenant_id, form):
         tenant = (data.get("tenants") or {}).get(tenant_id)
@@ -504,15 +551,17 @@ class Handler(BaseHTTPRequestHandler):
                            "The api-version query parameter (?api-version=) is required for "
                            "all requests.")
         self.authorize(data, vault_name, vault)
-        if self.command != "GET":
-            raise kv_error(405, "BadParameter", "Only GET is served by this stub.")
-        # A TLS wrapper around this handler sets `scheme` on the server.
-        base = "%s://%s" % (getattr(self.server, "scheme", "http"),
-                            self.headers.get("Host") or "127.0.0.1")
+        base = self.base_url()
         if not at_root:
             base += "/" + quote(vault_name)
+        if self.command == "PUT" and len(rest) == 2:
+            return self.set_secret(vault_name, base, rest[1])
+        if self.command != "GET":
+            raise kv_error(405, "BadParameter", "Only GET and PUT are served by this stub.")
         if rest == ["secrets"]:
             return self.list_secrets(data, vault, base, query)
+        if len(rest) == 3 and rest[2] == "versions":
+            return self.list_versions(data, vault, base, rest[1], query)
         if len(rest) in (2, 3):
             return self.get_secret(vault, base, rest[1], rest[2] if len(rest) == 3 else None)
         raise kv_error(404, "NotFound", "No such operation.")
@@ -539,6 +588,28 @@ class Handler(BaseHTTPRequestHandler):
 
     def list_secrets(self, data, vault, base, query):
         secrets = sorted((vault.get("secrets") or {}).items(), key=lambda kv: kv[0].lower())
+        items = []
+        for name, entry in secrets:
+            item = {"id": "%s/secrets/%s" % (base, name), "attributes": attributes(entry)}
+            if entry.get("content_type"):
+                item["contentType"] = entry["content_type"]
+            items.append(item)
+        return self.send_page(data, items, "%s/secrets" % base, query)
+
+    def list_versions(self, data, vault, base, name, query):
+        stored, entry = find_secret(vault, name)
+        if entry is None:
+            raise kv_error(404, "SecretNotFound", "A secret with (name/id) %s was not found in "
+                                                  "this key vault." % name)
+        prefix = "%s/secrets/%s/" % (base, stored)
+        items = [{"id": prefix + (entry.get("version") or default_version(stored)),
+                  "attributes": attributes(entry)}]
+        for version_id, older in sorted((entry.get("versions") or {}).items()):
+            items.append({"id": prefix + version_id, "attributes": attributes(older)})
+        return self.send_page(data, items, prefix + "versions", query)
+
+    def send_page(self, data, items, url, query):
+        """One page of a Key Vault listing, with the nextLink to the rest."""
         size = int(data.get("page_size", 2))
         if query.get("maxresults"):
             size = max(1, min(size, int(query["maxresults"])))
@@ -549,19 +620,50 @@ class Handler(BaseHTTPRequestHandler):
                 start = int(base64.urlsafe_b64decode(token.encode("ascii")).decode("ascii"))
             except (ValueError, UnicodeDecodeError):
                 raise kv_error(400, "BadParameter", "Invalid skip token.")
-        page = secrets[start:start + size]
-        items = []
-        for name, entry in page:
-            item = {"id": "%s/secrets/%s" % (base, name), "attributes": attributes(entry)}
-            if entry.get("content_type"):
-                item["contentType"] = entry["content_type"]
-            items.append(item)
         next_link = None
-        if start + size < len(secrets):
+        if start + size < len(items):
             skip = base64.urlsafe_b64encode(str(start + size).encode("ascii")).decode("ascii")
-            next_link = "%s/secrets?api-version=%s&$skiptoken=%s&maxresults=%d" % (
-                base, API_VERSION, skip, size)
-        return self.send_json(200, {"value": items, "nextLink": next_link})
+            next_link = "%s?api-version=%s&$skiptoken=%s&maxresults=%d" % (
+                url, API_VERSION, skip, size)
+        return self.send_json(200, {"value": items[start:start + size], "nextLink": next_link})
+
+    def set_secret(self, vault_name, base, name):
+        try:
+            request = json.loads(self.body or b"{}")
+        except ValueError:
+            request = None
+        if not isinstance(request, dict) or not isinstance(request.get("value"), str):
+            raise kv_error(400, "BadParameter", "The request body must hold a string 'value'.")
+        state = self.server.state
+        with state.lock:
+            data = state.load()
+            secrets = data["vaults"][vault_name].setdefault("secrets", {})
+            stored, entry = find_secret(data["vaults"][vault_name], name)
+            if entry is None:
+                stored, entry = name, {}
+                secrets[stored] = entry
+            else:
+                older = {"value": entry.get("value", ""), "enabled": entry.get("enabled", True)}
+                current = entry.get("version") or default_version(stored)
+                entry.setdefault("versions", {})[current] = older
+            entry["value"] = request["value"]
+            entry["version"] = uuid.uuid4().hex
+            entry["enabled"] = bool((request.get("attributes") or {}).get("enabled", True))
+            if request.get("contentType"):
+                entry["content_type"] = request["contentType"]
+            else:
+                entry.pop("content_type", None)
+            directory = os.path.dirname(os.path.abspath(state.data_path))
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".azure-stub-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(temp, state.data_path)
+        bundle = {"value": entry["value"],
+                  "id": "%s/secrets/%s/%s" % (base, stored, entry["version"]),
+                  "attributes": attributes(entry)}
+        if entry.get("content_type"):
+            bundle["contentType"] = entry["content_type"]
+        return self.send_json(200, bundle)
 
     def get_secret(self, vault, base, name, version):
         stored, entry = find_secret(vault, name)
@@ -597,11 +699,21 @@ def main():
     ap = argparse.ArgumentParser(description="Local Azure Key Vault and token endpoint stub")
     ap.add_argument("--data", required=True, help="JSON data file, re-read on every request")
     ap.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = a free one)")
+    ap.add_argument("--tls-cert", help="serve https with this PEM certificate (chain)")
+    ap.add_argument("--tls-key", help="the PEM private key of --tls-cert")
     args = ap.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
     state = State(args.data)
     state.load()  # fail fast on a missing or malformed file
     httpd = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    httpd.daemon_threads = True
     httpd.state = state
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+        httpd.scheme = "https"
     sys.stdout.write("listening on 127.0.0.1:%d\n" % httpd.server_address[1])
     sys.stdout.flush()
     try:

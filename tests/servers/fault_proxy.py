@@ -43,6 +43,8 @@ Data file schema (JSON):
       "invalid_json": true,    # forward, then replace a 2xx answer's body
                                #   with text that is not JSON
       "count": 2,              # only the first `count` matching requests
+      "share": 0.25,           # only this share of the matching requests,
+                               #   spread evenly (the 4th, 8th, ... for 0.25)
       "path": "/v1/secret/"    # only requests whose path starts with this
     }
   }
@@ -51,8 +53,12 @@ Data file schema (JSON):
 Faults are considered in sorted id order; every matching active fault counts
 the request as a hit (counted when the request arrives; counters live in this
 process, keyed by id, so re-arm with a new id); delays add up; the first with
-"status" decides the status. The hit counters are written to FILE + ".stats"
-({"requests": N, "fault_hits": {id: N}}) after every request.
+"status" decides the status. The counters are written to FILE + ".stats"
+after every request and every answer:
+  {"requests": N, "fault_hits": {id: N},
+   "by_status": {"200": N, "429": N, ...},   # answers sent, forwarded or not
+   "per_100ms": {"<tenth of a second since the first request>": N}}
+                                             # arrivals, to see a storm
 """
 
 import argparse
@@ -87,6 +93,10 @@ class State:
         self.lock = threading.Lock()
         self.requests = 0
         self.fault_hits = {}
+        self.fault_seen = {}
+        self.by_status = {}
+        self.per_100ms = {}
+        self.first = None
 
     def load(self):
         with open(self.data_path, "r", encoding="utf-8") as f:
@@ -96,12 +106,14 @@ class State:
         return data
 
     def write_stats(self):
+        # Under the lock: a thread that took its copy earlier must not rename it over a newer one.
         with self.lock:
-            stats = {"requests": self.requests, "fault_hits": dict(self.fault_hits)}
-        temp = "%s.stats.%d.tmp" % (self.data_path, threading.get_ident())
-        with open(temp, "w", encoding="utf-8") as f:
-            json.dump(stats, f)
-        os.replace(temp, self.data_path + ".stats")
+            stats = {"requests": self.requests, "fault_hits": dict(self.fault_hits),
+                     "by_status": dict(self.by_status), "per_100ms": dict(self.per_100ms)}
+            temp = "%s.stats.tmp" % self.data_path
+            with open(temp, "w", encoding="utf-8") as f:
+                json.dump(stats, f)
+            os.replace(temp, self.data_path + ".stats")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -136,6 +148,10 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.wfile.flush()
         self.log_line(status)
+        state = self.server.state
+        with state.lock:
+            state.by_status[str(status)] = state.by_status.get(str(status), 0) + 1
+        state.write_stats()
 
     def forward(self):
         state = self.server.state
@@ -152,6 +168,11 @@ class Handler(BaseHTTPRequestHandler):
         delay_ms, status_fault, truncate, invalid = 0, None, False, False
         with state.lock:
             state.requests += 1
+            now = time.monotonic()
+            if state.first is None:
+                state.first = now
+            tenth = str(int((now - state.first) * 10))
+            state.per_100ms[tenth] = state.per_100ms.get(tenth, 0) + 1
             for fid in sorted(data.get("faults") or {}):
                 f = data["faults"][fid]
                 if not isinstance(f, dict):
@@ -161,6 +182,12 @@ class Handler(BaseHTTPRequestHandler):
                 hits = state.fault_hits.get(fid, 0)
                 if "count" in f and hits >= int(f["count"]):
                     continue
+                if "share" in f:
+                    seen = state.fault_seen.get(fid, 0)
+                    state.fault_seen[fid] = seen + 1
+                    share = float(f["share"])
+                    if int((seen + 1) * share) == int(seen * share):
+                        continue
                 state.fault_hits[fid] = hits + 1
                 delay_ms += int(f.get("delay_ms", 0))
                 if status_fault is None and "status" in f:

@@ -101,6 +101,14 @@ Secret Manager (https://secretmanager.googleapis.com/v1/...):
       (K has any value); values may be double-quoted. Anything else -> 400.
   GET /v1/projects/P/secrets/S       -> the secret
   GET /v1/projects/P/secrets/S/versions -> {"versions": [...], "totalSize"}
+  POST /v1/projects/P/secrets?secretId=S  {"replication": {...}, "labels"?}
+      -> the new secret (no versions yet); 409 ALREADY_EXISTS if it exists.
+  POST /v1/projects/P/secrets/S:addVersion
+      {"payload": {"data": "<base64>", "dataCrc32c": "<int64>"?}}
+      -> {"name": ".../versions/N", "createTime", "state": "ENABLED",
+          "replicationStatus", "etag", "clientSpecifiedPayloadChecksum"}; a
+      dataCrc32c that does not match the data -> 400 INVALID_ARGUMENT.
+      Both write the data file (atomically, under the stub's lock).
   Auth: "Authorization: Bearer TOKEN". Missing or unknown -> 401
   UNAUTHENTICATED; a project the token may not read -> 403 PERMISSION_DENIED.
   Errors: {"error": {"code": N, "message": "...", "status": "..."}}.
@@ -399,6 +407,9 @@ class Handler(BaseHTTPRequestHandler):
             if path.startswith(METADATA_PREFIX):
                 return self.metadata(data, path[len(METADATA_PREFIX):])
             if path.startswith("/v1/"):
+                if self.command == "POST":
+                    return self.secret_manager_write(data, path[len("/v1/"):], query, token,
+                                                     body)
                 if self.command != "GET":
                     raise ApiError(405, "METHOD_NOT_ALLOWED", "Method not allowed")
                 return self.secret_manager(data, path[len("/v1/"):], query, token, fault)
@@ -620,6 +631,82 @@ class Handler(BaseHTTPRequestHandler):
                                                  "secretmanager.versions.access", resource)
             return self.access(project_id, project, secret_id, version, fault)
         raise ApiError(404, "NOT_FOUND", "Not found")
+
+    def secret_manager_write(self, data, rest, query, token, body):
+        parts = [unquote(p) for p in rest.split("/")]
+        if len(parts) < 3 or parts[0] != "projects" or not parts[2].startswith("secrets"):
+            raise ApiError(404, "NOT_FOUND", "Not found")
+        try:
+            request = json.loads(body or b"{}")
+        except ValueError:
+            raise ApiError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
+        if len(parts) == 3 and parts[2] == "secrets":
+            secret_id = query.get("secretId") or ""
+            project_id, _ = self.authorize(data, token, parts[1], "secretmanager.secrets.create",
+                                           "projects/%s" % parts[1])
+            return self.create_secret(project_id, secret_id, request)
+        if len(parts) == 4 and parts[3].endswith(":addVersion"):
+            secret_id = parts[3][: -len(":addVersion")]
+            project_id, _ = self.authorize(data, token, parts[1], "secretmanager.versions.add",
+                                           "projects/%s/secrets/%s" % (parts[1], secret_id))
+            return self.add_version(project_id, secret_id, request)
+        raise ApiError(404, "NOT_FOUND", "Not found")
+
+    def change_data(self, change):
+        """Applies `change` to a fresh copy of the data file and writes it back atomically;
+        returns what `change` returned."""
+        state = self.server.state
+        with state.lock:
+            data = state.load()
+            result = change(data)
+            directory = os.path.dirname(os.path.abspath(state.data_path))
+            fd, temp = tempfile.mkstemp(dir=directory, prefix=".gcp-stub-")
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                json.dump(data, f)
+            os.replace(temp, state.data_path)
+        return result
+
+    def create_secret(self, project_id, secret_id, request):
+        if not secret_id:
+            raise ApiError(400, "INVALID_ARGUMENT", "Missing secretId.")
+
+        def create(data):
+            project = data["projects"][project_id]
+            secrets = project.setdefault("secrets", {})
+            if secret_id in secrets:
+                raise ApiError(409, "ALREADY_EXISTS", "Secret [projects/%s/secrets/%s] already "
+                               "exists." % (self.number(project_id, project), secret_id))
+            secrets[secret_id] = {"versions": {}}
+            if request.get("labels"):
+                secrets[secret_id]["labels"] = request["labels"]
+            return self.secret_json(project_id, project, secret_id, secrets[secret_id])
+
+        self.send_json(200, self.change_data(create))
+
+    def add_version(self, project_id, secret_id, request):
+        payload = request.get("payload") or {}
+        try:
+            content = base64.b64decode(payload.get("data") or "", validate=True)
+        except (ValueError, binascii.Error):
+            raise ApiError(400, "INVALID_ARGUMENT", "Invalid value at 'payload.data'.")
+        checked = "dataCrc32c" in payload
+        if checked and str(payload["dataCrc32c"]) != str(crc32c(content)):
+            raise ApiError(400, "INVALID_ARGUMENT", "Checksum mismatch: the data does not "
+                                                   "match payload.dataCrc32c.")
+
+        def add(data):
+            project = data["projects"][project_id]
+            secret = self.secret(project, secret_id)
+            n = max(self.versions_of(secret), default=0) + 1
+            secret.setdefault("versions", {})[str(n)] = {
+                "data_b64": base64.b64encode(content).decode("ascii")}
+            return {"name": "projects/%s/secrets/%s/versions/%d"
+                            % (self.number(project_id, project), secret_id, n),
+                    "createTime": CREATE_TIME, "state": "ENABLED",
+                    "replicationStatus": {"automatic": {}}, "etag": "\"%d\"" % n,
+                    "clientSpecifiedPayloadChecksum": checked}
+
+        self.send_json(200, self.change_data(add))
 
     @staticmethod
     def number(project_id, project):
