@@ -39,6 +39,7 @@ pub struct Config {
     pub fallback_max_age: Option<String>,
     pub mode: Option<ModeSetting>,
     pub subreaper: Option<bool>,
+    pub signal_group: Option<bool>,
     pub kill_after: Option<String>,
     pub grace_period: Option<String>,
     pub watch: Option<String>,
@@ -181,6 +182,7 @@ file-vars = true
 credentials-directory = false
 mode = "supervise"
 subreaper = true
+signal-group = true
 kill-after = "10s"
 grace-period = "2s"
 fallback = "cache/app.snapshot"
@@ -196,6 +198,7 @@ fallback-max-age = "1d"
             Some(PreserveSetting::Names(vec!["TZ".into()]))
         );
         assert_eq!(config.mode, Some(ModeSetting::Supervise));
+        assert_eq!(config.signal_group, Some(true));
         assert_eq!(config.kill_after.as_deref(), Some("10s"));
         assert_eq!(config.fallback_max_age.as_deref(), Some("1d"));
         assert_eq!(config.fallback, Some(PathBuf::from("cache/app.snapshot")));

@@ -185,6 +185,7 @@ async fn probe(
         launch: Launch {
             mode: Mode::Exec,
             subreaper: false,
+            signal_group: false,
             kill_after: None,
             grace_period: plan.launch.grace_period,
             mask_output: false,
