@@ -6,6 +6,7 @@
 //! several providers need (HTTP, retries, JSON expansion) lives once, in [`http`], [`retry`]
 //! and [`naming`]; clients shared by several sources of one kind live in [`Context`].
 
+pub mod answers;
 mod aws;
 mod aws_sm;
 mod aws_ssm;
@@ -81,11 +82,25 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn consumed(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// What is wrong with this source's settings, found without a request, that the store's
+    /// own answer would not explain (`check` reports it as an error). No I/O beyond reading a
+    /// credential file.
+    fn advice(&self) -> Option<Advice> {
+        None
+    }
+}
+
+/// A source's settings cannot work, though nothing was fetched yet. The message names settings
+/// and sources, never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub message: String,
 }
 
 /// A short stable tag for `bytes` (SHA-256, base64): a version made of several, or a key that
 /// must not hold a credential in the clear.
-fn digest_text(bytes: &[u8]) -> String {
+pub(crate) fn digest_text(bytes: &[u8]) -> String {
     use base64::Engine as _;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())

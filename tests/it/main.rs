@@ -6,6 +6,7 @@ mod support;
 mod aws_sm;
 mod aws_ssm;
 mod azure_kv;
+mod check;
 mod commands;
 mod compat;
 mod core_cli;
