@@ -199,6 +199,44 @@ pub fn build(
     Ok(provider)
 }
 
+/// The most secretrun reads from one local file (a `.env` file, a secret file): far above any
+/// real one, and a bound on memory when a path names `/dev/zero` or a pipe that never ends.
+pub const MAX_LOCAL_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `std::fs::read`, refusing a file larger than [`MAX_LOCAL_FILE_BYTES`].
+pub(crate) fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    capped(path)?.read_to_end(&mut bytes)?;
+    within_cap(bytes)
+}
+
+/// `std::fs::read_to_string`, refusing a file larger than [`MAX_LOCAL_FILE_BYTES`].
+pub(crate) fn read_text_capped(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    capped(path)?.read_to_string(&mut text)?;
+    within_cap(text)
+}
+
+fn capped(path: &std::path::Path) -> std::io::Result<std::io::Take<std::fs::File>> {
+    use std::io::Read;
+    Ok(std::fs::File::open(path)?.take(MAX_LOCAL_FILE_BYTES + 1))
+}
+
+fn within_cap<T: AsRef<[u8]>>(content: T) -> std::io::Result<T> {
+    if content.as_ref().len() as u64 > MAX_LOCAL_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most secretrun reads from one file",
+                MAX_LOCAL_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(content)
+}
+
 /// Reads a local path: at once when it is a regular file or a directory (the usual case, and a
 /// thread costs more than the read), otherwise (a FIFO, a device) on the blocking pool, where a
 /// read that never ends cannot keep a signal from stopping secretrun.

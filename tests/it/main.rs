@@ -15,6 +15,7 @@ mod fallback;
 mod faults;
 mod gcp_sm;
 mod generated;
+mod hostile;
 mod mask;
 mod mount;
 mod priority;
