@@ -286,6 +286,10 @@ fn against_store(url: &str, extra: &[&str]) -> (Run, u64) {
 }
 
 /// Runs `command` to its end; its result and its peak memory (KiB), from `wait4`.
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which std's wait cannot replace: it also gives the rusage"
+)]
 fn measured(command: &mut std::process::Command) -> (Run, u64) {
     let dir = support::temp_dir();
     let (out, err) = (dir.path().join("out"), dir.path().join("err"));
