@@ -58,6 +58,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --exec 'Replace secretrun with the command (default unless secretrun is PID 1)'
             cand --supervise 'Stay as the command''s parent: forward signals, reap zombies (default as PID 1)'
             cand --subreaper 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)'
+            cand --signal-group 'Forward signals to the command''s whole process group, not only to the command, as `tini -g` and dumb-init do (implies --supervise). The command then leads a process group of its own, which takes over the terminal when secretrun had it'
             cand --mask-output 'Replace secret values (and their base64 and URL-encoded forms) in the command''s stdout and stderr with [secretrun:NAME] (implies --supervise)'
             cand --mount-keep-env 'Keep the names written by --mount and --file in the environment as well'
             cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'

@@ -3,7 +3,8 @@
 //! Exec keeps systemd's view intact (the child is the main PID) and leaves no secret in
 //! secretrun's memory. Supervision is for PID 1 and for features that need secretrun to stay:
 //! it forwards signals exactly once, reaps zombies when it is PID 1 or a subreaper, and reports
-//! how the child ended. stdin, stdout and stderr are inherited, never piped, except that
+//! how the child ended. With `--signal-group` the child leads its own process group (and takes
+//! the terminal when secretrun had it) and every signal goes to that group. stdin, stdout and stderr are inherited, never piped, except that
 //! `--mask-output` connects stdout and stderr to `mask` (a pseudo-terminal when ours is a
 //! terminal, pipes otherwise), copied on threads of their own (the signal loop is the same),
 //! and waits for them before reporting how the child ended.
@@ -16,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::sys::signal::{kill, Signal};
+use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
-use nix::unistd::{getpgid, getpgrp, getpid, Pid};
+use nix::unistd::{getpgid, getpgrp, getpid, setpgid, tcgetpgrp, tcsetpgrp, Pid};
 
 use crate::environment::ParentEnv;
 use crate::error::Error;
@@ -157,6 +159,9 @@ struct Launcher<'a> {
 /// A started child and what lives as long as it does.
 struct Running {
     pid: Pid,
+    /// `--signal-group` took the terminal from secretrun's group for the child's: it is given
+    /// back when the child ends.
+    took_terminal: bool,
     copiers: Option<Copiers>,
     /// The `--mount`/`--file` files; removed when dropped.
     mounted: Mounted,
@@ -165,6 +170,9 @@ struct Running {
 impl Running {
     /// After the child ended: waits for its masked output, then removes its files.
     fn end(self, patience: Duration) {
+        if self.took_terminal {
+            give_terminal_to(getpgrp());
+        }
         if let Some(copiers) = self.copiers {
             copiers.finish(patience);
         }
@@ -190,8 +198,23 @@ impl Launcher<'_> {
         // forever. Give it the mask secretrun started with, as exec mode does before `execve`.
         let original_mask = self.signals.original_mask();
         // SAFETY: pthread_sigmask is async-signal-safe and changes only the new process.
+        let signal_group = self.launch.signal_group;
+        // The terminal's foreground group gets Ctrl-C and may read the terminal: when that is
+        // ours, a child in a group of its own must take it, or the terminal would stop it
+        // (SIGTTIN) and its Ctrl-C would go to secretrun instead. tini does the same.
+        let take_terminal = signal_group && tcgetpgrp(std::io::stdin()).ok() == Some(getpgrp());
+        // SAFETY: setpgid, tcsetpgrp and pthread_sigmask are async-signal-safe and change only
+        // the new process (and, for tcsetpgrp, which group is the terminal's foreground).
         unsafe {
-            command.pre_exec(move || original_mask.thread_set_mask().map_err(io::Error::from));
+            command.pre_exec(move || {
+                if signal_group {
+                    setpgid(Pid::from_raw(0), Pid::from_raw(0))?;
+                }
+                if take_terminal {
+                    give_terminal_to(getpgrp());
+                }
+                original_mask.thread_set_mask().map_err(io::Error::from)
+            });
         }
         let wiring = masker.map(|masker| Wiring::new(masker, &mut command));
         let mut spawned = command
@@ -201,8 +224,16 @@ impl Launcher<'_> {
         // Closes our copies of a pseudo-terminal's child side, so its end is seen.
         drop(command);
         let copiers = wiring.map(|wiring| wiring.start(&mut spawned));
+        let pid = Pid::from_raw(spawned.id() as i32);
+        if signal_group {
+            // Also from here, so that no signal forwarded before the child ran its own setpgid
+            // goes to a group that does not exist yet; after its execve this fails (EACCES),
+            // and by then the child did it itself.
+            let _ = setpgid(pid, pid);
+        }
         Ok(Running {
-            pid: Pid::from_raw(spawned.id() as i32),
+            pid,
+            took_terminal: take_terminal,
             copiers,
             mounted,
         })
@@ -244,7 +275,7 @@ impl Supervisor<'_> {
             let now = Instant::now();
             if self.kill_at.is_some_and(|at| at <= now) && self.exit.is_none() {
                 tracing::warn!("the command ignored the stop signal; sending SIGKILL");
-                let _ = kill(self.child, Signal::SIGKILL);
+                self.signal_child(Signal::SIGKILL);
                 self.kill_at = None;
             }
             let deadline = [self.kill_at, self.leftovers_killed_at]
@@ -296,7 +327,8 @@ impl Supervisor<'_> {
                 }
                 tracing::warn!("changed: {names}; restarting the command");
                 if self.restart_with.replace(change.env).is_none() {
-                    let _ = kill(self.child, watcher.settings.stop_signal);
+                    let stop_signal = watcher.settings.stop_signal;
+                    self.signal_child(stop_signal);
                     self.kill_at = Some(Instant::now() + self.launcher.launch.grace_period);
                 }
             }
@@ -314,7 +346,7 @@ impl Supervisor<'_> {
                         tracing::warn!(
                             "changed: {names}; rewrote the secret files, sending {signal}"
                         );
-                        let _ = kill(self.child, signal);
+                        self.signal_child(signal);
                     }
                     Err(error) => {
                         tracing::warn!(
@@ -361,7 +393,7 @@ impl Supervisor<'_> {
             && getpgid(Some(self.child)).is_ok_and(|group| group == getpgrp());
         if !already_delivered {
             tracing::debug!(signal = %signal, "forwarding");
-            let _ = kill(self.child, signal);
+            self.signal_child(signal);
         }
         // Asked to stop from outside: a pending restart is called off, and no other begins.
         if USER_STOPS.contains(&signal) {
@@ -375,6 +407,16 @@ impl Supervisor<'_> {
                 .kill_after
                 .map(|after| Instant::now() + after);
         }
+    }
+
+    /// Sends `signal` to the child, or with `--signal-group` to every process of its group (a
+    /// shell and the command it waits for).
+    fn signal_child(&self, signal: Signal) {
+        let target = match self.launcher.launch.signal_group {
+            true => Pid::from_raw(-self.child.as_raw()),
+            false => self.child,
+        };
+        let _ = kill(target, signal);
     }
 
     /// Collects every child that has ended; remembers how the main child ended.
@@ -430,6 +472,21 @@ impl Supervisor<'_> {
                 let _ = kill(pid, signal);
             }
         }
+    }
+}
+
+/// Makes `group` the foreground process group of the terminal on stdin, if there is one. Called
+/// from a background group, which the terminal would stop with SIGTTOU unless it is blocked.
+fn give_terminal_to(group: Pid) {
+    let mut ttou = SigSet::empty();
+    ttou.add(Signal::SIGTTOU);
+    let mut previous = SigSet::empty();
+    if nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&ttou), Some(&mut previous))
+        .is_ok()
+    {
+        // No terminal (ENOTTY) or one that is not ours any more: nothing to hand over.
+        let _ = tcsetpgrp(std::io::stdin(), group);
+        let _ = nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&previous), None);
     }
 }
 

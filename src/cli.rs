@@ -373,6 +373,12 @@ pub struct LaunchArgs {
     #[arg(long)]
     pub subreaper: bool,
 
+    /// Forward signals to the command's whole process group, not only to the command, as
+    /// `tini -g` and dumb-init do (implies --supervise). The command then leads a process group
+    /// of its own, which takes over the terminal when secretrun had it
+    #[arg(long, conflicts_with = "exec")]
+    pub signal_group: bool,
+
     /// Kill the command with SIGKILL when it is still running DURATION after a forwarded
     /// TERM, INT, QUIT or HUP (implies --supervise)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]

@@ -39,6 +39,7 @@ pub struct Config {
     pub fallback_max_age: Option<String>,
     pub mode: Option<ModeSetting>,
     pub subreaper: Option<bool>,
+    pub signal_group: Option<bool>,
     pub kill_after: Option<String>,
     pub grace_period: Option<String>,
     pub watch: Option<String>,
@@ -144,19 +145,42 @@ fn parse(text: &str) -> Result<Config, (usize, String)> {
     })
 }
 
-/// serde's type errors quote the offending value (`invalid type: string "…"`); a config file
-/// may hold a token by mistake, so quoted text is dropped from messages.
+/// serde's type errors quote the offending value (`invalid type: string "…"`, ``unknown
+/// variant `…` ``, ``integer `…` ``); a config file may hold a token by mistake, so quoted text
+/// is dropped from messages. Field names (``unknown field `sorces` ``) and what serde expected
+/// are kept: they are keys and serde's own words.
 fn redact_quoted(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
-    let mut inside = false;
+    let mut inside: Option<char> = None;
+    let mut keep = false;
+    // serde escapes a quote inside the quoted text (`"a\"b"`): it does not end it.
+    let mut escaped = false;
     for c in message.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
+        if inside.is_some() && !escaped && c == '\\' {
+            escaped = true;
+            if keep {
+                out.push(c);
             }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
+            continue;
+        }
+        let was_escaped = std::mem::take(&mut escaped);
+        match inside {
+            None if c == '"' || c == '`' => {
+                // What serde expected is its own text (``one of `auto`, `exec` ``).
+                keep = (c == '`' && out.ends_with("field ")) || out.contains("expected");
+                out.push(c);
+                if !keep {
+                    out.push('…');
+                }
+                inside = Some(c);
+            }
+            None => out.push(c),
+            Some(quote) if c == quote && !was_escaped => {
+                out.push(c);
+                inside = None;
+            }
+            Some(_) if keep => out.push(c),
+            Some(_) => {}
         }
     }
     out
@@ -181,6 +205,7 @@ file-vars = true
 credentials-directory = false
 mode = "supervise"
 subreaper = true
+signal-group = true
 kill-after = "10s"
 grace-period = "2s"
 fallback = "cache/app.snapshot"
@@ -196,6 +221,7 @@ fallback-max-age = "1d"
             Some(PreserveSetting::Names(vec!["TZ".into()]))
         );
         assert_eq!(config.mode, Some(ModeSetting::Supervise));
+        assert_eq!(config.signal_group, Some(true));
         assert_eq!(config.kill_after.as_deref(), Some("10s"));
         assert_eq!(config.fallback_max_age.as_deref(), Some("1d"));
         assert_eq!(config.fallback, Some(PathBuf::from("cache/app.snapshot")));
@@ -219,5 +245,11 @@ fallback-max-age = "1d"
         let (line, message) = parse("\n\nrequire = \"s3cr3t-value\"\n").unwrap_err();
         assert_eq!(line, 3);
         assert_eq!(message, "invalid type: string \"…\", expected a sequence");
+        // Found by the parsers' property tests: serde quotes a bad variant with backticks.
+        let (_, message) = parse("mode = \"s3cr3t-value\"\n").unwrap_err();
+        assert_eq!(
+            message,
+            "unknown variant `…`, expected one of `auto`, `exec`, `supervise`"
+        );
     }
 }

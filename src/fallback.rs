@@ -660,7 +660,7 @@ fn seal(
 }
 
 /// The header's fields, checked.
-struct Header {
+pub(crate) struct Header {
     iterations: u32,
     salt: [u8; SALT_LEN],
     nonce: [u8; NONCE_LEN],
@@ -669,7 +669,8 @@ struct Header {
     len: usize,
 }
 
-fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
+/// Public for the fuzz targets and properties (`crate::parsers`), which feed it any bytes.
+pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
     if bytes.len() < HEADER_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
         return Err(Unusable::Undecryptable);
     }

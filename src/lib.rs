@@ -18,6 +18,7 @@ pub mod file_vars;
 pub mod mask;
 pub mod merge;
 pub mod mount;
+pub mod parsers;
 pub mod plan;
 pub mod providers;
 pub mod reference;

@@ -66,6 +66,8 @@ pub enum Mode {
 pub struct Launch {
     pub mode: Mode,
     pub subreaper: bool,
+    /// `--signal-group`: the child leads its own process group, and signals go to all of it.
+    pub signal_group: bool,
     pub kill_after: Option<Duration>,
     pub grace_period: Duration,
     /// `--mask-output`: the child's stdout and stderr go through `mask` (supervise mode only).
@@ -284,6 +286,7 @@ fn build_launch(
         None => setting(|c| &c.grace_period, "grace-period")?.unwrap_or(DEFAULT_GRACE_PERIOD),
     };
     let subreaper = args.subreaper || config.and_then(|c| c.subreaper).unwrap_or(false);
+    let signal_group = args.signal_group || config.and_then(|c| c.signal_group).unwrap_or(false);
     let configured = if args.exec {
         ModeSetting::Exec
     } else if args.supervise {
@@ -308,7 +311,9 @@ fn build_launch(
     // files all need secretrun to stay.
     let mode = match configured {
         ModeSetting::Supervise => Mode::Supervise,
-        _ if subreaper || kill_after.is_some() || args.mask_output => Mode::Supervise,
+        _ if subreaper || signal_group || kill_after.is_some() || args.mask_output => {
+            Mode::Supervise
+        }
         _ if secret_files.needs_cleanup() || watch.is_some() => Mode::Supervise,
         ModeSetting::Exec => Mode::Exec,
         ModeSetting::Auto if is_pid1 => Mode::Supervise,
@@ -328,6 +333,7 @@ fn build_launch(
     Ok(Launch {
         mode,
         subreaper,
+        signal_group,
         kill_after,
         grace_period,
         mask_output: args.mask_output,
@@ -461,7 +467,7 @@ mod tests {
     }
 
     #[test]
-    fn subreaper_and_kill_after_imply_supervise() {
+    fn subreaper_signal_group_and_kill_after_imply_supervise() {
         let env = ParentEnv::default();
         let mut cli = input(&["true"]);
         cli.launch.subreaper = true;
@@ -471,6 +477,12 @@ mod tests {
         );
         let mut cli = input(&["true"]);
         cli.launch.kill_after = Some(Duration::from_secs(1));
+        assert_eq!(
+            Plan::build(cli, &env, false).unwrap().launch.mode,
+            Mode::Supervise
+        );
+        let mut cli = input(&["true"]);
+        cli.launch.signal_group = true;
         assert_eq!(
             Plan::build(cli, &env, false).unwrap().launch.mode,
             Mode::Supervise

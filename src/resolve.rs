@@ -7,12 +7,13 @@
 //! sees all broken sources at once, not the first. References in environment values (see
 //! [`reference`]) are fetched in the second phase, together with the secret sources.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
+use tokio::sync::OnceCell;
 
 use crate::compat;
 use crate::environment::ParentEnv;
@@ -20,7 +21,7 @@ use crate::error::{Error, SourceError};
 use crate::fallback::{self, Attempt, Fallback, FallbackMode, Remote, Sealed, Validators};
 use crate::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::plan::Plan;
-use crate::providers::{self, Context, Entries, Fetched, Provider};
+use crate::providers::{self, Advice, Context, Entries, Fetched, Provider};
 use crate::reference::{self, Parsed};
 use crate::secret::{self, SecretValue};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
@@ -50,9 +51,59 @@ struct Fetch {
     class: SourceClass,
     kind: SourceKind,
     provider: Box<dyn Provider>,
+    /// What the answer depends on: the spec and the settings the provider reads (see
+    /// [`Sharing`]).
+    answer_key: String,
+}
+
+/// What several resolutions that run for one command share: `check` resolves each source on
+/// its own and then all of them together. A source read with the same settings is fetched once
+/// for all of them (its findings and the merged environment come from that one answer or
+/// failure), and what its provider advises about its settings is kept for the report. Answers
+/// are keyed by the spec and a digest of the settings the provider was built with, never by a
+/// value in the clear, and carry no version tag (a sharing resolution uses no snapshot).
+/// `Debug` shows how many answers there are, never one.
+#[derive(Default)]
+pub struct Sharing {
+    answers: Mutex<HashMap<String, Arc<SharedAnswer>>>,
+    advice: Mutex<BTreeMap<String, Advice>>,
+}
+
+type SharedAnswer = OnceCell<Result<providers::Entries, SourceError>>;
+
+impl Sharing {
+    fn cell(&self, key: &str) -> Arc<SharedAnswer> {
+        let mut cells = self
+            .answers
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Arc::clone(cells.entry(key.to_string()).or_default())
+    }
+
+    /// Each source's advice (see [`Provider::advice`]), by spec text.
+    pub fn take_advice(&self) -> BTreeMap<String, Advice> {
+        std::mem::take(&mut self.advice.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl std::fmt::Debug for Sharing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let count = self.answers.lock().map_or(0, |cells| cells.len());
+        write!(f, "Sharing({count})")
+    }
 }
 
 pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error> {
+    resolve_sharing(plan, parent, None).await
+}
+
+/// [`resolve`], taking each unconditional answer from `shared` when another resolution already
+/// fetched (or is fetching) it.
+pub async fn resolve_sharing(
+    plan: &Plan,
+    parent: &ParentEnv,
+    shared: Option<&Sharing>,
+) -> Result<Resolved, Error> {
     let (env_files, secret_specs): (Vec<_>, Vec<_>) = plan
         .sources
         .iter()
@@ -61,7 +112,7 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
     let local = Arc::new(Context::new(parent.clone(), plan.fetch.clone()));
     let env_files = build(env_files.into_iter().map(|s| s.spec.clone()), &local)?;
     let mut layers: Vec<Layer> = plan.config_env.iter().cloned().collect();
-    layers.extend(fetch_all(env_files.fetches, plan.fetch.deadline).await?);
+    layers.extend(fetch_all(env_files.fetches, plan.fetch.deadline, shared).await?);
 
     // Provider settings: the parent environment over the `.env` values.
     let dotenv_values = layers.iter().flat_map(|layer| {
@@ -110,6 +161,14 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         all_specs.push(spec?);
     }
     let built = build(all_specs.into_iter(), &context)?;
+    if let Some(shared) = shared {
+        let mut advice = shared.advice.lock().unwrap_or_else(|p| p.into_inner());
+        for fetch in &built.fetches {
+            if let Some(found) = fetch.provider.advice() {
+                advice.insert(fetch.origin.clone(), found);
+            }
+        }
+    }
     // The last-known-good snapshot (see `fallback`): written after a fresh success, read when
     // remote sources fail transiently, or instead of fetching under --fallback-only.
     let remote: Vec<Remote> = built
@@ -144,7 +203,7 @@ pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error>
         .iter()
         .map(|fetch| sealed.as_ref()?.validators.get(&fetch.origin).cloned())
         .collect();
-    let results = fetch_each(&built.fetches, plan.fetch.deadline, offline, &sent).await;
+    let results = fetch_each(&built.fetches, plan.fetch.deadline, offline, &sent, shared).await;
     let (results, validators) = reuse_unchanged(
         &built.fetches,
         results,
@@ -280,8 +339,10 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
         consumed: BTreeSet::new(),
     };
     let mut errors = Vec::new();
+    let settings = settings_digest(&context.env);
     for spec in specs {
         let origin = spec.text().to_string();
+        let answer_key = format!("{origin}\0{settings}");
         let class = spec.class();
         let kind = spec.kind;
         match providers::build(spec, context) {
@@ -294,6 +355,7 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
                     class,
                     kind,
                     provider,
+                    answer_key,
                 });
             }
             Err(problem) => errors.push(Error::Spec {
@@ -305,10 +367,29 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
     Error::from_many(errors).map_or(Ok(built), Err)
 }
 
+/// A digest of every setting a provider may read (the parent environment over the `.env`
+/// values), so that answers are shared only between providers built alike.
+fn settings_digest(env: &ParentEnv) -> String {
+    let mut pairs: Vec<(&std::ffi::OsStr, &std::ffi::OsStr)> = env.iter().collect();
+    pairs.sort();
+    let mut bytes = Vec::new();
+    for (name, value) in pairs {
+        for part in [name, value] {
+            bytes.extend_from_slice(part.as_encoded_bytes());
+            bytes.push(0);
+        }
+    }
+    providers::digest_text(&bytes)
+}
+
 /// Fetches every source, each within `deadline` (retries included), up to
 /// [`MAX_CONCURRENT_FETCHES`] at once.
-async fn fetch_all(fetches: Vec<Fetch>, deadline: Duration) -> Result<Vec<Layer>, Error> {
-    let results = fetch_each(&fetches, deadline, false, &[]).await;
+async fn fetch_all(
+    fetches: Vec<Fetch>,
+    deadline: Duration,
+    shared: Option<&Sharing>,
+) -> Result<Vec<Layer>, Error> {
+    let results = fetch_each(&fetches, deadline, false, &[], shared).await;
     let mut layers = Vec::with_capacity(results.len());
     let mut errors = Vec::new();
     for (source, result) in fetches.iter().zip(results) {
@@ -395,6 +476,7 @@ async fn fetch_each(
     deadline: Duration,
     offline: bool,
     sent: &[Option<String>],
+    shared: Option<&Sharing>,
 ) -> Vec<Option<Result<Fetched, SourceError>>> {
     stream::iter(fetches.iter().enumerate())
         .map(|(index, source)| async move {
@@ -402,7 +484,26 @@ async fn fetch_each(
                 return None;
             }
             let validator = sent.get(index).cloned().flatten();
-            Some(fetch_one(source, deadline, validator).await)
+            match (shared, validator) {
+                // Only an unconditional answer is the same for every resolution asking.
+                (Some(shared), None) => {
+                    let answer = shared
+                        .cell(&source.answer_key)
+                        .get_or_init(|| async {
+                            match fetch_one(source, deadline, None).await? {
+                                Fetched::Entries { entries, .. } => Ok(entries),
+                                Fetched::Unchanged => unreachable!("no validator was sent"),
+                            }
+                        })
+                        .await
+                        .clone();
+                    Some(answer.map(|entries| Fetched::Entries {
+                        entries,
+                        validator: None,
+                    }))
+                }
+                (_, validator) => Some(fetch_one(source, deadline, validator).await),
+            }
         })
         // `buffered` keeps declared order while running up to the limit at once.
         .buffered(MAX_CONCURRENT_FETCHES)

@@ -2,10 +2,16 @@
 //!
 //! Checks, in the order they are reported:
 //! - `source`: each source on its own (reachable, authenticated, its path or prefix exists and
-//!   yields at least one name). Each is resolved by itself with [`resolve::resolve`], so one
-//!   broken source hides no other; a secret source is resolved together with the `.env` files
-//!   that read, since their values may hold its credentials. Sources that `SECRETS_MANAGER`
-//!   style settings add are resolved together, after the declared ones.
+//!   yields at least one name). Each is resolved by itself, so one broken source hides no
+//!   other; a secret source is resolved together with the `.env` files that read, since their
+//!   values may hold its credentials. Sources that `SECRETS_MANAGER` style settings add are
+//!   resolved together, after the declared ones. Every resolution of a check shares its answers
+//!   ([`Sharing`]): each source is fetched once, and its finding and the merged
+//!   environment below come from that one answer. Nothing is read from or written to the
+//!   fallback snapshot: a check is about the sources as they are now.
+//! - `token`: what a provider finds wrong with a source's settings before any request (a
+//!   Doppler service token for another environment than the configured config's, which Doppler
+//!   refuses with a bare 403), after that source's own line.
 //! - `permissions` and `git`, for each `.env` file: readable by every user of the machine,
 //!   tracked by git (asked of `git ls-files` in the file's directory, when git is installed).
 //! - `resolve`: what fails only once everything is merged (a protected name, a reference).
@@ -18,7 +24,7 @@
 //! when there is an error. Messages never hold a value: provider errors never do, and the
 //! other checks name variables and files only.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -32,10 +38,11 @@ use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::plan::{Launch, Mode, Plan, PlannedSource};
-use crate::resolve::{self, Resolved};
+use crate::providers::Advice;
+use crate::resolve::{self, Resolved, Sharing};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
-use super::{merged, missing_required, Session, Stop, EXIT_FOUND};
+use super::{merged_sharing, missing_required, Session, Stop, EXIT_FOUND};
 
 /// The widest check name, for the text report's column.
 const CHECK_WIDTH: usize = "permissions".len();
@@ -80,11 +87,18 @@ impl Finding {
 
 pub fn run(session: &Session, args: &CheckArgs) -> Result<i32, Stop> {
     let plan = session.plan;
+    let shared = Sharing::default();
+    let whole = sub_plan(
+        plan,
+        plan.sources.iter().collect(),
+        plan.secrets_settings,
+        true,
+    );
     let (probes, merged) = session.block_on(futures_util::future::join(
-        probe_sources(plan, session.env),
-        merged(plan, session.env),
+        probe_sources(plan, session.env, &shared),
+        merged_sharing(&whole, session.env, Some(&shared)),
     ))?;
-    let findings = report(plan, probes, merged);
+    let findings = report(plan, probes, merged, shared.take_advice());
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -107,12 +121,17 @@ struct Probes<'p> {
     settings: Option<Result<Resolved, Error>>,
 }
 
-async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv) -> Probes<'p> {
+async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv, shared: &Sharing) -> Probes<'p> {
     let (env_files, secrets): (Vec<&PlannedSource>, Vec<&PlannedSource>) = plan
         .sources
         .iter()
         .partition(|source| source.class == SourceClass::EnvFile);
-    let env_results = join_all(env_files.iter().map(|s| probe(plan, env, vec![*s], false))).await;
+    let env_results = join_all(
+        env_files
+            .iter()
+            .map(|s| probe(plan, env, vec![*s], false, shared)),
+    )
+    .await;
     // A secret source reads with the `.env` files that can be read, as it would in a run.
     let readable: Vec<&PlannedSource> = env_files
         .iter()
@@ -128,11 +147,11 @@ async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv) -> Probes<'p> {
     let secret_probes = join_all(
         secrets
             .iter()
-            .map(|source| probe(plan, env, with_env_files(Some(source)), false)),
+            .map(|source| probe(plan, env, with_env_files(Some(source)), false, shared)),
     );
     let settings_probe = async {
         if plan.secrets_settings {
-            Some(probe(plan, env, with_env_files(None), true).await)
+            Some(probe(plan, env, with_env_files(None), true, shared).await)
         } else {
             None
         }
@@ -161,8 +180,17 @@ async fn probe(
     env: &ParentEnv,
     sources: Vec<&PlannedSource>,
     settings: bool,
+    shared: &Sharing,
 ) -> Result<Resolved, Error> {
-    let sub_plan = Plan {
+    let probe_plan = sub_plan(plan, sources, settings, false);
+    resolve::resolve_sharing(&probe_plan, env, Some(shared)).await
+}
+
+/// `plan` reduced to `sources` (and the settings' sources if `settings`), resolved as a run
+/// would but never from the fallback snapshot; the whole plan's checks (`whole`) also keep its
+/// required names, file variables and references.
+fn sub_plan(plan: &Plan, sources: Vec<&PlannedSource>, settings: bool, whole: bool) -> Plan {
+    Plan {
         sources: sources
             .iter()
             .map(|source| PlannedSource {
@@ -172,11 +200,15 @@ async fn probe(
             })
             .collect(),
         rules: plan.rules.clone(),
-        required: Vec::new(),
-        file_vars: false,
+        required: if whole {
+            plan.required.clone()
+        } else {
+            Vec::new()
+        },
+        file_vars: whole && plan.file_vars,
         secrets_settings: settings,
         // References are checked with the merged environment, where they are resolved.
-        references: false,
+        references: whole && plan.references,
         // The config's env table may configure providers (a token), as a .env file may.
         config_env: plan.config_env.clone(),
         fetch: plan.fetch.clone(),
@@ -185,6 +217,7 @@ async fn probe(
         launch: Launch {
             mode: Mode::Exec,
             subreaper: false,
+            signal_group: false,
             kill_after: None,
             grace_period: plan.launch.grace_period,
             mask_output: false,
@@ -192,11 +225,15 @@ async fn probe(
             watch: None,
             command: None,
         },
-    };
-    resolve::resolve(&sub_plan, env).await
+    }
 }
 
-fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<Finding> {
+fn report(
+    plan: &Plan,
+    probes: Probes,
+    merged: Result<ChildEnv, Error>,
+    mut advice: BTreeMap<String, Advice>,
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     // Sources with an error finding: the merged environment's errors about them are repeats.
     let mut failed: BTreeSet<String> = BTreeSet::new();
@@ -224,6 +261,7 @@ fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<F
                 }
             }
         }
+        findings.extend(advice_finding(&mut advice, &source.origin));
         if source.spec.kind == SourceKind::Dotenv {
             findings.extend(env_file_findings(source));
         }
@@ -234,6 +272,7 @@ fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<F
             for layer in &resolved.layers {
                 if !env_origins.contains(layer.origin.as_str()) {
                     findings.push(names_found(&layer.origin, layer.entries.len()));
+                    findings.extend(advice_finding(&mut advice, &layer.origin));
                 }
             }
         }
@@ -244,6 +283,13 @@ fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<F
             }
         }
     }
+
+    // Sources the settings add, when they failed: after their errors.
+    findings.extend(
+        advice
+            .into_iter()
+            .map(|(origin, found)| token_finding(&origin, found)),
+    );
 
     if !findings.iter().any(|finding| finding.check == "source") {
         findings.push(Finding::new(
@@ -301,6 +347,17 @@ fn report(plan: &Plan, probes: Probes, merged: Result<ChildEnv, Error>) -> Vec<F
     }
     findings.extend(override_findings(plan, &child_env));
     findings
+}
+
+/// The advice about `origin`'s settings, taken out of `advice`.
+fn advice_finding(advice: &mut BTreeMap<String, Advice>, origin: &str) -> Option<Finding> {
+    let found = advice.remove(origin)?;
+    Some(token_finding(origin, found))
+}
+
+/// Settings that cannot work are an error: the run would fail on them.
+fn token_finding(origin: &str, advice: Advice) -> Finding {
+    Finding::new(Level::Error, "token", Some(origin), advice.message)
 }
 
 fn names_found(origin: &str, names: usize) -> Finding {

@@ -97,7 +97,16 @@ pub fn missing_required(plan: &Plan, child_env: &ChildEnv) -> Vec<String> {
 /// Resolves every source of `plan` and merges them over `env`: the one path from a plan to the
 /// child's environment.
 pub async fn merged(plan: &Plan, env: &ParentEnv) -> Result<ChildEnv, Error> {
-    let resolved = resolve::resolve(plan, env).await?;
+    merged_sharing(plan, env, None).await
+}
+
+/// [`merged`], with answers shared with other resolutions of the same command.
+pub async fn merged_sharing(
+    plan: &Plan,
+    env: &ParentEnv,
+    shared: Option<&resolve::Sharing>,
+) -> Result<ChildEnv, Error> {
+    let resolved = resolve::resolve_sharing(plan, env, shared).await?;
     let mut rules = plan.rules.clone();
     rules.consumed.extend(resolved.consumed);
     let mut child_env = merge::merge(env, &resolved.layers, &resolved.substitutions, &rules)?;

@@ -834,7 +834,7 @@ async fn is_disabled(response: Response) -> bool {
 }
 
 /// The secret's name in its id, `https://VAULT/secrets/NAME[/VERSION]`.
-fn secret_name(id: &str) -> Result<String, SourceError> {
+pub(super) fn secret_name(id: &str) -> Result<String, SourceError> {
     let url = Url::parse(id).ok();
     let segments: Vec<&str> = url
         .as_ref()
@@ -852,23 +852,23 @@ fn secret_name(id: &str) -> Result<String, SourceError> {
 
 /// `GET /secrets/NAME`: a `SecretBundle`, of which only the value matters.
 #[derive(Deserialize)]
-struct Bundle {
+pub(super) struct Bundle {
     #[serde(default, deserialize_with = "secret_value")]
     value: Option<SecretValue>,
 }
 
 /// `GET /secrets`: a `SecretListResult` page.
 #[derive(Deserialize)]
-struct Page {
+pub(super) struct Page {
     #[serde(default)]
-    value: Vec<SecretItem>,
+    pub(super) value: Vec<SecretItem>,
     #[serde(rename = "nextLink", default)]
     next_link: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct SecretItem {
-    id: String,
+pub(super) struct SecretItem {
+    pub(super) id: String,
     #[serde(default)]
     attributes: Attributes,
 }
@@ -880,7 +880,7 @@ struct Attributes {
 
 /// `{"error": {"code": "...", "message": "...", "innererror": {...}}}`; the message is unused.
 #[derive(Deserialize)]
-struct KeyVaultError {
+pub(super) struct KeyVaultError {
     error: KeyVaultErrorDetail,
 }
 
@@ -1275,14 +1275,14 @@ fn truncate(text: &str, limit: usize) -> &str {
 }
 
 #[derive(Deserialize)]
-struct TokenAnswer {
+pub(super) struct TokenAnswer {
     #[serde(deserialize_with = "secret_string")]
     access_token: SecretString,
 }
 
 /// Entra ID's and IMDS's `{"error", "error_description"}`; App Service's `{"message"}`.
 #[derive(Deserialize, Default)]
-struct OAuthError {
+pub(super) struct OAuthError {
     error: Option<String>,
     error_description: Option<String>,
     message: Option<String>,

@@ -53,6 +53,14 @@ impl Dir {
             if metadata.is_dir() {
                 continue;
             }
+            // A FIFO or a device would be read on the runtime's thread, where a read that never
+            // ends could not be stopped by the deadline or a signal.
+            if !metadata.is_file() {
+                return Err(read_error(path)(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file (a FIFO, socket or device)",
+                )));
+            }
             let name = file_name.to_string_lossy().into_owned();
             files.push((name, path));
         }
@@ -61,7 +69,7 @@ impl Dir {
             .into_iter()
             .map(|(name, path)| {
                 let name = env_name(name)?;
-                let content = std::fs::read(&path).map_err(read_error(path))?;
+                let content = super::read_capped(&path).map_err(read_error(path))?;
                 Ok((name, SecretValue::new(trim_one_newline(content))))
             })
             .collect()

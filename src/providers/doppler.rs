@@ -48,8 +48,8 @@ use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
 use super::{
-    digest_text, env_name, http, naming, trim_one_newline, unconditional, ConditionalFuture,
-    Context, Entries, FetchFuture, Fetched, Provider,
+    digest_text, env_name, http, naming, trim_one_newline, unconditional, Advice,
+    ConditionalFuture, Context, Entries, FetchFuture, Fetched, Provider,
 };
 
 const DEFAULT_API_HOST: &str = "https://api.doppler.com";
@@ -124,14 +124,7 @@ impl Doppler {
             self.context.settings.allow_insecure_http,
         )?;
         let token = self.token()?;
-        let project = self
-            .project
-            .as_deref()
-            .or_else(|| env.get_str("DOPPLER_PROJECT"));
-        let config = self
-            .config
-            .as_deref()
-            .or_else(|| env.get_str("DOPPLER_CONFIG"));
+        let (project, config) = (self.project(), self.config());
         let warned = token.check_scope(project, config)?;
 
         let url = download_url(&base, &self.filter, project, config);
@@ -210,6 +203,20 @@ impl Doppler {
         })
     }
 
+    /// The project asked for: the option, else `$DOPPLER_PROJECT`.
+    fn project(&self) -> Option<&str> {
+        self.project
+            .as_deref()
+            .or_else(|| self.context.env.get_str("DOPPLER_PROJECT"))
+    }
+
+    /// The config asked for: the option, else `$DOPPLER_CONFIG`.
+    fn config(&self) -> Option<&str> {
+        self.config
+            .as_deref()
+            .or_else(|| self.context.env.get_str("DOPPLER_CONFIG"))
+    }
+
     /// The token, from the first place that has one.
     fn token(&self) -> Result<Token, SourceError> {
         if let Some(path) = &self.token_file {
@@ -247,6 +254,17 @@ impl Provider for Doppler {
 
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
+    }
+
+    /// A service token for another environment than the configured config's: Doppler answers
+    /// such a request with a bare 403. A token that cannot be read is the fetch's error.
+    fn advice(&self) -> Option<Advice> {
+        let token = self.token().ok()?;
+        let config = self.config()?;
+        let environment = token.foreign_environment(config)?;
+        Some(Advice {
+            message: token.mismatch(environment, config),
+        })
     }
 }
 
@@ -468,18 +486,27 @@ impl Token {
                 ),
             });
         }
-        if let (Some(environment), Some(config)) = (service_token_environment(token), config) {
-            if !config_matches_environment(config, environment) {
-                tracing::warn!(
-                    "the Doppler service token from {} is for environment '{environment}', but \
-                     config '{config}' is asked for; Doppler will refuse it (a service token \
-                     reads only its own config)",
-                    self.origin
-                );
-                return Ok(true);
-            }
+        let foreign = config.and_then(|config| Some((self.foreign_environment(config)?, config)));
+        if let Some((environment, config)) = foreign {
+            tracing::warn!("{}", self.mismatch(environment, config));
+            return Ok(true);
         }
         Ok(false)
+    }
+
+    /// The environment of a service token, when `config` cannot be one of its configs.
+    fn foreign_environment(&self, config: &str) -> Option<&str> {
+        service_token_environment(self.secret.expose_secret())
+            .filter(|environment| !config_matches_environment(config, environment))
+    }
+
+    fn mismatch(&self, environment: &str, config: &str) -> String {
+        format!(
+            "the Doppler service token from {} is for environment '{environment}', but config \
+             '{config}' is asked for; Doppler will refuse it (a service token reads only its own \
+             config)",
+            self.origin
+        )
     }
 }
 

@@ -29,7 +29,7 @@ impl Dotenv {
     }
 
     fn read(&self) -> Result<Entries, SourceError> {
-        let content = match std::fs::read_to_string(&self.path) {
+        let content = match super::read_text_capped(&self.path) {
             Ok(content) => content,
             Err(err) if err.kind() == io::ErrorKind::NotFound && self.optional => {
                 return Ok(Entries::new())

@@ -40,7 +40,7 @@ impl Provider for File {
     fn fetch(&self) -> FetchFuture<'_> {
         let (path, optional) = (self.path.clone(), self.optional);
         Box::pin(async move {
-            let content = read_local(&path.clone(), move || match std::fs::read(&path) {
+            let content = read_local(&path.clone(), move || match super::read_capped(&path) {
                 Ok(content) => Ok(Some(trim_one_newline(content))),
                 Err(err) if err.kind() == io::ErrorKind::NotFound && optional => Ok(None),
                 Err(source) => Err(SourceError::Read { path, source }),

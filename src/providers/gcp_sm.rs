@@ -1073,7 +1073,7 @@ async fn exchange(
 /// `{"access_token", "expires_in", "token_type"}`, as the token endpoint and the metadata
 /// server answer. No `Debug`: it holds the token.
 #[derive(Deserialize)]
-struct TokenResponse {
+pub(super) struct TokenResponse {
     access_token: String,
     #[serde(default)]
     token_type: Option<String>,
@@ -1193,14 +1193,14 @@ async fn metadata_get(context: &Context, url: &Url) -> Result<Response, SourceEr
 
 /// `AccessSecretVersionResponse`. No `Debug`: the payload is the secret.
 #[derive(Deserialize)]
-struct AccessResponse {
+pub(super) struct AccessResponse {
     #[serde(default)]
-    payload: Payload,
+    pub(super) payload: Payload,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
-struct Payload {
+pub(super) struct Payload {
     /// Base64; left out when the payload is empty (proto3 JSON omits empty fields).
     #[serde(default)]
     data: String,
@@ -1228,7 +1228,7 @@ impl Int64 {
 
 impl Payload {
     /// The payload's bytes once its checksum matches; never the bytes otherwise.
-    fn into_value(self, resource: &str) -> Result<SecretValue, SourceError> {
+    pub(super) fn into_value(self, resource: &str) -> Result<SecretValue, SourceError> {
         let bytes =
             STANDARD
                 .decode(self.data.as_bytes())
@@ -1260,7 +1260,7 @@ impl Payload {
 /// `ListSecretsResponse`; proto3 JSON leaves out an empty list and the last page's token.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ListResponse {
+pub(super) struct ListResponse {
     #[serde(default)]
     secrets: Vec<ListedSecret>,
     #[serde(default)]

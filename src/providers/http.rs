@@ -173,18 +173,27 @@ fn retry_after(response: &Response) -> Option<Duration> {
     Some(Duration::from_secs(seconds))
 }
 
-/// Reads a JSON body, failing with a message that never quotes the body.
+/// The largest body read from a store: far above any real answer (a Secrets Manager secret is
+/// at most 64 KiB, a Doppler config a few MB, a list page a few hundred KB), far below what
+/// would exhaust memory when a store or something posing as one sends without end.
+pub const MAX_RESPONSE_BYTES: usize = 32 * 1024 * 1024;
+
+/// Reads a JSON body of at most [`MAX_RESPONSE_BYTES`], failing with a message that never
+/// quotes the body.
 pub async fn json<T: serde::de::DeserializeOwned>(
     response: Response,
     what: &'static str,
 ) -> Result<T, SourceError> {
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|_| SourceError::BadResponse {
-            problem: format!("the {what} response was cut off"),
-        })?;
-    serde_json::from_slice(&bytes).map_err(|error| SourceError::BadResponse {
+    decode(&body(response, what).await?, what)
+}
+
+/// Decodes a JSON answer; an error names the position and the kind of problem, never the text
+/// (serde's own message quotes it).
+pub fn decode<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, SourceError> {
+    serde_json::from_slice(bytes).map_err(|error| SourceError::BadResponse {
         problem: format!(
             "the {what} response is not the expected JSON ({} at line {}, column {})",
             classify(&error),
@@ -192,6 +201,39 @@ pub async fn json<T: serde::de::DeserializeOwned>(
             error.column()
         ),
     })
+}
+
+/// The body, read chunk by chunk so that an oversized one is refused before it is held whole.
+async fn body(mut response: Response, what: &'static str) -> Result<Vec<u8>, SourceError> {
+    let too_large = || SourceError::BadResponse {
+        problem: format!(
+            "the {what} response is larger than {} MiB",
+            MAX_RESPONSE_BYTES >> 20
+        ),
+    };
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    loop {
+        let chunk = response.chunk().await.map_err(|error| {
+            let problem = match error.is_timeout() {
+                true => format!("the {what} response stalled before its end"),
+                false => format!("the {what} response was cut off"),
+            };
+            SourceError::BadResponse { problem }
+        })?;
+        let Some(chunk) = chunk else {
+            return Ok(bytes);
+        };
+        if bytes.len() + chunk.len() > MAX_RESPONSE_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
+    }
 }
 
 fn classify(error: &serde_json::Error) -> &'static str {

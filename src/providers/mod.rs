@@ -6,6 +6,7 @@
 //! several providers need (HTTP, retries, JSON expansion) lives once, in [`http`], [`retry`]
 //! and [`naming`]; clients shared by several sources of one kind live in [`Context`].
 
+pub mod answers;
 mod aws;
 mod aws_sm;
 mod aws_ssm;
@@ -82,11 +83,25 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn consumed(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// What is wrong with this source's settings, found without a request, that the store's
+    /// own answer would not explain (`check` reports it as an error). No I/O beyond reading a
+    /// credential file.
+    fn advice(&self) -> Option<Advice> {
+        None
+    }
+}
+
+/// A source's settings cannot work, though nothing was fetched yet. The message names settings
+/// and sources, never a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Advice {
+    pub message: String,
 }
 
 /// A short stable tag for `bytes` (SHA-256, base64): a version made of several, or a key that
 /// must not hold a credential in the clear.
-fn digest_text(bytes: &[u8]) -> String {
+pub(crate) fn digest_text(bytes: &[u8]) -> String {
     use base64::Engine as _;
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, bytes);
     base64::engine::general_purpose::STANDARD_NO_PAD.encode(digest.as_ref())
@@ -184,6 +199,44 @@ pub fn build(
         SourceKind::GcpSm => Box::new(GcpSm::from_spec(&mut spec, context.clone())?),
     };
     Ok(provider)
+}
+
+/// The most secretrun reads from one local file (a `.env` file, a secret file): far above any
+/// real one, and a bound on memory when a path names `/dev/zero` or a pipe that never ends.
+pub const MAX_LOCAL_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// `std::fs::read`, refusing a file larger than [`MAX_LOCAL_FILE_BYTES`].
+pub(crate) fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    capped(path)?.read_to_end(&mut bytes)?;
+    within_cap(bytes)
+}
+
+/// `std::fs::read_to_string`, refusing a file larger than [`MAX_LOCAL_FILE_BYTES`].
+pub(crate) fn read_text_capped(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    capped(path)?.read_to_string(&mut text)?;
+    within_cap(text)
+}
+
+fn capped(path: &std::path::Path) -> std::io::Result<std::io::Take<std::fs::File>> {
+    use std::io::Read;
+    Ok(std::fs::File::open(path)?.take(MAX_LOCAL_FILE_BYTES + 1))
+}
+
+fn within_cap<T: AsRef<[u8]>>(content: T) -> std::io::Result<T> {
+    if content.as_ref().len() as u64 > MAX_LOCAL_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!(
+                "larger than {} MiB, the most secretrun reads from one file",
+                MAX_LOCAL_FILE_BYTES >> 20
+            ),
+        ));
+    }
+    Ok(content)
 }
 
 /// Reads a local path: at once when it is a regular file or a directory (the usual case, and a

@@ -808,19 +808,19 @@ fn refused(error: SourceError, login: String, check: &str) -> SourceError {
 
 /// A KV mount as `sys/internal/ui/mounts` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Mount {
+pub(super) struct Mount {
     /// With its trailing slash, as Vault writes it: `secret/`.
     path: String,
     kv2: bool,
 }
 
 #[derive(Deserialize)]
-struct MountLookup {
-    data: MountData,
+pub(super) struct MountLookup {
+    pub(super) data: MountData,
 }
 
 #[derive(Deserialize)]
-struct MountData {
+pub(super) struct MountData {
     path: String,
     #[serde(rename = "type")]
     engine: String,
@@ -829,7 +829,7 @@ struct MountData {
 }
 
 impl Mount {
-    fn from_lookup(data: MountData) -> Result<Self, SourceError> {
+    pub(super) fn from_lookup(data: MountData) -> Result<Self, SourceError> {
         let version = data
             .options
             .as_ref()

@@ -401,7 +401,7 @@ fn a_config_type_error_never_echoes_the_value() {
     support::write(d, "secretrun.toml", "mode = \"sometimes\"\n");
     assert_eq!(
         fails(d, &[], &[]),
-        error(&["config file 'secretrun.toml', line 1: unknown variant `sometimes`, expected one of `auto`, `exec`, `supervise`"])
+        error(&["config file 'secretrun.toml', line 1: unknown variant `…`, expected one of `auto`, `exec`, `supervise`"])
     );
 }
 

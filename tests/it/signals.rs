@@ -1340,3 +1340,154 @@ fn socket_activation_names_the_child_in_every_mode() {
         assert_eq!(fields[2], "1");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 7. --signal-group: the child's whole process group
+
+/// The shell the child runs waits for `sleep` and dies only once it ends (a shell defers a
+/// signal while it waits for a foreground command): the case the issue names.
+const WAITING_SHELL: &[&str] = &["sh", "-c", "sleep 30; exit 3"];
+
+/// secretrun's child `sh` and that shell's `sleep`, once both run.
+fn shell_and_sleep(process: &mut Group) -> (Stat, Stat) {
+    let secretrun = process.pid();
+    process.await_until("sh and its sleep to start", || {
+        let shell = children_of(secretrun)
+            .into_iter()
+            .find(|p| p.comm == "sh")?;
+        let sleep = children_of(Pid::from_raw(shell.pid))
+            .into_iter()
+            .find(|p| p.comm == "sleep")?;
+        Some((shell, sleep))
+    })
+}
+
+fn group_of(pid: i32) -> Option<Pid> {
+    nix::unistd::getpgid(Some(Pid::from_raw(pid))).ok()
+}
+
+#[test]
+fn by_default_a_signal_reaches_only_the_child_not_its_process_group() {
+    let dir = support::temp_dir();
+    let mut command = secretrun(dir.path(), &args(&["--supervise", "--"], WAITING_SHELL));
+    let (_, stderr) = capture(&mut command, dir.path());
+    let mut process = Group::spawn(command, "secretrun --supervise", Some(stderr));
+    let (shell, sleep) = shell_and_sleep(&mut process);
+    // Without --signal-group the child stays in secretrun's group, as before.
+    assert_eq!(group_of(shell.pid), Some(process.pid()));
+
+    kill(process.pid(), Signal::SIGINT).unwrap();
+    thread::sleep(Duration::from_secs(1));
+    assert!(
+        stat(sleep.pid).is_some_and(|s| s.state != 'Z'),
+        "sleep got the SIGINT meant for sh alone"
+    );
+    assert!(
+        process.status().is_none(),
+        "secretrun ended although sh still waits for sleep: {}",
+        process.stderr_text()
+    );
+}
+
+#[test]
+fn with_signal_group_a_sigint_stops_a_shell_and_the_command_it_waits_for_promptly() {
+    let dir = support::temp_dir();
+    let mut command = secretrun(dir.path(), &args(&["--signal-group", "--"], WAITING_SHELL));
+    let (_, stderr) = capture(&mut command, dir.path());
+    let mut process = Group::spawn(command, "secretrun --signal-group", Some(stderr));
+    let (shell, sleep) = shell_and_sleep(&mut process);
+    // The child leads a group of its own (not secretrun's), and its sleep is in it.
+    let child_group = Pid::from_raw(shell.pid);
+    assert_eq!(group_of(shell.pid), Some(child_group));
+    assert_eq!(group_of(sleep.pid), Some(child_group));
+
+    let sent = Instant::now();
+    kill(process.pid(), Signal::SIGINT).unwrap();
+    let (status, exited) = process.wait(PATIENCE);
+    // Nothing of the child's group may outlive a failed assertion below.
+    let _ = killpg(child_group, Signal::SIGKILL);
+    assert!(
+        exited - sent < PROMPTLY,
+        "took {:?}: sleep did not get the signal",
+        exited - sent
+    );
+    assert_eq!(
+        status.signal(),
+        Some(Signal::SIGINT as i32),
+        "{status}; {}",
+        process.stderr_text()
+    );
+    assert!(
+        stat(sleep.pid).is_none_or(|s| s.state == 'Z'),
+        "sleep still runs"
+    );
+}
+
+#[test]
+fn as_pid1_with_signal_group_a_term_stops_a_waiting_shell_promptly() {
+    let dir = support::temp_dir();
+    let mut pid1 = spawn_pid1(dir.path(), &args(&["--signal-group", "--"], WAITING_SHELL));
+    pid1.unshare.await_until("sh and its sleep to start", || {
+        let shell = children_of(pid1.pid).into_iter().find(|p| p.comm == "sh")?;
+        children_of(Pid::from_raw(shell.pid))
+            .into_iter()
+            .find(|p| p.comm == "sleep")
+    });
+    let sent = Instant::now();
+    kill(pid1.pid, Signal::SIGTERM).unwrap();
+    let (status, exited) = pid1.unshare.wait(PATIENCE);
+    assert!(exited - sent < PROMPTLY, "took {:?}", exited - sent);
+    // As PID 1, a child killed by signal N is exit 128+N.
+    assert_eq!(
+        status.code(),
+        Some(128 + Signal::SIGTERM as i32),
+        "{status}; {}",
+        pid1.unshare.stderr_text()
+    );
+}
+
+#[test]
+fn with_signal_group_on_a_terminal_the_child_group_takes_the_terminal_and_gets_ctrl_c_once() {
+    let dir = support::temp_dir();
+    support::write(
+        dir.path(),
+        "child.sh",
+        "trap 'echo INT >> int.log; exit 4' INT\n\
+         echo ready > ready\n\
+         while :; do sleep 0.05; done\n",
+    );
+    let mut terminal = Terminal::start(
+        dir.path(),
+        r#""$SR" -vv --signal-group -- sh child.sh 2> secretrun.log; echo $? > exit.txt; sleep 30"#,
+    );
+    terminal.bash.await_file(&dir.path().join("ready"));
+    let (secretrun, child) = secretrun_and_child_under(&mut terminal, "sh");
+    assert_eq!(group_of(secretrun.pid), Some(terminal.bash.pid()));
+    assert_eq!(group_of(child.pid), Some(Pid::from_raw(child.pid)));
+    assert_eq!(
+        nix::unistd::tcgetpgrp(terminal.master.as_fd()).unwrap(),
+        Pid::from_raw(child.pid),
+        "the child's group is not the terminal's foreground group"
+    );
+
+    terminal.ctrl_c();
+    let exit_file = dir.path().join("exit.txt");
+    let exit = terminal.bash.await_until("secretrun to exit", || {
+        let text = read(&exit_file);
+        text.ends_with('\n').then_some(text)
+    });
+    assert_eq!(
+        exit.trim(),
+        "4",
+        "{}",
+        read(&dir.path().join("secretrun.log"))
+    );
+    assert_eq!(lines(&dir.path().join("int.log")), ["INT"]);
+    let log = read(&dir.path().join("secretrun.log"));
+    assert_eq!(forwarded(&log, "SIGINT"), 0, "{log}");
+    // secretrun gave the terminal back to its own group before exiting.
+    assert_eq!(
+        nix::unistd::tcgetpgrp(terminal.master.as_fd()).unwrap(),
+        terminal.bash.pid()
+    );
+}
