@@ -14,10 +14,11 @@ use crate::source::{SourceKind, SourceSpec};
 
 /// The parsed command line, and each side of a subcommand's own matches (one side without).
 pub fn parse() -> Result<(Cli, Vec<ArgMatches>), clap::Error> {
-    let command = Cli::command();
-    let matches = command.clone().try_get_matches()?;
+    // Parsed in place, not on a clone: a run without a subcommand (the common case) needs the
+    // command tree once; only a subcommand's second parse builds it again.
+    let matches = Cli::command().try_get_matches_from_mut(std::env::args_os())?;
     let mut cli = Cli::from_arg_matches(&matches)?;
-    let sides = own_sides(command, &matches)?;
+    let sides = own_sides(matches)?;
     join_list_flags(&mut cli, &sides);
     Ok((cli, sides))
 }
@@ -31,10 +32,11 @@ pub fn parse() -> Result<(Cli, Vec<ArgMatches>), clap::Error> {
 /// `-e a.env show -s dotenv:b.env` lost one of the two to an index clash. With a subcommand,
 /// the command line is parsed again with no global flags, the subcommand having its own copy
 /// of each, so that every side keeps what was given on it.
-fn own_sides(command: clap::Command, matches: &ArgMatches) -> Result<Vec<ArgMatches>, clap::Error> {
+fn own_sides(matches: ArgMatches) -> Result<Vec<ArgMatches>, clap::Error> {
     let Some((name, _)) = matches.subcommand() else {
-        return Ok(vec![matches.clone()]);
+        return Ok(vec![matches]);
     };
+    let command = Cli::command();
     let copies: Vec<clap::Arg> = command
         .get_arguments()
         .filter(|arg| arg.is_global_set())

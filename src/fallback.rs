@@ -12,12 +12,28 @@
 //! - The snapshot never holds `.env` or parent values, only what remote sources resolved to.
 //! - The file is written atomically (temp file in the same directory, fsync, rename, fsync of the
 //!   directory) with mode 0600 in a 0700 directory, so concurrent runs never read a torn file.
-//! - AES-256-GCM (aws-lc-rs), a random 96-bit nonce per write, the header as associated data;
-//!   the key is PBKDF2-HMAC-SHA256 ([`ITERATIONS`] rounds, random 128-bit salt per write) over
-//!   `SECRETRUN_FALLBACK_PASSPHRASE` and the credentials the plan's providers consumed (their
-//!   variables' values and, for `*_FILE` variables, the files' contents), whichever are set.
-//!   A rotated credential or passphrase therefore makes an older snapshot unreadable, which
-//!   counts as "no snapshot"; with neither, no snapshot is read or written.
+//! - AES-256-GCM (aws-lc-rs), a random 96-bit nonce per write, the header as associated data.
+//!   The key material is `SECRETRUN_FALLBACK_PASSPHRASE` and the credentials the plan's
+//!   providers consumed (their variables' values and, for `*_FILE` variables, the files'
+//!   contents), whichever are set. A rotated credential or passphrase therefore makes an older
+//!   snapshot unreadable, which counts as "no snapshot"; with neither, no snapshot is read or
+//!   written.
+//! - The key derivation depends on what the material holds ([`Kdf`]): with a passphrase,
+//!   PBKDF2-HMAC-SHA256 ([`ITERATIONS`] rounds, random 128-bit salt per write); with credentials
+//!   only, HKDF-SHA256 (random salt per write). A slow KDF exists to make guessing a
+//!   low-entropy secret expensive: 200,000 rounds add about 17.6 bits of work per guess, which
+//!   is what a human-chosen passphrase needs. The credentials consumed are all issued by a
+//!   service, not chosen by a person (Doppler and Vault tokens, AWS secret access keys, Azure
+//!   client secrets, OAuth access tokens, Vault AppRole secret IDs), with 122 bits (a UUID
+//!   secret ID) to well over 128 bits of randomness. Guessing one is infeasible however fast
+//!   each guess is, and HKDF, a PRF keyed by that material, is then as strong as the material:
+//!   17.6 more bits on top of at least 122 change nothing, and cost ~26 ms of CPU on every run
+//!   that writes. The KDF is named in the authenticated header, so either kind of file, and
+//!   the PBKDF2-only files of earlier versions, open; a file in an unknown format is "no
+//!   snapshot".
+//! - A snapshot whose content, validators and KDF the run would write again unchanged is not
+//!   rewritten; its modification time is set to now instead, and a snapshot's age counts from
+//!   the later of its sealed write time and its modification time ("confirmed current").
 //! - A snapshot that cannot be read or decrypted is "no snapshot" (a warning), never an error
 //!   that hides the provider's own failure.
 //! - Nothing here logs or prints a value; `Debug` of every type holding values is redacted.
@@ -33,7 +49,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::{digest, pbkdf2, rand};
+use aws_lc_rs::{digest, hkdf, pbkdf2, rand};
 use base64::Engine as _;
 use secrecy::zeroize::{Zeroize, Zeroizing};
 use serde::{Deserialize, Serialize};
@@ -47,18 +63,23 @@ use crate::providers::Entries;
 use crate::secret::{EnvName, SecretValue};
 use crate::source::{SourceClass, SourceKind};
 
-/// PBKDF2-HMAC-SHA256 rounds for new snapshots: about 26 ms per key in a release build on a
-/// shared AMD EPYC (`kdf_cost` below), overlapped with the fetches when writing.
+/// PBKDF2-HMAC-SHA256 rounds for new passphrase snapshots: about 26 ms per key in a release
+/// build on a shared AMD EPYC, overlapped with the fetches when writing.
 pub const ITERATIONS: u32 = 200_000;
 /// The variable holding a passphrase to derive the key from instead of the credentials.
 pub const PASSPHRASE_VAR: &str = "SECRETRUN_FALLBACK_PASSPHRASE";
 
-const MAGIC: &[u8; 8] = b"SRFBK\0\0\x02";
+/// Today's format: the rounds field names the KDF ([`Kdf::from_rounds`]).
+const MAGIC: &[u8; 8] = b"SRFBK\0\0\x03";
+/// The format before HKDF: the same layout, always PBKDF2. Still read; never written.
+const MAGIC_PBKDF2_ONLY: &[u8; 8] = b"SRFBK\0\0\x02";
 const SALT_LEN: usize = 16;
 /// The fixed part of the header: magic, rounds, salt, nonce, and the validators' length.
 const HEADER_LEN: usize = MAGIC.len() + 4 + SALT_LEN + NONCE_LEN + 4;
 /// More than any real set of tags: a longer claim marks a damaged file.
 const MAX_VALIDATORS_LEN: usize = 1 << 20;
+/// HKDF's `info`: binds the derived key to this use.
+const HKDF_INFO: &[u8] = b"secretrun-fallback-snapshot-v3 aes-256-gcm";
 
 /// The version tags (HTTP `ETag`s) the snapshot's entries were fetched with, by source origin.
 /// Stored in the clear but authenticated, beside the encrypted entries, so a run can make its
@@ -68,6 +89,43 @@ pub type Validators = BTreeMap<String, String>;
 /// Files written with fewer rounds than this are refused, as are absurdly many (a slow start).
 const MIN_ITERATIONS: u32 = 100_000;
 const MAX_ITERATIONS: u32 = 10_000_000;
+
+/// How a snapshot's key is derived from its material (see the module docs for why).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kdf {
+    /// For a passphrase, which a person may have chosen: slow on purpose.
+    Pbkdf2 { rounds: u32 },
+    /// For service-issued credentials only, which carry enough entropy by themselves.
+    Hkdf,
+}
+
+impl Kdf {
+    /// What a new snapshot is sealed with, given whether a passphrase is part of the material.
+    fn for_material(has_passphrase: bool) -> Kdf {
+        if has_passphrase {
+            Kdf::Pbkdf2 { rounds: ITERATIONS }
+        } else {
+            Kdf::Hkdf
+        }
+    }
+
+    /// The header's rounds field: 0 for HKDF.
+    fn rounds(self) -> u32 {
+        match self {
+            Kdf::Pbkdf2 { rounds } => rounds,
+            Kdf::Hkdf => 0,
+        }
+    }
+
+    /// The KDF a header's rounds field names, if it is an accepted one.
+    fn from_rounds(rounds: u32, magic: &[u8]) -> Option<Kdf> {
+        match rounds {
+            0 if magic == MAGIC => Some(Kdf::Hkdf),
+            MIN_ITERATIONS..=MAX_ITERATIONS => Some(Kdf::Pbkdf2 { rounds }),
+            _ => None,
+        }
+    }
+}
 
 /// Whether a run reads and writes snapshots.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -180,6 +238,8 @@ pub struct Fallback {
     pub path: PathBuf,
     /// The passphrase and a digest of the consumed credentials, what there is of either.
     secret: SecretValue,
+    /// What new snapshots are sealed with.
+    kdf: Kdf,
     max_age: Option<Duration>,
 }
 
@@ -188,6 +248,7 @@ impl fmt::Debug for Fallback {
         f.debug_struct("Fallback")
             .field("path", &self.path)
             .field("secret", &"[REDACTED]")
+            .field("kdf", &self.kdf)
             .field("max_age", &self.max_age)
             .finish()
     }
@@ -224,6 +285,7 @@ impl Fallback {
             );
             return None;
         }
+        let kdf = Kdf::for_material(passphrase.is_some());
         let mut material = Zeroizing::new(b"secretrun-fallback-key-v1\0".to_vec());
         if let Some(passphrase) = passphrase {
             material.extend_from_slice(b"passphrase\0");
@@ -248,6 +310,7 @@ impl Fallback {
         Some(Fallback {
             path,
             secret,
+            kdf,
             max_age: config.max_age,
         })
     }
@@ -255,12 +318,12 @@ impl Fallback {
     /// The snapshot, if there is a usable one. Anything but a missing file is logged as a
     /// warning by the caller's choice of [`Unusable::warn`].
     pub fn load(&self) -> Result<Snapshot, Unusable> {
-        let mut bytes = match std::fs::read(&self.path) {
-            Ok(bytes) => bytes,
+        let (mut bytes, modified) = match read_file(&self.path) {
+            Ok(read) => read,
             Err(err) if err.kind() == io::ErrorKind::NotFound => return Err(Unusable::Missing),
             Err(err) => return Err(Unusable::Unreadable(err)),
         };
-        let snapshot = open(&self.secret, &mut bytes)?;
+        let snapshot = open(&self.secret, &mut bytes, modified)?;
         let age = snapshot.age();
         match self.max_age {
             Some(max) if age > max => Err(Unusable::TooOld { age, max }),
@@ -271,11 +334,13 @@ impl Fallback {
     /// The snapshot's file and its validators, read without decrypting it (`None` when there
     /// is no readable snapshot), for conditional fetches.
     pub fn peek(&self) -> Option<Sealed> {
-        let bytes = std::fs::read(&self.path).ok()?;
+        let (bytes, modified) = read_file(&self.path).ok()?;
         let header = parse_header(&bytes).ok()?;
+        let reusable_salt = matches!(self.kdf, Kdf::Pbkdf2 { .. }) && header.kdf == self.kdf;
         Some(Sealed {
             bytes,
-            salt: (header.iterations == ITERATIONS).then_some(header.salt),
+            modified,
+            salt: reusable_salt.then_some(header.salt),
             validators: header.validators,
         })
     }
@@ -283,19 +348,61 @@ impl Fallback {
     /// Decrypts what [`peek`](Self::peek) read: the entries a provider just confirmed unchanged,
     /// however old the snapshot is.
     pub fn open_sealed(&self, mut sealed: Sealed) -> Result<Snapshot, Unusable> {
-        open(&self.secret, &mut sealed.bytes)
+        open(&self.secret, &mut sealed.bytes, sealed.modified)
     }
 
-    /// Writes `layers` as the new snapshot, with the validators of those layers' sources. A
-    /// failure is a warning: the run itself succeeded.
+    /// Writes `layers` as the new snapshot, with the validators of those layers' sources; when
+    /// the snapshot there already holds exactly that, only marks it confirmed now. A failure is
+    /// a warning: the run itself succeeded.
     pub fn save(&self, key: SealingKey, layers: &[Layer], validators: &Validators) {
-        match self.try_save(key, layers, validators) {
+        let validators = kept_validators(validators, layers);
+        if self.holds_already(&key, layers, &validators) {
+            match confirm(&self.path) {
+                Ok(()) => tracing::debug!(
+                    path = %self.path.display(),
+                    "fallback snapshot unchanged: not rewritten, its age reset"
+                ),
+                Err(err) => tracing::warn!(
+                    "cannot update the fallback snapshot '{}': {err}",
+                    self.path.display()
+                ),
+            }
+            return;
+        }
+        match self.try_save(key, layers, &validators) {
             Ok(()) => tracing::debug!(path = %self.path.display(), "fallback snapshot written"),
             Err(err) => tracing::warn!(
                 "cannot write the fallback snapshot '{}': {err}",
                 self.path.display()
             ),
         }
+    }
+
+    /// Whether the file holds what sealing `layers` with `validators` under `key` would: the
+    /// same KDF, validators, sources and entries. PBKDF2 files must also have the key's salt, so
+    /// that checking costs no second derivation.
+    fn holds_already(&self, key: &SealingKey, layers: &[Layer], validators: &Validators) -> bool {
+        let Ok(mut bytes) = std::fs::read(&self.path) else {
+            return false;
+        };
+        let Ok(header) = parse_header(&bytes) else {
+            return false;
+        };
+        let same_key = header.kdf == key.kdf && (key.kdf == Kdf::Hkdf || header.salt == key.salt);
+        if !same_key || header.validators != *validators {
+            return false;
+        }
+        let Ok(snapshot) = open(&self.secret, &mut bytes, None) else {
+            return false;
+        };
+        snapshot.sources.len() == layers.len()
+            && snapshot
+                .sources
+                .iter()
+                .zip(layers)
+                .all(|((origin, entries), layer)| {
+                    *origin == layer.origin && same_entries(entries, &layer.entries)
+                })
     }
 
     fn try_save(
@@ -339,15 +446,74 @@ impl Fallback {
         }
     }
 
-    /// Starts deriving the key for the next write on the blocking pool, so PBKDF2's cost
-    /// overlaps the fetches instead of adding to them. With the salt of the snapshot there is
+    /// The key for the next write. PBKDF2 starts on the blocking pool, so its cost overlaps
+    /// the fetches instead of adding to them, with the salt of the snapshot there is
     /// (`sealed`), so that the same key also opens it when a source turns out unchanged: one
-    /// derivation per run, and none in a `--watch` round (see [`derive`]).
-    pub fn prepare_key(&self, sealed: Option<&Sealed>) -> tokio::task::JoinHandle<SealingKey> {
-        let secret = self.secret.clone();
-        let salt = sealed.and_then(|sealed| sealed.salt);
-        tokio::task::spawn_blocking(move || SealingKey::new(&secret, salt))
+    /// derivation per run, and none in a `--watch` round (see [`derive`]). HKDF costs
+    /// microseconds: derived here.
+    pub fn prepare_key(&self, sealed: Option<&Sealed>) -> PreparedKey {
+        match self.kdf {
+            Kdf::Hkdf => PreparedKey::Ready(SealingKey::new(&self.secret, Kdf::Hkdf, None)),
+            kdf @ Kdf::Pbkdf2 { .. } => {
+                let secret = self.secret.clone();
+                let salt = sealed.and_then(|sealed| sealed.salt);
+                PreparedKey::Deriving(tokio::task::spawn_blocking(move || {
+                    SealingKey::new(&secret, kdf, salt)
+                }))
+            }
+        }
     }
+}
+
+/// A key for the next write: derived, or being derived.
+pub enum PreparedKey {
+    Ready(SealingKey),
+    Deriving(tokio::task::JoinHandle<SealingKey>),
+}
+
+impl PreparedKey {
+    /// The key, once derived (`None` if deriving it panicked).
+    pub async fn wait(self) -> Option<SealingKey> {
+        match self {
+            PreparedKey::Ready(key) => Some(key),
+            PreparedKey::Deriving(handle) => handle.await.ok(),
+        }
+    }
+}
+
+/// A file's content and modification time.
+fn read_file(path: &Path) -> io::Result<(Vec<u8>, Option<SystemTime>)> {
+    let mut file = std::fs::File::open(path)?;
+    let modified = file.metadata()?.modified().ok();
+    let mut bytes = Vec::new();
+    io::Read::read_to_end(&mut file, &mut bytes)?;
+    Ok((bytes, modified))
+}
+
+/// Marks the snapshot at `path` confirmed current: its modification time becomes now.
+fn confirm(path: &Path) -> io::Result<()> {
+    std::fs::File::options()
+        .write(true)
+        .open(path)?
+        .set_modified(SystemTime::now())
+}
+
+fn same_entries(a: &Entries, b: &Entries) -> bool {
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((name_a, value_a), (name_b, value_b))| {
+                name_a == name_b && value_a.expose() == value_b.expose()
+            })
+}
+
+/// The validators of the sources `layers` hold: a tag without its entries is never stored.
+fn kept_validators(validators: &Validators, layers: &[Layer]) -> Validators {
+    validators
+        .iter()
+        .filter(|(origin, _)| layers.iter().any(|layer| &layer.origin == *origin))
+        .map(|(origin, tag)| (origin.clone(), tag.clone()))
+        .collect()
 }
 
 /// `$XDG_CACHE_HOME/secretrun`, else `$HOME/.cache/secretrun` (XDG requires an absolute path).
@@ -421,8 +587,8 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Keys this process derived, by a digest of what they were derived from: a `--watch` round,
-/// and a run that opens the snapshot it then rewrites, pay PBKDF2 once, not per use. A
+/// PBKDF2 keys this process derived, by a digest of what they were derived from: a `--watch`
+/// round, and a run that opens the snapshot it then rewrites, pay PBKDF2 once, not per use. A
 /// memo of a pure function, kept as long as the process, which holds the secrets anyway. The
 /// lock is held while deriving, so a key asked for twice at once is derived once.
 static DERIVED: Mutex<Vec<Remembered>> = Mutex::new(Vec::new());
@@ -431,7 +597,11 @@ type Remembered = ([u8; 32], Zeroizing<[u8; 32]>);
 /// More than one run ever needs (one plan, one key): a bound, not a tuning.
 const DERIVED_KEPT: usize = 4;
 
-fn derive(secret: &SecretValue, salt: &[u8], iterations: u32) -> Zeroizing<[u8; 32]> {
+fn derive(secret: &SecretValue, salt: &[u8], kdf: Kdf) -> Zeroizing<[u8; 32]> {
+    let iterations = match kdf {
+        Kdf::Hkdf => return hkdf_key(secret, salt),
+        Kdf::Pbkdf2 { rounds } => rounds,
+    };
     let mut inputs = digest::Context::new(&digest::SHA256);
     inputs.update(&iterations.to_be_bytes());
     inputs.update(salt);
@@ -464,8 +634,19 @@ fn pbkdf2_key(secret: &SecretValue, salt: &[u8], iterations: u32) -> Zeroizing<[
     key
 }
 
-/// A derived key with its fresh salt, ready for one write.
+fn hkdf_key(secret: &SecretValue, salt: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    hkdf::Salt::new(hkdf::HKDF_SHA256, salt)
+        .extract(secret.expose())
+        .expand(&[HKDF_INFO], hkdf::HKDF_SHA256)
+        .and_then(|okm| okm.fill(&mut key[..]))
+        .expect("32 bytes is a valid HKDF-SHA256 output length");
+    key
+}
+
+/// A derived key with its KDF and fresh salt, ready for one write.
 pub struct SealingKey {
+    kdf: Kdf,
     salt: [u8; SALT_LEN],
     key: Zeroizing<[u8; 32]>,
 }
@@ -479,14 +660,14 @@ impl fmt::Debug for SealingKey {
 impl SealingKey {
     /// The key for `salt`, or for a new random salt. Writing again under the salt of the file
     /// it replaces is sound: every write has a random nonce of its own.
-    pub fn new(secret: &SecretValue, salt: Option<[u8; SALT_LEN]>) -> Self {
+    pub fn new(secret: &SecretValue, kdf: Kdf, salt: Option<[u8; SALT_LEN]>) -> Self {
         let salt = salt.unwrap_or_else(|| {
             let mut salt = [0u8; SALT_LEN];
             rand::fill(&mut salt).expect("the system random generator works");
             salt
         });
-        let key = derive(secret, &salt, ITERATIONS);
-        Self { salt, key }
+        let key = derive(secret, &salt, kdf);
+        Self { kdf, salt, key }
     }
 }
 
@@ -531,16 +712,17 @@ pub fn format_age(age: Duration) -> String {
     }
 }
 
-/// A decrypted snapshot: the remote sources' entries by origin, and when they were fetched.
+/// A decrypted snapshot: the remote sources' entries by origin, and when they were last known
+/// current (fetched, or confirmed unchanged).
 pub struct Snapshot {
-    written_at: SystemTime,
+    confirmed_at: SystemTime,
     sources: Vec<(String, Entries)>,
 }
 
 impl fmt::Debug for Snapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Snapshot")
-            .field("written_at", &self.written_at)
+            .field("confirmed_at", &self.confirmed_at)
             .field(
                 "sources",
                 &self.sources.iter().map(|(o, _)| o).collect::<Vec<_>>(),
@@ -552,7 +734,7 @@ impl fmt::Debug for Snapshot {
 impl Snapshot {
     pub fn age(&self) -> Duration {
         SystemTime::now()
-            .duration_since(self.written_at)
+            .duration_since(self.confirmed_at)
             .unwrap_or_default()
     }
 
@@ -594,7 +776,8 @@ impl Drop for StoredSource {
 /// A snapshot file as read, not yet decrypted.
 pub struct Sealed {
     bytes: Vec<u8>,
-    /// Its salt, when it was sealed with today's rounds (a key for it can seal the next one).
+    modified: Option<SystemTime>,
+    /// Its salt, when it was sealed with today's PBKDF2 (a key for it can seal the next one).
     salt: Option<[u8; SALT_LEN]>,
     pub validators: Validators,
 }
@@ -629,15 +812,11 @@ fn seal(
 
     let mut nonce = [0u8; NONCE_LEN];
     rand::fill(&mut nonce).map_err(|_| io::Error::other("no random nonce"))?;
-    let kept: Validators = validators
-        .iter()
-        .filter(|(origin, _)| layers.iter().any(|layer| &layer.origin == *origin))
-        .map(|(origin, tag)| (origin.clone(), tag.clone()))
-        .collect();
-    let kept = serde_json::to_vec(&kept).map_err(io::Error::other)?;
+    let kept =
+        serde_json::to_vec(&kept_validators(validators, layers)).map_err(io::Error::other)?;
     let mut out = Vec::with_capacity(HEADER_LEN + kept.len() + plaintext.len() + 16);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&ITERATIONS.to_be_bytes());
+    out.extend_from_slice(&key.kdf.rounds().to_be_bytes());
     out.extend_from_slice(&key.salt);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&(kept.len() as u32).to_be_bytes());
@@ -661,7 +840,7 @@ fn seal(
 
 /// The header's fields, checked.
 pub(crate) struct Header {
-    iterations: u32,
+    kdf: Kdf,
     salt: [u8; SALT_LEN],
     nonce: [u8; NONCE_LEN],
     validators: Validators,
@@ -671,15 +850,16 @@ pub(crate) struct Header {
 
 /// Public for the fuzz targets and properties (`crate::parsers`), which feed it any bytes.
 pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
-    if bytes.len() < HEADER_LEN + 16 || &bytes[..MAGIC.len()] != MAGIC {
+    if bytes.len() < HEADER_LEN + 16 {
+        return Err(Unusable::Undecryptable);
+    }
+    let magic = &bytes[..MAGIC.len()];
+    if magic != MAGIC && magic != MAGIC_PBKDF2_ONLY {
         return Err(Unusable::Undecryptable);
     }
     let field = |at: usize, len: usize| &bytes[at..at + len];
     let be_u32 = |at| u32::from_be_bytes(field(at, 4).try_into().expect("4 bytes"));
-    let iterations = be_u32(8);
-    if !(MIN_ITERATIONS..=MAX_ITERATIONS).contains(&iterations) {
-        return Err(Unusable::Undecryptable);
-    }
+    let kdf = Kdf::from_rounds(be_u32(8), magic).ok_or(Unusable::Undecryptable)?;
     let validators_len = be_u32(HEADER_LEN - 4) as usize;
     if validators_len > MAX_VALIDATORS_LEN || bytes.len() < HEADER_LEN + validators_len + 16 {
         return Err(Unusable::Undecryptable);
@@ -687,7 +867,7 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
     let validators = serde_json::from_slice(field(HEADER_LEN, validators_len))
         .map_err(|_| Unusable::Undecryptable)?;
     Ok(Header {
-        iterations,
+        kdf,
         salt: field(12, SALT_LEN).try_into().expect("salt length"),
         nonce: field(12 + SALT_LEN, NONCE_LEN)
             .try_into()
@@ -697,11 +877,16 @@ pub(crate) fn parse_header(bytes: &[u8]) -> Result<Header, Unusable> {
     })
 }
 
-fn open(secret: &SecretValue, bytes: &mut [u8]) -> Result<Snapshot, Unusable> {
+/// Decrypts a snapshot file's `bytes`; `modified` is the file's modification time.
+fn open(
+    secret: &SecretValue,
+    bytes: &mut [u8],
+    modified: Option<SystemTime>,
+) -> Result<Snapshot, Unusable> {
     let parsed = parse_header(bytes)?;
     let (header, body) = bytes.split_at_mut(parsed.len);
     let nonce = Nonce::assume_unique_for_key(parsed.nonce);
-    let key = derive(secret, &parsed.salt, parsed.iterations);
+    let key = derive(secret, &parsed.salt, parsed.kdf);
     let opening = LessSafeKey::new(
         UnboundKey::new(&AES_256_GCM, &key[..]).map_err(|_| Unusable::Undecryptable)?,
     );
@@ -722,8 +907,9 @@ fn open(secret: &SecretValue, bytes: &mut [u8]) -> Result<Snapshot, Unusable> {
         }
         sources.push((source.origin.clone(), entries));
     }
+    let written_at = UNIX_EPOCH + Duration::from_millis(stored.written_at_ms);
     Ok(Snapshot {
-        written_at: UNIX_EPOCH + Duration::from_millis(stored.written_at_ms),
+        confirmed_at: modified.map_or(written_at, |modified| modified.max(written_at)),
         sources,
     })
 }
@@ -909,21 +1095,29 @@ mod tests {
         value.expose().to_vec()
     }
 
+    const PBKDF2: Kdf = Kdf::Pbkdf2 { rounds: ITERATIONS };
+
     #[test]
     fn round_trip() {
+        for kdf in [PBKDF2, Kdf::Hkdf] {
+            round_trip_with(kdf);
+        }
+    }
+
+    fn round_trip_with(kdf: Kdf) {
         let layers = [
             layer("doppler:*", &[("API_KEY", "k-1"), ("DB", "pg://x")]),
             layer("vault:secret/app", &[("BIN", "\u{1}\u{ff}bytes")]),
         ];
         let sealed = seal(
-            SealingKey::new(&secret("pw"), None),
+            SealingKey::new(&secret("pw"), kdf, None),
             &layers,
             &tags(),
             SystemTime::now(),
         )
         .unwrap();
         let mut bytes = sealed.clone();
-        let snapshot = open(&secret("pw"), &mut bytes).unwrap();
+        let snapshot = open(&secret("pw"), &mut bytes, None).unwrap();
         assert_eq!(value(&snapshot, "doppler:*", "API_KEY"), b"k-1");
         assert_eq!(value(&snapshot, "doppler:*", "DB"), b"pg://x");
         assert_eq!(
@@ -933,6 +1127,7 @@ mod tests {
         assert!(snapshot.age() < Duration::from_secs(60));
         // The validators are readable without the key, only for sources the snapshot holds.
         let header = parse_header(&sealed).unwrap();
+        assert_eq!(header.kdf, kdf);
         assert_eq!(
             header.validators,
             Validators::from([("doppler:*".to_string(), "\"v1\"".to_string())])
@@ -945,16 +1140,22 @@ mod tests {
 
     #[test]
     fn wrong_key_and_tampering_are_undecryptable() {
+        for kdf in [PBKDF2, Kdf::Hkdf] {
+            wrong_key_and_tampering_with(kdf);
+        }
+    }
+
+    fn wrong_key_and_tampering_with(kdf: Kdf) {
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
         let sealed = seal(
-            SealingKey::new(&secret("pw"), None),
+            SealingKey::new(&secret("pw"), kdf, None),
             &layers,
             &tags(),
             SystemTime::now(),
         )
         .unwrap();
         assert!(matches!(
-            open(&secret("other"), &mut sealed.clone()),
+            open(&secret("other"), &mut sealed.clone(), None),
             Err(Unusable::Undecryptable)
         ));
         // Every byte matters: header (authenticated as associated data), body and tag.
@@ -963,15 +1164,15 @@ mod tests {
             bytes[index] ^= 0x01;
             assert!(
                 matches!(
-                    open(&secret("pw"), &mut bytes),
+                    open(&secret("pw"), &mut bytes, None),
                     Err(Unusable::Undecryptable)
                 ),
-                "byte {index}"
+                "{kdf:?}, byte {index}"
             );
         }
         let mut truncated = sealed[..sealed.len() - 1].to_vec();
-        assert!(open(&secret("pw"), &mut truncated).is_err());
-        assert!(open(&secret("pw"), &mut Vec::new()).is_err());
+        assert!(open(&secret("pw"), &mut truncated, None).is_err());
+        assert!(open(&secret("pw"), &mut Vec::new(), None).is_err());
     }
 
     #[test]
@@ -981,10 +1182,15 @@ mod tests {
         let fallback = Fallback {
             path: path.clone(),
             secret: secret("pw"),
+            kdf: PBKDF2,
             max_age: None,
         };
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
-        fallback.save(SealingKey::new(&fallback.secret, None), &layers, &tags());
+        fallback.save(
+            SealingKey::new(&fallback.secret, PBKDF2, None),
+            &layers,
+            &tags(),
+        );
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode(&path), 0o600);
         assert_eq!(mode(path.parent().unwrap()), 0o700);
@@ -1021,29 +1227,32 @@ mod tests {
     #[test]
     fn remembered_keys_are_only_served_for_the_same_secret_salt_and_rounds() {
         let salt = [7u8; SALT_LEN];
-        let first = derive(&secret("pw-memo"), &salt, MIN_ITERATIONS);
-        assert_eq!(first, derive(&secret("pw-memo"), &salt, MIN_ITERATIONS));
+        let kdf = Kdf::Pbkdf2 {
+            rounds: MIN_ITERATIONS,
+        };
+        let first = derive(&secret("pw-memo"), &salt, kdf);
+        assert_eq!(first, derive(&secret("pw-memo"), &salt, kdf));
         assert_eq!(first, pbkdf2_key(&secret("pw-memo"), &salt, MIN_ITERATIONS));
         for (secret_text, salt, rounds) in [
             ("pw-memo2", salt, MIN_ITERATIONS),
             ("pw-memo", [8u8; SALT_LEN], MIN_ITERATIONS),
             ("pw-memo", salt, MIN_ITERATIONS + 1),
         ] {
-            let other = derive(&secret(secret_text), &salt, rounds);
+            let other = derive(&secret(secret_text), &salt, Kdf::Pbkdf2 { rounds });
             assert_ne!(first, other);
             assert_eq!(other, pbkdf2_key(&secret(secret_text), &salt, rounds));
         }
         // A key prepared for a snapshot's salt opens that snapshot and seals the next one.
         let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
         let sealed = seal(
-            SealingKey::new(&secret("pw-memo"), Some(salt)),
+            SealingKey::new(&secret("pw-memo"), PBKDF2, Some(salt)),
             &layers,
             &tags(),
             SystemTime::now(),
         )
         .unwrap();
         assert_eq!(parse_header(&sealed).unwrap().salt, salt);
-        let opened = open(&secret("pw-memo"), &mut sealed.clone()).unwrap();
+        let opened = open(&secret("pw-memo"), &mut sealed.clone(), None).unwrap();
         assert_eq!(value(&opened, "doppler:*", "API_KEY"), b"k-1");
     }
 
@@ -1074,5 +1283,198 @@ mod tests {
         let b = credential_material(&two, &consumed).unwrap();
         assert_ne!(a.expose(), b.expose());
         assert!(credential_material(&ParentEnv::default(), &consumed).is_none());
+    }
+
+    /// The fallback of a run reading `doppler:*` with `DOPPLER_TOKEN` (and a passphrase, if
+    /// given), its snapshot at `path`.
+    fn doppler_fallback(path: &Path, passphrase: Option<&str>) -> Fallback {
+        let token = "dp.st.dev.fixture-token-for-legacy-snapshot-0123456789abcdef";
+        let settings = ParentEnv::from_pairs([("DOPPLER_TOKEN", token)]);
+        let parent = settings.over(passphrase.map(|passphrase| (PASSPHRASE_VAR, passphrase)));
+        let config = FallbackSettings {
+            path: Some(path.to_path_buf()),
+            ..FallbackSettings::default()
+        };
+        let remote = [Remote {
+            origin: "doppler:*",
+            kind: SourceKind::Doppler,
+        }];
+        let consumed = ["DOPPLER_TOKEN".to_string()].into();
+        Fallback::for_run(&config, &parent, &settings, &remote, &consumed).unwrap()
+    }
+
+    /// The KDF named in the header of the file at `path`.
+    fn kdf_on_disk(path: &Path) -> Kdf {
+        parse_header(&std::fs::read(path).unwrap()).unwrap().kdf
+    }
+
+    #[test]
+    fn credentials_alone_use_hkdf_and_a_passphrase_keeps_pbkdf2() {
+        let temp = tempfile::tempdir().unwrap();
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        for (passphrase, kdf) in [(None, Kdf::Hkdf), (Some("correct horse"), PBKDF2)] {
+            let path = temp.path().join(format!("{kdf:?}.snapshot"));
+            let fallback = doppler_fallback(&path, passphrase);
+            assert_eq!(fallback.kdf, kdf);
+            let key = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .unwrap()
+                .block_on(async { fallback.prepare_key(None).wait().await })
+                .unwrap();
+            fallback.save(key, &layers, &tags());
+            assert_eq!(kdf_on_disk(&path), kdf);
+            assert_eq!(&std::fs::read(&path).unwrap()[..MAGIC.len()], MAGIC);
+            assert_eq!(
+                value(&fallback.load().unwrap(), "doppler:*", "API_KEY"),
+                b"k-1"
+            );
+        }
+        // Each KDF gives its own key, and HKDF's depends on the salt and the secret.
+        let salt = [3u8; SALT_LEN];
+        let hkdf = derive(&secret("pw"), &salt, Kdf::Hkdf);
+        assert_eq!(hkdf, hkdf_key(&secret("pw"), &salt));
+        assert_ne!(hkdf, derive(&secret("pw"), &salt, PBKDF2));
+        assert_ne!(hkdf, derive(&secret("pw"), &[4u8; SALT_LEN], Kdf::Hkdf));
+        assert_ne!(hkdf, derive(&secret("pw2"), &salt, Kdf::Hkdf));
+    }
+
+    /// Snapshots written by the version before HKDF (`tests/fixtures/fallback`, see its
+    /// README) still open. A token-only one is written again with HKDF even when unchanged, so
+    /// the next run opens it cheaply; a passphrase one unchanged is left as it is (same KDF).
+    #[test]
+    fn pbkdf2_only_snapshots_of_earlier_versions_open_and_are_resealed() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fallback");
+        let temp = tempfile::tempdir().unwrap();
+        for (file, passphrase, magic_after, kdf_after) in [
+            ("legacy-token.snapshot", None, MAGIC, Kdf::Hkdf),
+            (
+                "legacy-passphrase.snapshot",
+                Some("correct horse"),
+                MAGIC_PBKDF2_ONLY,
+                PBKDF2,
+            ),
+        ] {
+            let path = temp.path().join(file);
+            std::fs::copy(fixtures.join(file), &path).unwrap();
+            assert_eq!(&std::fs::read(&path).unwrap()[..8], MAGIC_PBKDF2_ONLY);
+            let fallback = doppler_fallback(&path, passphrase);
+            let snapshot = fallback.load().unwrap();
+            assert_eq!(
+                value(&snapshot, "doppler:*", "LEGACY_NAME"),
+                b"legacy-value-7f3a"
+            );
+            let sealed = fallback.peek().unwrap();
+            let validators = sealed.validators.clone();
+            assert!(validators.contains_key("doppler:*"), "{validators:?}");
+            // The same entries and tag again.
+            let layers = [snapshot.layer("doppler:*", SourceClass::Secret).unwrap()];
+            let key = SealingKey::new(&fallback.secret, fallback.kdf, sealed.salt);
+            fallback.save(key, &layers, &validators);
+            assert_eq!(&std::fs::read(&path).unwrap()[..8], magic_after);
+            assert_eq!(kdf_on_disk(&path), kdf_after);
+            assert_eq!(
+                value(&fallback.load().unwrap(), "doppler:*", "LEGACY_NAME"),
+                b"legacy-value-7f3a"
+            );
+            // The wrong credentials or passphrase: no snapshot, as before.
+            let other = doppler_fallback(&path, Some("battery staple"));
+            assert!(matches!(other.load(), Err(Unusable::Undecryptable)));
+        }
+    }
+
+    #[test]
+    fn formats_other_than_known_ones_are_undecryptable() {
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        let sealed = seal(
+            SealingKey::new(&secret("pw"), Kdf::Hkdf, None),
+            &layers,
+            &tags(),
+            SystemTime::now(),
+        )
+        .unwrap();
+        // HKDF (rounds 0) is not a KDF the PBKDF2-only format knows; a later format is unknown.
+        for magic in [MAGIC_PBKDF2_ONLY, b"SRFBK\0\0\x04"] {
+            let mut bytes = sealed.clone();
+            bytes[..8].copy_from_slice(magic);
+            assert!(matches!(parse_header(&bytes), Err(Unusable::Undecryptable)));
+        }
+        // Rounds below the minimum are refused, not a cheap PBKDF2.
+        let mut bytes = sealed.clone();
+        bytes[8..12].copy_from_slice(&(MIN_ITERATIONS - 1).to_be_bytes());
+        assert!(matches!(parse_header(&bytes), Err(Unusable::Undecryptable)));
+    }
+
+    #[test]
+    fn an_unchanged_snapshot_is_confirmed_not_rewritten() {
+        use std::os::unix::fs::MetadataExt;
+        let temp = tempfile::tempdir().unwrap();
+        let path = temp.path().join("plan.snapshot");
+        let fallback = doppler_fallback(&path, None);
+        let layers = [layer("doppler:*", &[("API_KEY", "k-1")])];
+        // Fetched two hours ago, by the content and by the file's time.
+        let two_hours_ago = SystemTime::now() - Duration::from_secs(7200);
+        let key = SealingKey::new(&fallback.secret, Kdf::Hkdf, None);
+        std::fs::write(&path, seal(key, &layers, &tags(), two_hours_ago).unwrap()).unwrap();
+        let set_modified = |time| {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(time)
+                .unwrap()
+        };
+        set_modified(two_hours_ago);
+        assert!(fallback.load().unwrap().age() > Duration::from_secs(7000));
+        let before = std::fs::read(&path).unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+
+        // The same entries and tags again, with a fresh key: the file stays, its age resets.
+        let fresh_key = || SealingKey::new(&fallback.secret, fallback.kdf, None);
+        fallback.save(fresh_key(), &layers, &tags());
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert!(fallback.load().unwrap().age() < Duration::from_secs(60));
+
+        // Another tag, another value, another source: each is written.
+        let mut tags_changed = tags();
+        tags_changed.insert("doppler:*".into(), "\"v2\"".into());
+        let changed_value = [layer("doppler:*", &[("API_KEY", "k-2")])];
+        let more_sources = [
+            layer("doppler:*", &[("API_KEY", "k-1")]),
+            layer("vault:secret/app", &[("DB", "x")]),
+        ];
+        for (layers, tags) in [
+            (&layers[..], &tags_changed),
+            (&changed_value[..], &tags()),
+            (&more_sources[..], &tags()),
+        ] {
+            let before = std::fs::read(&path).unwrap();
+            fallback.save(fresh_key(), layers, tags);
+            assert_ne!(std::fs::read(&path).unwrap(), before);
+            let snapshot = fallback.load().unwrap();
+            for layer in layers {
+                let stored = snapshot.layer(&layer.origin, SourceClass::Secret).unwrap();
+                assert!(same_entries(&stored.entries, &layer.entries));
+            }
+        }
+
+        // PBKDF2: unchanged under the key prepared with the file's salt (one derivation).
+        let passphrase = doppler_fallback(&path, Some("correct horse"));
+        passphrase.save(
+            SealingKey::new(&passphrase.secret, PBKDF2, None),
+            &layers,
+            &tags(),
+        );
+        let before = std::fs::read(&path).unwrap();
+        let inode = std::fs::metadata(&path).unwrap().ino();
+        let salt = passphrase.peek().unwrap().salt;
+        assert!(salt.is_some());
+        passphrase.save(
+            SealingKey::new(&passphrase.secret, PBKDF2, salt),
+            &layers,
+            &tags(),
+        );
+        assert_eq!(std::fs::metadata(&path).unwrap().ino(), inode);
+        assert_eq!(std::fs::read(&path).unwrap(), before);
     }
 }

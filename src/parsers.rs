@@ -232,7 +232,7 @@ mod properties {
 
         #[test]
         fn fallback_headers(
-            head in prop::sample::select(vec![&b""[..], b"SRFBK\0\0\x02", b"SRFBK\0\0\x01"]),
+            head in prop::sample::select(vec![&b""[..], b"SRFBK\0\0\x03", b"SRFBK\0\0\x02", b"SRFBK\0\0\x01"]),
             iterations in prop::sample::select(vec![0u32, 200_000, u32::MAX]),
             rest in prop::collection::vec(any::<u8>(), 0..160),
         ) {

@@ -251,7 +251,7 @@ pub async fn resolve_sharing(
         return Err(error);
     }
     if let (Some(snapshot), Some(key), Some(remote)) = (&snapshot, sealing_key, settled.remote) {
-        if let Ok(key) = key.await {
+        if let Some(key) = key.wait().await {
             snapshot.save(key, &remote, &validators);
         }
     }

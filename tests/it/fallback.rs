@@ -350,3 +350,52 @@ fn changed_config_is_downloaded_and_becomes_the_snapshot() {
     assert_eq!(run.stdout, format!("{rotated}\n"), "{run:?}");
     assert!(run.stderr.contains("last-known-good"), "{run:?}");
 }
+
+/// The key derivation a snapshot file names in its header: the rounds field after the magic,
+/// 0 for HKDF.
+fn kdf_rounds(path: &Path) -> u32 {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"SRFBK\0\0\x03", "today's format");
+    u32::from_be_bytes(bytes[8..12].try_into().unwrap())
+}
+
+#[test]
+fn token_snapshots_use_hkdf_and_passphrase_snapshots_pbkdf2() {
+    let case = Case::new();
+    case.prime(&[], &[]);
+    let files = case.snapshots();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(kdf_rounds(&files[0]), 0, "HKDF");
+    std::fs::remove_file(&files[0]).unwrap();
+    case.prime(&[("SECRETRUN_FALLBACK_PASSPHRASE", "correct horse")], &[]);
+    assert_eq!(kdf_rounds(&files[0]), 200_000, "PBKDF2");
+    // Both are served in a storm.
+    case.storm();
+    let run = case.run(&[("SECRETRUN_FALLBACK_PASSPHRASE", "correct horse")], &[]);
+    case.served(&run);
+}
+
+#[test]
+fn an_unchanged_config_leaves_the_snapshot_file_as_it_is() {
+    use std::os::unix::fs::MetadataExt;
+    let case = Case::new();
+    case.prime(&[], &[]);
+    let file = case.snapshots().remove(0);
+    let before = std::fs::read(&file).unwrap();
+    let inode = std::fs::metadata(&file).unwrap().ino();
+    for _ in 0..2 {
+        case.prime(&[], &[]);
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().ino(),
+            inode,
+            "not replaced"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), before, "not rewritten");
+    }
+    // A change is written.
+    let rotated = support::unique("rotated-");
+    stub().update(|data| data["tokens"][case.token.as_str()]["secrets"]["LKG"] = json!(rotated));
+    let run = case.run(&[], &[]);
+    assert_eq!(run.stdout, format!("{rotated}\n"), "{run:?}");
+    assert_ne!(std::fs::metadata(&file).unwrap().ino(), inode, "replaced");
+}
