@@ -10,6 +10,7 @@ pub mod cli;
 pub mod commands;
 pub mod compat;
 pub mod config;
+pub mod dotenvx;
 pub mod environment;
 pub mod error;
 pub mod exit;
