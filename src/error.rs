@@ -223,6 +223,15 @@ pub enum SourceError {
     #[error("invalid variable name '{name}': {problem}")]
     InvalidName { name: String, problem: NameProblem },
 
+    /// A variable's value is unusable as written (not UTF-8, not decryptable).
+    #[error("'{}', line {line}: variable {name}: {problem}", path.display())]
+    Value {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        problem: String,
+    },
+
     /// The provider's settings are unusable (no token, a bad address, ...).
     #[error("{problem}")]
     Config { problem: String },
@@ -277,6 +286,17 @@ impl Clone for SourceError {
             SourceError::InvalidName { name, problem } => SourceError::InvalidName {
                 name: name.clone(),
                 problem: *problem,
+            },
+            SourceError::Value {
+                path,
+                line,
+                name,
+                problem,
+            } => SourceError::Value {
+                path: path.clone(),
+                line: *line,
+                name: name.clone(),
+                problem: problem.clone(),
             },
             SourceError::Config { problem } => SourceError::Config {
                 problem: problem.clone(),

@@ -11,6 +11,7 @@ pub mod commands;
 pub mod compat;
 pub mod config;
 pub mod dotenvx;
+pub mod envfile;
 pub mod environment;
 pub mod error;
 pub mod exit;

@@ -146,7 +146,7 @@ impl Plan {
             };
             match providers::build(spec.clone(), &context) {
                 Ok(provider) => {
-                    consumed.extend(provider.consumed().iter().map(|n| n.to_string()));
+                    consumed.extend(provider.consumed_names());
                     source_files.extend(
                         file.map(|file| (origin.clone(), MountTarget::parse(Path::new(&file)))),
                     );

@@ -81,6 +81,11 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
     fn consumed(&self) -> &'static [&'static str] {
         &[]
     }
+
+    /// [`Provider::consumed`], for a provider whose credential names depend on its spec.
+    fn consumed_names(&self) -> Vec<String> {
+        self.consumed().iter().map(ToString::to_string).collect()
+    }
 }
 
 /// A short stable tag for `bytes` (SHA-256, base64): a version made of several, or a key that
@@ -171,7 +176,7 @@ pub fn build(
     context: &Arc<Context>,
 ) -> Result<Box<dyn Provider>, SpecProblem> {
     let provider: Box<dyn Provider> = match spec.kind {
-        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec)?),
+        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec, context.clone())?),
         SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
         SourceKind::File => Box::new(File::from_spec(&mut spec)?),
         SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
