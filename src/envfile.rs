@@ -125,13 +125,13 @@ fn trim_unquoted(text: &str, start: usize, end_of_line: usize) -> usize {
     start + value.trim_end().len()
 }
 
-/// The index of the quote that closes the one at `start` (a double quote may be escaped).
+/// The index of the quote that closes the one at `start` (`\\` escapes a quote, as in dotenvx).
 fn closing_quote(text: &str, start: usize, quote: char) -> Option<usize> {
     let mut escaped = false;
     for (index, c) in text[start + 1..].char_indices() {
         if escaped {
             escaped = false;
-        } else if c == '\\' && quote == '"' {
+        } else if c == '\\' {
             escaped = true;
         } else if c == quote {
             return Some(start + 1 + index);
