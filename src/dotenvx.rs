@@ -53,7 +53,9 @@ pub enum CryptoProblem {
 impl fmt::Display for CryptoProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            CryptoProblem::InvalidPrivateKey => "the private key is not 64 hex digits of a valid key",
+            CryptoProblem::InvalidPrivateKey => {
+                "the private key is not 64 hex digits of a valid key"
+            }
             CryptoProblem::InvalidPublicKey => "the public key is not a hex secp256k1 public key",
             CryptoProblem::Malformed => "the encrypted value is malformed (not dotenvx's format)",
             CryptoProblem::WrongKey => {
@@ -286,7 +288,10 @@ mod tests {
         assert_eq!(key.decrypt(text).unwrap().expose(), b"line one\nline two");
         let other = PrivateKey::generate();
         assert_eq!(other.decrypt(text).unwrap_err(), CryptoProblem::WrongKey);
-        assert_eq!(key.decrypt("bm90IGEgdmFsdWU=").unwrap_err(), CryptoProblem::Malformed);
+        assert_eq!(
+            key.decrypt("bm90IGEgdmFsdWU=").unwrap_err(),
+            CryptoProblem::Malformed
+        );
     }
 
     #[test]
@@ -308,7 +313,10 @@ mod tests {
     fn private_keys_never_print() {
         let key = PrivateKey::generate();
         assert_eq!(format!("{key:?}"), "PrivateKey([REDACTED])");
-        assert_eq!(PrivateKey::from_hex("abc").unwrap_err(), CryptoProblem::InvalidPrivateKey);
+        assert_eq!(
+            PrivateKey::from_hex("abc").unwrap_err(),
+            CryptoProblem::InvalidPrivateKey
+        );
     }
 
     #[test]

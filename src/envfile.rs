@@ -106,9 +106,15 @@ fn assignment_at(text: &str, start: usize, end_of_line: usize, line: usize) -> O
         Some(quote @ ('"' | '\'' | '`')) => match closing_quote(text, value_start, quote) {
             Some(close) => (value_start..close + 1, Some(quote)),
             // Unterminated: dotenvx reads the rest of the line as it stands.
-            None => (value_start..trim_unquoted(text, value_start, end_of_line), None),
+            None => (
+                value_start..trim_unquoted(text, value_start, end_of_line),
+                None,
+            ),
         },
-        _ => (value_start..trim_unquoted(text, value_start, end_of_line), None),
+        _ => (
+            value_start..trim_unquoted(text, value_start, end_of_line),
+            None,
+        ),
     };
     Some(Assignment {
         line,

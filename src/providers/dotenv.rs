@@ -119,7 +119,8 @@ impl Dotenv {
             };
             let keys = keys.as_ref().map_err(|problem| fail(problem.clone()))?;
             let ciphertext = &assignment.inner(content)[ENCRYPTED_PREFIX.len()..];
-            let plaintext = decrypt(keys, ciphertext).map_err(|problem| fail(problem.to_string()))?;
+            let plaintext =
+                decrypt(keys, ciphertext).map_err(|problem| fail(problem.to_string()))?;
             let plaintext = std::str::from_utf8(plaintext.expose())
                 .map_err(|_| fail("the decrypted value is not valid UTF-8".into()))?;
             text.push_str(&content[copied..assignment.raw.start]);
@@ -196,8 +197,7 @@ fn private_keys(
     for (from, text) in &texts {
         let text = std::str::from_utf8(text.expose()).unwrap_or("-");
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let key =
-                PrivateKey::from_hex(part).map_err(|problem| format!("{from}: {problem}"))?;
+            let key = PrivateKey::from_hex(part).map_err(|problem| format!("{from}: {problem}"))?;
             keys.push(key);
         }
     }
@@ -252,9 +252,9 @@ fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
         let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
         // The assignment the bad byte is part of: the last one before it, on its line or in a
         // quoted value still open there.
-        let owner = envfile::assignments(valid)
-            .pop()
-            .filter(|a: &Assignment| a.line == line || valid[a.raw.clone()].starts_with(['"', '\'', '`']));
+        let owner = envfile::assignments(valid).pop().filter(|a: &Assignment| {
+            a.line == line || valid[a.raw.clone()].starts_with(['"', '\'', '`'])
+        });
         match owner {
             Some(assignment) => SourceError::Value {
                 path: path.to_path_buf(),

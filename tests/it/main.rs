@@ -10,6 +10,7 @@ mod commands;
 mod compat;
 mod core_cli;
 mod doppler;
+mod dotenvx;
 mod fallback;
 mod faults;
 mod gcp_sm;

@@ -1,0 +1,247 @@
+//! dotenvx interop, against the real dotenvx from npm (`scripts/setup-dotenvx`, `$DOTENVX_BIN`):
+//! dotenvx encrypts fixtures that secretrun must read exactly as dotenvx's own loader does, and
+//! decrypts what secretrun encrypts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::support::{self, Run};
+
+/// The pinned dotenvx CLI. Missing, the test fails: run `scripts/setup-dotenvx`.
+fn dotenvx_bin() -> PathBuf {
+    let path = std::env::var_os("DOTENVX_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(".test-tools/dotenvx/node_modules/.bin/dotenvx")
+        });
+    assert!(
+        path.is_file(),
+        "dotenvx is missing at {}: run scripts/setup-dotenvx (scripts/test does)",
+        path.display()
+    );
+    path
+}
+
+/// Runs dotenvx in `dir` with `args`, with a scrubbed environment; panics unless it succeeds.
+fn dotenvx(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> String {
+    let output = Command::new(dotenvx_bin())
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", support::path())
+        .env("HOME", dir)
+        .envs(vars.iter().copied())
+        .output()
+        .expect("dotenvx runs");
+    assert!(
+        output.status.success(),
+        "dotenvx {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// The names and values the `.env` files give, as `secretrun export --format json` writes them.
+fn exported(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> serde_json::Value {
+    let mut command = support::secretrun_with(dir, vars);
+    command.args(args).args(["export", "--format", "json"]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    serde_json::from_str(&run.stdout).expect("JSON")
+}
+
+/// The hex private key `name` from `dir/.env.keys`, as dotenvx wrote it.
+fn private_key(dir: &Path, name: &str) -> String {
+    let keys = std::fs::read_to_string(dir.join(".env.keys")).expect(".env.keys");
+    keys.lines()
+        .rev()
+        .find_map(|line| line.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("{name} in .env.keys"))
+        .trim_matches('"')
+        .to_string()
+}
+
+const FIXTURE: &str = concat!(
+    "# app settings\n",
+    "HELLO=world\n",
+    "MULTI=\"line one\nline two\"\n",
+    "ESCAPED=\"tab\\there\\nnext\"\n",
+    "QUOTES='say \"hi\" $NOT_EXPANDED'\n",
+    "GREETING=\"${HELLO}, again\"\n",
+    "LATER=${DEFINED_BELOW}x\n",
+    "DEFINED_BELOW=below\n",
+    "PLAIN_PLAIN=stays-plaintext\n",
+);
+
+fn fixture_values() -> serde_json::Value {
+    serde_json::json!({
+        "HELLO": "world",
+        "MULTI": "line one\nline two",
+        "ESCAPED": "tab\there\nnext",
+        "QUOTES": "say \"hi\" $NOT_EXPANDED",
+        "GREETING": "world, again",
+        "LATER": "x",
+        "DEFINED_BELOW": "below",
+        "PLAIN_PLAIN": "stays-plaintext",
+    })
+}
+
+#[test]
+fn reads_what_dotenvx_encrypted_as_dotenvx_runs_it() {
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", FIXTURE);
+    dotenvx(dir.path(), &["encrypt", "-f", ".env"], &[]);
+    let encrypted = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    assert!(encrypted.contains("HELLO=encrypted:"), "{encrypted}");
+    assert!(!encrypted.contains("world"), "{encrypted}");
+
+    // dotenvx's own loader and secretrun agree on every value.
+    let by_dotenvx = dotenvx(
+        dir.path(),
+        &[
+            "run",
+            "-f",
+            ".env",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|' \"$MULTI\" \"$GREETING\" \"$QUOTES\" \"$LATER\"",
+        ],
+        &[],
+    );
+    assert_eq!(
+        by_dotenvx,
+        "line one\nline two|world, again|say \"hi\" $NOT_EXPANDED|x|"
+    );
+    assert_eq!(exported(dir.path(), &["-e", ".env"], &[]), fixture_values());
+}
+
+#[test]
+fn each_environment_uses_its_own_key_from_the_environment_and_the_keys_are_not_passed_on() {
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", "SHARED=development value\n");
+    support::write(
+        dir.path(),
+        ".env.production",
+        "SHARED=production value\nONLY_PROD=yes\n",
+    );
+    dotenvx(dir.path(), &["encrypt", "-f", ".env"], &[]);
+    dotenvx(dir.path(), &["encrypt", "-f", ".env.production"], &[]);
+    let development = private_key(dir.path(), "DOTENV_PRIVATE_KEY");
+    let production = private_key(dir.path(), "DOTENV_PRIVATE_KEY_PRODUCTION");
+    std::fs::remove_file(dir.path().join(".env.keys")).unwrap();
+
+    let keys = [
+        ("DOTENV_PRIVATE_KEY", development.as_str()),
+        ("DOTENV_PRIVATE_KEY_PRODUCTION", production.as_str()),
+    ];
+    assert_eq!(
+        exported(dir.path(), &["-e", ".env", "-e", ".env.production"], &keys),
+        serde_json::json!({"SHARED": "production value", "ONLY_PROD": "yes"})
+    );
+    let keys = [("DOTENV_PRIVATE_KEY_PRODUCTION", production.as_str())];
+    let mut command = support::secretrun_with(dir.path(), &keys);
+    command.args(["-e", ".env.production", "--", "env"]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(
+        run.stdout.contains("SHARED=production value\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.contains("DOTENV_"), "{}", run.stdout);
+
+    let mut command = support::secretrun_with(dir.path(), &keys);
+    command.args(["-e", ".env.production", "--keep-config-vars", "--", "env"]);
+    let run = support::run(&mut command);
+    assert!(
+        run.stdout
+            .contains(&format!("DOTENV_PRIVATE_KEY_PRODUCTION={production}\n")),
+        "{run:?}"
+    );
+}
+
+/// Runs `secretrun -e FILE -- CHILD` expecting exit 125, the child not started, and no value,
+/// ciphertext or key on stderr; returns stderr.
+fn refused(dir: &Path, file: &str, vars: &[(&str, &str)], secrets: &[&str]) -> String {
+    let marker = dir.join("child-ran");
+    let mut command = support::secretrun_with(dir, vars);
+    command.args(["-e", file, "--", "touch"]).arg(&marker);
+    let run: Run = support::run(&mut command);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(!marker.exists(), "the command started");
+    for secret in secrets {
+        assert!(!run.stderr.contains(secret), "{}", run.stderr);
+    }
+    assert!(!run.stderr.contains("encrypted:"), "{}", run.stderr);
+    run.stderr
+}
+
+#[test]
+fn a_key_mismatch_a_missing_key_and_a_corrupt_value_stop_the_run() {
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", "FIRST=one\nTOKEN=s3cret-token\n");
+    support::write(dir.path(), ".env.production", "OTHER=x\n");
+    dotenvx(dir.path(), &["encrypt", "-f", ".env"], &[]);
+    dotenvx(dir.path(), &["encrypt", "-f", ".env.production"], &[]);
+    let production = private_key(dir.path(), "DOTENV_PRIVATE_KEY_PRODUCTION");
+    let development = private_key(dir.path(), "DOTENV_PRIVATE_KEY");
+    let secrets = ["s3cret-token", production.as_str(), development.as_str()];
+
+    // Another file's key, given as this file's.
+    let stderr = refused(
+        dir.path(),
+        ".env",
+        &[("DOTENV_PRIVATE_KEY", production.as_str())],
+        &secrets,
+    );
+    assert_eq!(
+        stderr,
+        "secretrun: error: dotenv:.env: '.env', line 8: variable FIRST: DOTENV_PRIVATE_KEY does \
+         not match the file's DOTENV_PUBLIC_KEY: it is another file's key\n"
+    );
+
+    // No key anywhere.
+    std::fs::rename(dir.path().join(".env.keys"), dir.path().join("keys.backup")).unwrap();
+    let stderr = refused(dir.path(), ".env", &[], &secrets);
+    assert_eq!(
+        stderr,
+        "secretrun: error: dotenv:.env: '.env', line 8: variable FIRST: no private key to \
+         decrypt it: set DOTENV_PRIVATE_KEY in the environment or in '.env.keys'\n"
+    );
+
+    // A value altered after encryption: the tag no longer matches.
+    let text = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    let start = text.find("TOKEN=encrypted:").unwrap() + "TOKEN=encrypted:".len() + 100;
+    let mut bytes = text.into_bytes();
+    bytes[start] = if bytes[start] == b'A' { b'B' } else { b'A' };
+    std::fs::write(dir.path().join(".env"), bytes).unwrap();
+    let stderr = refused(
+        dir.path(),
+        ".env",
+        &[("DOTENV_PRIVATE_KEY", development.as_str())],
+        &secrets,
+    );
+    assert_eq!(
+        stderr,
+        "secretrun: error: dotenv:.env: '.env', line 9: variable TOKEN: the private key does \
+         not decrypt it (another key encrypted it, or it was altered)\n"
+    );
+}
+
+#[test]
+fn invalid_utf8_names_the_line_and_the_variable() {
+    let dir = support::temp_dir();
+    std::fs::write(
+        dir.path().join(".env"),
+        b"A=1\nMULTI=\"first line\nsecond \xff line\"\nB=2\n",
+    )
+    .unwrap();
+    let stderr = refused(dir.path(), ".env", &[], &[]);
+    assert_eq!(
+        stderr,
+        "secretrun: error: dotenv:.env: '.env', line 3: variable MULTI: the value is not valid \
+         UTF-8\n"
+    );
+}
