@@ -59,7 +59,8 @@ the command never started. 126: COMMAND cannot be executed.
                       secretrun get [OPTIONS] NAME\n       \
                       secretrun export [OPTIONS]\n       \
                       secretrun scan [OPTIONS] [PATH]...\n       \
-                      secretrun check [OPTIONS]",
+                      secretrun check [OPTIONS]\n       \
+                      secretrun encrypt|decrypt [-f FILE]... [-k NAME]...",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -107,6 +108,46 @@ pub enum Command {
     /// Check every source, the required names and the .env files, and report what is wrong
     #[command(visible_alias = "doctor", long_about = CHECK_LONG_ABOUT)]
     Check(CheckArgs),
+
+    /// Encrypt a .env file's values in place, as dotenvx does (keys in .env.keys)
+    #[command(long_about = ENCRYPT_LONG_ABOUT)]
+    Encrypt(CryptArgs),
+
+    /// Decrypt a dotenvx-encrypted .env file's values in place
+    #[command(long_about = DECRYPT_LONG_ABOUT)]
+    Decrypt(CryptArgs),
+}
+
+const ENCRYPT_LONG_ABOUT: &str = "\
+Encrypt the values of a .env file in place in dotenvx's format (ECIES on secp256k1 with \
+AES-256-GCM), so that dotenvx and secretrun --env-file both read it. A file without a \
+DOTENV_PUBLIC_KEY gets one at the top, named after the file (DOTENV_PUBLIC_KEY_PRODUCTION for \
+.env.production), and its private key is appended to .env.keys beside it (mode 0600; \
+--env-keys-file for another file), unless DOTENV_PRIVATE_KEY[_ENV] is already set. Values \
+already encrypted and names ending in _PLAIN are left as they are; comments, quotes and order \
+are kept. The file is replaced atomically; nothing is written if anything fails.";
+
+const DECRYPT_LONG_ABOUT: &str = "\
+Decrypt the encrypted values of a .env file in place, with the private key secretrun --env-file \
+uses: DOTENV_PRIVATE_KEY[_ENV] from the environment, else from .env.keys beside the file (or \
+--env-keys-file). The DOTENV_PUBLIC_KEY line stays, so encrypt can encrypt the file again \
+with the same key. The file is replaced atomically; nothing is written if any value cannot be \
+decrypted.";
+
+#[derive(Debug, Args)]
+pub struct CryptArgs {
+    /// The .env file (repeatable)
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = ".env"
+    )]
+    pub files: Vec<PathBuf>,
+
+    /// Only these names (repeatable; default: every name)
+    #[arg(short = 'k', long = "key", value_name = "NAME")]
+    pub keys: Vec<String>,
 }
 
 const GET_LONG_ABOUT: &str = "\
@@ -261,6 +302,10 @@ pub struct SourceArgs {
     /// Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)
     #[arg(short = 's', long, value_name = "SPEC", global = true)]
     pub source: Vec<String>,
+
+    /// The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub env_keys_file: Option<PathBuf>,
 
     /// Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set
     #[arg(long, global = true)]

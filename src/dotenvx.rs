@@ -12,7 +12,8 @@
 //! never their values or a plaintext.
 
 use std::fmt;
-use std::path::Path;
+use std::io;
+use std::path::{Path, PathBuf};
 
 use aes_gcm::aead::consts::U16;
 use aes_gcm::aead::{Aead, KeyInit};
@@ -21,6 +22,8 @@ use aes_gcm::AesGcm;
 use base64::Engine as _;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 
+use crate::envfile;
+use crate::environment::ParentEnv;
 use crate::secret::SecretValue;
 
 /// What marks an encrypted value.
@@ -220,6 +223,86 @@ impl KeyNames {
             public: format!("{PUBLIC_KEY_NAME}_{environment}"),
             private: format!("{PRIVATE_KEY_NAME}_{environment}"),
         }
+    }
+}
+
+/// The private keys `names.private` holds: from the parent environment, else from the keys
+/// file; comma-separated lists allowed, as dotenvx allows. Only keys of the file's declared
+/// public key, when it declares one. The error says why there is none, never a key.
+pub fn private_keys(
+    names: &KeyNames,
+    declared_public: Option<&str>,
+    env: &ParentEnv,
+    keys_path: &Path,
+) -> Result<Vec<PrivateKey>, String> {
+    let private = &names.private;
+    let mut texts: Vec<(String, SecretValue)> = Vec::new();
+    if let Some(value) = env.get(private) {
+        let from = format!("{private} in the environment");
+        texts.push((from, SecretValue::new(value.as_encoded_bytes().to_vec())));
+    } else {
+        match std::fs::read_to_string(keys_path) {
+            Ok(keys_text) => {
+                let keys_text = SecretValue::from(keys_text);
+                let keys_text = std::str::from_utf8(keys_text.expose()).unwrap_or_default();
+                for assignment in envfile::assignments(keys_text) {
+                    if assignment.name(keys_text) == private {
+                        let from = format!("{private} in '{}'", keys_path.display());
+                        let value = assignment.dotenvx_value(keys_text);
+                        texts.push((from, SecretValue::from(value)));
+                    }
+                }
+            }
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(format!("cannot read '{}': {err}", keys_path.display())),
+        }
+    }
+    if texts.is_empty() {
+        return Err(format!(
+            "no private key to decrypt it: set {private} in the environment or in '{}'",
+            keys_path.display()
+        ));
+    }
+    let mut keys = Vec::new();
+    for (from, text) in &texts {
+        let text = std::str::from_utf8(text.expose()).unwrap_or("-");
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let key = PrivateKey::from_hex(part).map_err(|problem| format!("{from}: {problem}"))?;
+            keys.push(key);
+        }
+    }
+    if let Some(public) = declared_public.and_then(|hex| PublicKey::from_hex(hex).ok()) {
+        keys.retain(|key| key.public_key() == public);
+        if keys.is_empty() {
+            return Err(format!(
+                "{private} does not match the file's {}: it is another file's key",
+                names.public
+            ));
+        }
+    }
+    Ok(keys)
+}
+
+/// The first key that decrypts `ciphertext`.
+pub fn decrypt(keys: &[PrivateKey], ciphertext: &str) -> Result<SecretValue, CryptoProblem> {
+    let mut problem = CryptoProblem::WrongKey;
+    for key in keys {
+        match key.decrypt(ciphertext) {
+            Ok(plaintext) => return Ok(plaintext),
+            Err(error) => problem = error,
+        }
+    }
+    Err(problem)
+}
+
+/// The keys file for `env_file`: `keys_file` if given, else `.env.keys` beside it.
+pub fn keys_path(env_file: &Path, keys_file: Option<&Path>) -> PathBuf {
+    match keys_file {
+        Some(path) => path.to_path_buf(),
+        None => env_file
+            .parent()
+            .unwrap_or(Path::new(""))
+            .join(KEYS_FILE_NAME),
     }
 }
 

@@ -42,6 +42,8 @@ pub struct Plan {
     /// The last-known-good snapshot's settings (see `fallback`).
     pub fallback: crate::fallback::FallbackSettings,
     pub launch: Launch,
+    /// `--env-keys-file`: dotenvx's private keys, instead of `.env.keys` beside each file.
+    pub env_keys_file: Option<PathBuf>,
 }
 
 /// A validated source. Providers are built again at resolve time, when `.env` values can
@@ -121,6 +123,11 @@ impl Plan {
             }
         }
         specs.extend(cli.ordered_specs);
+        if let Some(keys) = &cli.sources.env_keys_file {
+            for spec in specs.iter_mut().filter(|s| s.kind == SourceKind::Dotenv) {
+                spec.default_option("keys", &keys.to_string_lossy());
+            }
+        }
 
         let fetch = fetch_settings(&cli.sources, loaded.as_ref())?;
         let fallback = crate::fallback::FallbackSettings::build(&cli.sources, loaded.as_ref())?;
@@ -231,6 +238,7 @@ impl Plan {
             fetch,
             fallback,
             launch,
+            env_keys_file: cli.sources.env_keys_file.clone(),
         })
     }
 }

@@ -192,6 +192,7 @@ async fn probe(
             watch: None,
             command: None,
         },
+        env_keys_file: plan.env_keys_file.clone(),
     };
     resolve::resolve(&sub_plan, env).await
 }

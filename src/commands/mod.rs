@@ -8,6 +8,7 @@
 //! stops a run (see [`Stop`]).
 
 pub mod check;
+pub mod encrypt;
 pub mod export;
 pub mod get;
 pub mod scan;
@@ -117,6 +118,8 @@ pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
         Command::Export(args) => export::run(session, &args),
         Command::Scan(args) => scan::run(session, &args),
         Command::Check(args) => check::run(session, &args),
+        Command::Encrypt(args) => encrypt::encrypt(session, &args),
+        Command::Decrypt(args) => encrypt::decrypt(session, &args),
     }
 }
 

@@ -15,7 +15,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use crate::dotenvx::{self, CryptoProblem, KeyNames, PrivateKey, ENCRYPTED_PREFIX};
+use crate::dotenvx::{self, KeyNames, ENCRYPTED_PREFIX};
 use crate::envfile::{self, Assignment};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
@@ -102,11 +102,11 @@ impl Dotenv {
             .iter()
             .find(|a| a.name(content).starts_with(dotenvx::PUBLIC_KEY_NAME));
         let names = KeyNames::for_file(&self.path, declared.map(|a| a.name(content)));
-        let keys = private_keys(
+        let keys = dotenvx::private_keys(
             &names,
             declared.map(|a| a.inner(content)),
-            &self.context,
-            &self.keys_path(),
+            &self.context.env,
+            &dotenvx::keys_path(&self.path, self.keys_file.as_deref()),
         );
         let mut text = String::with_capacity(content.len());
         let mut copied = 0;
@@ -120,7 +120,7 @@ impl Dotenv {
             let keys = keys.as_ref().map_err(|problem| fail(problem.clone()))?;
             let ciphertext = &assignment.inner(content)[ENCRYPTED_PREFIX.len()..];
             let plaintext =
-                decrypt(keys, ciphertext).map_err(|problem| fail(problem.to_string()))?;
+                dotenvx::decrypt(keys, ciphertext).map_err(|problem| fail(problem.to_string()))?;
             let plaintext = std::str::from_utf8(plaintext.expose())
                 .map_err(|_| fail("the decrypted value is not valid UTF-8".into()))?;
             text.push_str(&content[copied..assignment.raw.start]);
@@ -129,15 +129,6 @@ impl Dotenv {
         }
         text.push_str(&content[copied..]);
         Ok(Some(SecretValue::from(text)))
-    }
-
-    fn keys_path(&self) -> PathBuf {
-        self.keys_file.clone().unwrap_or_else(|| {
-            self.path
-                .parent()
-                .unwrap_or(Path::new(""))
-                .join(dotenvx::KEYS_FILE_NAME)
-        })
     }
 }
 
@@ -154,75 +145,6 @@ impl Provider for Dotenv {
     fn consumed_names(&self) -> Vec<String> {
         vec![KeyNames::for_file(&self.path, None).private]
     }
-}
-
-/// The private keys `names.private` holds: from the parent environment, else from the keys
-/// file; comma-separated lists allowed, as dotenvx allows. Only keys of the file's declared
-/// public key, when it declares one. The error says why there is none, never a key.
-fn private_keys(
-    names: &KeyNames,
-    declared_public: Option<&str>,
-    context: &Context,
-    keys_path: &Path,
-) -> Result<Vec<PrivateKey>, String> {
-    let private = &names.private;
-    let mut texts: Vec<(String, SecretValue)> = Vec::new();
-    if let Some(value) = context.env.get(private) {
-        let from = format!("{private} in the environment");
-        texts.push((from, SecretValue::new(value.as_encoded_bytes().to_vec())));
-    } else {
-        match std::fs::read_to_string(keys_path) {
-            Ok(keys_text) => {
-                let keys_text = SecretValue::from(keys_text);
-                let keys_text = std::str::from_utf8(keys_text.expose()).unwrap_or_default();
-                for assignment in envfile::assignments(keys_text) {
-                    if assignment.name(keys_text) == private {
-                        let from = format!("{private} in '{}'", keys_path.display());
-                        let value = assignment.dotenvx_value(keys_text);
-                        texts.push((from, SecretValue::from(value)));
-                    }
-                }
-            }
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => return Err(format!("cannot read '{}': {err}", keys_path.display())),
-        }
-    }
-    if texts.is_empty() {
-        return Err(format!(
-            "no private key to decrypt it: set {private} in the environment or in '{}'",
-            keys_path.display()
-        ));
-    }
-    let mut keys = Vec::new();
-    for (from, text) in &texts {
-        let text = std::str::from_utf8(text.expose()).unwrap_or("-");
-        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let key = PrivateKey::from_hex(part).map_err(|problem| format!("{from}: {problem}"))?;
-            keys.push(key);
-        }
-    }
-    if let Some(public) = declared_public.and_then(|hex| dotenvx::PublicKey::from_hex(hex).ok()) {
-        keys.retain(|key| key.public_key() == public);
-        if keys.is_empty() {
-            return Err(format!(
-                "{private} does not match the file's {}: it is another file's key",
-                names.public
-            ));
-        }
-    }
-    Ok(keys)
-}
-
-/// The first key that decrypts `ciphertext`.
-fn decrypt(keys: &[PrivateKey], ciphertext: &str) -> Result<SecretValue, CryptoProblem> {
-    let mut problem = CryptoProblem::WrongKey;
-    for key in keys {
-        match key.decrypt(ciphertext) {
-            Ok(plaintext) => return Ok(plaintext),
-            Err(error) => problem = error,
-        }
-    }
-    Err(problem)
 }
 
 /// `value` double-quoted for dotenvy, on one line (so later lines keep their numbers). `$` stays

@@ -245,3 +245,154 @@ fn invalid_utf8_names_the_line_and_the_variable() {
          UTF-8\n"
     );
 }
+
+/// The text `dotenvx encrypt` puts before a `.env` file's own lines.
+fn header(public_name: &str, public_hex: &str, file: &str) -> String {
+    format!(
+        "#/-------------------[DOTENV_PUBLIC_KEY]--------------------/\n\
+         #/            public-key encryption for .env files          /\n\
+         #/       [how it works](https://dotenvx.com/encryption)     /\n\
+         #/----------------------------------------------------------/\n\
+         {public_name}=\"{public_hex}\"\n\n# {file}\n"
+    )
+}
+
+fn public_key(text: &str, name: &str) -> String {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name}=\"")))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .to_string()
+}
+
+fn secretrun_ok(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Run {
+    let mut command = support::secretrun_with(dir, vars);
+    command.args(args);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    run
+}
+
+#[test]
+fn dotenvx_reads_and_decrypts_what_secretrun_encrypted() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", FIXTURE);
+    support::write(
+        dir.path(),
+        ".env.staging",
+        "# staging\nexport API=\"https://x\" # api\n",
+    );
+    let run = secretrun_ok(
+        dir.path(),
+        &["encrypt", "-f", ".env", "-f", ".env.staging"],
+        &[],
+    );
+    assert_eq!(
+        run.stderr,
+        "secretrun: encrypted 7 value(s) in .env\nsecretrun: encrypted 1 value(s) in .env.staging\n"
+    );
+    let keys_mode = std::fs::metadata(dir.path().join(".env.keys"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(keys_mode & 0o777, 0o600);
+    let encrypted = std::fs::read_to_string(dir.path().join(".env")).unwrap();
+    let staging = std::fs::read_to_string(dir.path().join(".env.staging")).unwrap();
+    assert!(staging.contains("\nexport API=\"encrypted:"), "{staging}");
+    assert!(staging.ends_with("\" # api\n"), "{staging}");
+    let public = public_key(&staging, "DOTENV_PUBLIC_KEY_STAGING");
+    assert!(staging.starts_with(&header(
+        "DOTENV_PUBLIC_KEY_STAGING",
+        &public,
+        ".env.staging"
+    )));
+    assert!(!encrypted.contains("world"), "{encrypted}");
+    assert!(
+        encrypted.contains("\nPLAIN_PLAIN=stays-plaintext\n"),
+        "{encrypted}"
+    );
+
+    // dotenvx's loader gets the fixture's values from secretrun's file ...
+    let by_dotenvx = dotenvx(
+        dir.path(),
+        &[
+            "run",
+            "-f",
+            ".env",
+            "--",
+            "sh",
+            "-c",
+            "printf '%s|' \"$MULTI\" \"$GREETING\" \"$QUOTES\" \"$ESCAPED\"",
+        ],
+        &[],
+    );
+    assert_eq!(
+        by_dotenvx,
+        "line one\nline two|world, again|say \"hi\" $NOT_EXPANDED|tab\there\nnext|"
+    );
+    // ... and so does secretrun.
+    assert_eq!(exported(dir.path(), &["-e", ".env"], &[]), fixture_values());
+
+    // dotenvx decrypts secretrun's file back to the original lines under the header.
+    dotenvx(dir.path(), &["decrypt", "-f", ".env.staging"], &[]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".env.staging")).unwrap(),
+        format!(
+            "{}# staging\nexport API=\"https://x\" # api\n",
+            header("DOTENV_PUBLIC_KEY_STAGING", &public, ".env.staging")
+        )
+    );
+}
+
+#[test]
+fn secretrun_decrypts_what_dotenvx_encrypted_and_writes_nothing_on_failure() {
+    let dir = support::temp_dir();
+    let original = "A=one\nB=\"two\nlines\"\nC='three' # kept\n";
+    support::write(dir.path(), ".env.production", original);
+    dotenvx(dir.path(), &["encrypt", "-f", ".env.production"], &[]);
+    let encrypted = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
+    let public = public_key(&encrypted, "DOTENV_PUBLIC_KEY_PRODUCTION");
+
+    // Only B, then the rest, with the key from the environment.
+    let key = private_key(dir.path(), "DOTENV_PRIVATE_KEY_PRODUCTION");
+    std::fs::rename(dir.path().join(".env.keys"), dir.path().join("keys")).unwrap();
+    let vars = [("DOTENV_PRIVATE_KEY_PRODUCTION", key.as_str())];
+    secretrun_ok(
+        dir.path(),
+        &["decrypt", "-f", ".env.production", "-k", "B"],
+        &vars,
+    );
+    let partly = std::fs::read_to_string(dir.path().join(".env.production")).unwrap();
+    assert!(
+        partly.contains("\nA=encrypted:") && partly.contains("\nB=\"two\nlines\"\n"),
+        "{partly}"
+    );
+
+    // A wrong key fails naming the variable, and the file is left as it was.
+    let wrong = [("DOTENV_PRIVATE_KEY_PRODUCTION", "1".repeat(64))];
+    let wrong: Vec<(&str, &str)> = wrong.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    let mut command = support::secretrun_with(dir.path(), &wrong);
+    command.args(["decrypt", "-f", ".env.production"]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(
+        run.stderr
+            .contains("line 8: variable A: DOTENV_PRIVATE_KEY_PRODUCTION does not match"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".env.production")).unwrap(),
+        partly
+    );
+
+    secretrun_ok(dir.path(), &["decrypt", "-f", ".env.production"], &vars);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".env.production")).unwrap(),
+        format!(
+            "{}{original}",
+            header("DOTENV_PUBLIC_KEY_PRODUCTION", &public, ".env.production")
+        )
+    );
+}
