@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= env-keys-file= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= env-keys-file= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= require-from= environment= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -34,6 +34,8 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -l deadline -d 'Limit 
 complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l command -d 'Run STRING with `sh -c` instead of COMMAND' -r
@@ -90,6 +92,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l deadline -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l reveal -d 'Print values in full instead of masked'
@@ -117,6 +121,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l deadline -d 
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -148,6 +154,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l deadline 
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l force -d 'Replace FILE if it exists'
@@ -177,6 +185,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l deadline -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-ignore -d 'Also search files that .gitignore, .ignore or .git/info/exclude leave out'
@@ -205,6 +215,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l deadline -
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -232,6 +244,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l deadline 
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -259,6 +273,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l deadline
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -286,6 +302,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l deadline
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'

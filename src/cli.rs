@@ -374,6 +374,21 @@ pub struct RuleArgs {
     )]
     pub require: Vec<String>,
 
+    /// Fail with exit code 125 unless every name FILE lists (a .env.example; its values are
+    /// ignored) is set after merging (repeatable)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub require_from: Vec<String>,
+
+    /// The environment [rules.NAME] tables' required = [...] lists are checked against
+    /// [default: the Doppler config's environment]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SECRETRUN_ENVIRONMENT",
+        global = true
+    )]
+    pub environment: Option<String>,
+
     /// Let the parent environment beat secret sources, for all names or only NAMES
     #[arg(
         long,

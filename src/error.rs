@@ -80,6 +80,10 @@ pub enum Error {
     #[error("required variable(s) missing: {}", .0.join(", "))]
     MissingRequired(Vec<String>),
 
+    /// A `[rules.NAME]` rule the merged environment breaks; never the value.
+    #[error("[rules.{}]: {}", .0.name, .0.rule)]
+    RuleBroken(crate::rules::Violation),
+
     #[error("invalid {what} '{name}': {problem}")]
     InvalidName {
         what: &'static str,

@@ -24,6 +24,7 @@ pub mod plan;
 pub mod providers;
 pub mod reference;
 pub mod resolve;
+pub mod rules;
 pub mod secret;
 pub mod show;
 pub mod signals;

@@ -44,6 +44,8 @@ pub struct Plan {
     pub launch: Launch,
     /// `--env-keys-file`: dotenvx's private keys, instead of `.env.keys` beside each file.
     pub env_keys_file: Option<PathBuf>,
+    /// `--require-from` files and `[rules.NAME]` tables (see `rules`).
+    pub checks: crate::rules::Checks,
 }
 
 /// A validated source. Providers are built again at resolve time, when `.env` values can
@@ -177,6 +179,22 @@ impl Plan {
             "required name",
             config.require.iter().chain(&cli.rules.require),
         )?;
+        let example_files: Vec<PathBuf> = loaded
+            .iter()
+            .flat_map(|loaded| {
+                config
+                    .require_from
+                    .iter()
+                    .map(|path| loaded.base_dir().join(path))
+            })
+            .chain(cli.rules.require_from.iter().map(PathBuf::from))
+            .collect();
+        let checks = crate::rules::Checks::build(
+            &example_files,
+            &config.rules,
+            cli.rules.environment.clone().or(config.environment.clone()),
+            loaded.as_ref().map(|loaded| loaded.path.as_path()),
+        )?;
         let allowed = names(
             "allowed name",
             config.allow_names.iter().chain(&cli.rules.allow_name),
@@ -239,6 +257,7 @@ impl Plan {
             fallback,
             launch,
             env_keys_file: cli.sources.env_keys_file.clone(),
+            checks,
         })
     }
 }

@@ -193,6 +193,7 @@ async fn probe(
             command: None,
         },
         env_keys_file: plan.env_keys_file.clone(),
+        checks: Default::default(),
     };
     resolve::resolve(&sub_plan, env).await
 }

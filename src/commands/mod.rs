@@ -75,15 +75,47 @@ impl Session<'_> {
         Ok(self.block_on(merged(self.plan, self.env))??)
     }
 
-    /// Fails, naming every one, when a `--require`d name is not set.
+    /// Fails, naming every one, when a `--require`d name or a `--require-from` file's name is
+    /// not set, or a `[rules.NAME]` rule is broken.
     pub fn require(&self, child_env: &ChildEnv) -> Result<(), Error> {
-        let missing = missing_required(self.plan, child_env);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::MissingRequired(missing))
+        let mut missing = missing_required(self.plan, child_env);
+        for name in self.plan.checks.missing_examples(child_env) {
+            if !missing.contains(&name) {
+                missing.push(name);
+            }
         }
+        let mut errors = Vec::new();
+        if !missing.is_empty() {
+            errors.push(Error::MissingRequired(missing));
+        }
+        let environment = rules_environment(self.plan, child_env);
+        errors.extend(
+            self.plan
+                .checks
+                .violations(child_env, environment.as_deref())
+                .into_iter()
+                .map(Error::RuleBroken),
+        );
+        Error::from_many(errors).map_or(Ok(()), Err)
     }
+}
+
+/// The environment `[rules.NAME]` tables see: as given, else the Doppler config's when a
+/// `doppler:` source is used (its `config=`, else `DOPPLER_CONFIG`).
+pub fn rules_environment(plan: &Plan, child_env: &ChildEnv) -> Option<String> {
+    if plan.checks.environment.is_some() {
+        return plan.checks.environment.clone();
+    }
+    let doppler = plan
+        .sources
+        .iter()
+        .find(|source| source.spec.kind == crate::source::SourceKind::Doppler)?;
+    let config = doppler.spec.clone().take_value("config").ok().flatten();
+    let config = config.or_else(|| {
+        let entry = child_env.vars.get(std::ffi::OsStr::new("DOPPLER_CONFIG"))?;
+        Some(String::from_utf8_lossy(entry.value.as_bytes()).into_owned())
+    });
+    crate::rules::doppler_environment(config.as_deref())
 }
 
 /// The required names `child_env` lacks, in the order they were required.

@@ -19,6 +19,7 @@ mod mask;
 mod mount;
 mod priority;
 mod references;
+mod rules;
 mod signals;
 mod vault;
 mod watch;
