@@ -396,3 +396,43 @@ fn secretrun_decrypts_what_dotenvx_encrypted_and_writes_nothing_on_failure() {
         )
     );
 }
+
+#[test]
+fn check_warns_about_committed_keys_and_plaintext_beside_encrypted_values() {
+    let dir = support::temp_dir();
+    let d = dir.path();
+    support::write(d, ".env", "SECRET=hidden-value\n");
+    dotenvx(d, &["encrypt", "-f", ".env"], &[]);
+    let mut text = std::fs::read_to_string(d.join(".env")).unwrap();
+    text.push_str("LEAKED=plain-value\nNOTE_PLAIN=fine\n");
+    std::fs::write(d.join(".env"), text).unwrap();
+    for args in [&["init", "-q"][..], &["add", ".env", ".env.keys"]] {
+        let status = Command::new("git")
+            .args(args)
+            .current_dir(d)
+            .status()
+            .expect("git is installed");
+        assert!(status.success(), "git {args:?}");
+    }
+    let run = secretrun_ok(d, &["-e", ".env", "check"], &[]);
+    let dotenvx_lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("warn   dotenvx"))
+        .collect();
+    assert_eq!(
+        dotenvx_lines,
+        [
+            "warn   dotenvx      dotenv:.env: the private keys in .env.keys are tracked by git: \
+             whoever reads the repository can decrypt the file; run: git rm --cached .env.keys \
+             and add it to .gitignore",
+            "warn   dotenvx      dotenv:.env: tracked by git with plaintext values beside \
+             encrypted ones: LEAKED; run: secretrun encrypt -f .env (or name them *_PLAIN)",
+        ],
+        "{}",
+        run.stdout
+    );
+    for value in ["hidden-value", "plain-value"] {
+        assert!(!run.stdout.contains(value), "{}", run.stdout);
+    }
+}

@@ -161,3 +161,29 @@ fn a_bad_rule_fails_before_anything_runs() {
         run.stderr
     );
 }
+
+#[test]
+fn check_reports_unset_example_names_and_every_broken_rule() {
+    let dir = support::temp_dir();
+    support::write(dir.path(), "secretrun.toml", CONFIG);
+    support::write(dir.path(), ".env.example", "API_KEY=\nSENTRY_DSN=\n");
+    support::write(dir.path(), ".env", "CORS_ORIGIN=*\nAPI_KEY=sk_0123456789\n");
+    let mut command = support::secretrun_with(dir.path(), &[]);
+    command.args(["-e", ".env", "check"]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    let lines: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|line| line.contains(" example ") || line.contains(" rules "))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "error  example      require-from:.env.example: not set by any source: SENTRY_DSN",
+            "error  rules        [rules.CORS_ORIGIN]: has a value that forbid lists",
+        ],
+        "{}",
+        run.stdout
+    );
+}
