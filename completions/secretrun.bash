@@ -517,7 +517,7 @@ _secretrun() {
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "dotenv json shell docker systemd" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "dotenv json shell docker systemd example" -- "${cur}"))
                     return 0
                     ;;
                 --output)

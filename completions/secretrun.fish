@@ -142,7 +142,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l format -d
 json\t'One JSON object, names to values'
 shell\t'export NAME=\'...\' for a POSIX shell'
 docker\t'NAME=value for docker run --env-file (no line breaks in values)'
-systemd\t'NAME="..." for systemd\'s EnvironmentFile='"
+systemd\t'NAME="..." for systemd\'s EnvironmentFile='
+example\t'NAME= lines, no values: a .env.example for --require-from'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s o -l output -d 'Write to FILE (mode 0600, replaced atomically) instead of stdout' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r

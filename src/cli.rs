@@ -161,10 +161,11 @@ const EXPORT_LONG_ABOUT: &str = "\
 Write the merged result in a format another tool reads: dotenv (NAME=\"...\", read back by \
 dotenv parsers and by secretrun --env-file), json (an object of names to values), shell \
 (export NAME='...', for eval or source), docker (NAME=value lines for docker run --env-file, \
-which cannot hold a value with a line break) or systemd (NAME=\"...\" for EnvironmentFile=). \
-Names set only by the parent environment are left out unless --all.
+which cannot hold a value with a line break), systemd (NAME=\"...\" for EnvironmentFile=) or \
+example (NAME= lines without values: a .env.example for --require-from). Names set only by the \
+parent environment are left out unless --all.
 
-Secrets are not printed to a terminal unless --reveal. --output FILE writes the file \
+Secrets are not printed to a terminal unless --reveal (example prints none). --output FILE writes the file \
 atomically (a temporary file in the same directory, renamed into place) with mode 0600, and \
 refuses to replace an existing file unless --force.";
 
@@ -234,6 +235,8 @@ pub enum ExportFormat {
     Docker,
     /// NAME="..." for systemd's EnvironmentFile=
     Systemd,
+    /// NAME= lines, no values: a .env.example for --require-from
+    Example,
 }
 
 #[derive(Debug, Args)]

@@ -187,3 +187,33 @@ fn check_reports_unset_example_names_and_every_broken_rule() {
         run.stdout
     );
 }
+
+#[test]
+fn export_example_writes_names_without_values_that_require_from_reads() {
+    let dir = support::temp_dir();
+    support::write(dir.path(), ".env", "B_TOKEN=secret-b\nA_URL=https://a\n");
+    let mut command = support::secretrun_with(dir.path(), &[("INHERITED", "x")]);
+    command.args([
+        "-e",
+        ".env",
+        "export",
+        "--format",
+        "example",
+        "-o",
+        ".env.example",
+    ]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let example = std::fs::read_to_string(dir.path().join(".env.example")).unwrap();
+    assert_eq!(example, "A_URL=\nB_TOKEN=\n");
+    let (run, ran) = run_child(
+        dir.path(),
+        &["--require-from", ".env.example"],
+        &[("A_URL", "1")],
+    );
+    assert_eq!((run.code, ran), (Some(125), false), "{run:?}");
+    assert_eq!(
+        run.stderr,
+        "secretrun: error: required variable(s) missing: B_TOKEN\n"
+    );
+}
