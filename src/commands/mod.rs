@@ -161,9 +161,34 @@ fn show_env(session: &Session, args: &ShowArgs) -> Result<i32, Stop> {
     let child_env = session.merged_env()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    show::render(&child_env, args, &mut out)
+    let encrypted = encrypted_names(session.plan);
+    show::render(&child_env, args, &encrypted, &mut out)
         .and_then(|()| out.flush())
         .map_err(Error::Output)?;
     session.require(&child_env)?;
     Ok(0)
+}
+
+/// The (source, name) pairs of the plan's `.env` files whose values are dotenvx-encrypted, for
+/// `show` to mark. Read from the files as they are now; a file that cannot be read marks none.
+fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> {
+    let mut found = std::collections::BTreeSet::new();
+    for source in &plan.sources {
+        if source.spec.kind != crate::source::SourceKind::Dotenv {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&source.spec.location) else {
+            continue;
+        };
+        for assignment in crate::envfile::assignments(&text) {
+            if assignment
+                .inner(&text)
+                .starts_with(crate::dotenvx::ENCRYPTED_PREFIX)
+            {
+                let name = assignment.name(&text).to_string();
+                found.insert((source.origin.clone(), name));
+            }
+        }
+    }
+    found
 }

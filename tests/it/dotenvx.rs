@@ -436,3 +436,32 @@ fn check_warns_about_committed_keys_and_plaintext_beside_encrypted_values() {
         assert!(!run.stdout.contains(value), "{}", run.stdout);
     }
 }
+
+#[test]
+fn show_marks_decrypted_values_and_scan_finds_the_private_key() {
+    let dir = support::temp_dir();
+    let d = dir.path();
+    support::write(d, ".env", "SECRET=hidden-value-1234\nOPEN_PLAIN=visible\n");
+    dotenvx(d, &["encrypt", "-f", ".env"], &[]);
+    let key = private_key(d, "DOTENV_PRIVATE_KEY");
+
+    let run = secretrun_ok(d, &["-e", ".env", "show", "--format", "json"], &[]);
+    let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(shown["SECRET"]["source"], "dotenv:.env (encrypted)", "{shown}");
+    assert_eq!(shown["OPEN_PLAIN"]["source"], "dotenv:.env", "{shown}");
+
+    // The key copied into a script is found, as the value is; in .env.keys it is expected.
+    support::write(
+        d,
+        "deploy.sh",
+        &format!("export DOTENV_PRIVATE_KEY={key}\n"),
+    );
+    let mut command = support::secretrun_with(d, &[]);
+    command.args(["-e", ".env", "scan"]);
+    let run = support::run(&mut command);
+    assert_eq!(run.code, Some(1), "{run:?}");
+    assert_eq!(
+        run.stdout,
+        "deploy.sh:1: DOTENV_PRIVATE_KEY (dotenv:.env)\n"
+    );
+}
