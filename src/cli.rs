@@ -35,6 +35,33 @@ SECRETRUN_* variables and the credentials secretrun consumed
 (DOPPLER_TOKEN, VAULT_TOKEN, AWS keys) are not passed to the
 command unless --keep-config-vars.
 
+dotenvx-encrypted .env files: values `encrypted:...` are decrypted
+with DOTENV_PRIVATE_KEY (DOTENV_PRIVATE_KEY_PRODUCTION for
+.env.production, ...) from the environment, else from .env.keys
+beside the file (--env-keys-file); a value that cannot be decrypted
+fails the run naming file, line and variable. The key variables are
+consumed credentials; DOTENV_PUBLIC_KEY* lines set nothing.
+
+Rules, checked on the merged environment before the command starts
+(every violation at once, exit 125, never a value): --require-from
+FILE (every name FILE lists must be set) and, in secretrun.toml, one
+table per name:
+  [rules.DATABASE_URL]
+  required = [\"production\"]  # or true; environments from
+                             # --environment, SECRETRUN_ENVIRONMENT,
+                             # `environment`, else the Doppler
+                             # config's environment (prd_eu -> prd)
+  scheme = \"postgres\"        # the value is a postgres:// URL
+  [rules.CORS_ORIGIN]
+  forbid = [\"*\"]             # exact values it may not have
+  [rules.API_KEY]
+  min-length = 32            # characters
+  pattern = \"^sk_\"           # a regex (regex-lite), anywhere unless
+                             # anchored
+  [rules.LOG_LEVEL]
+  one-of = [\"debug\", \"info\"]
+Rules other than required apply only to a name that is set.
+
 Exit status: the command's own; a command killed by a signal makes
 secretrun die of the same signal (128+N as PID 1). 125: secretrun
 failed (bad input, a failed source, a missing required name) and
