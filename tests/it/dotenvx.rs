@@ -447,7 +447,10 @@ fn show_marks_decrypted_values_and_scan_finds_the_private_key() {
 
     let run = secretrun_ok(d, &["-e", ".env", "show", "--format", "json"], &[]);
     let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
-    assert_eq!(shown["SECRET"]["source"], "dotenv:.env (encrypted)", "{shown}");
+    assert_eq!(
+        shown["SECRET"]["source"], "dotenv:.env (encrypted)",
+        "{shown}"
+    );
     assert_eq!(shown["OPEN_PLAIN"]["source"], "dotenv:.env", "{shown}");
 
     // The key copied into a script is found, as the value is; in .env.keys it is expected.
