@@ -295,6 +295,16 @@ pub fn decrypt(keys: &[PrivateKey], ciphertext: &str) -> Result<SecretValue, Cry
     Err(problem)
 }
 
+/// The file's `DOTENV_PUBLIC_KEY*` assignment, if it declares one.
+pub fn declared_public_key<'a>(
+    text: &str,
+    assignments: &'a [envfile::Assignment],
+) -> Option<&'a envfile::Assignment> {
+    assignments
+        .iter()
+        .find(|a| a.name(text).starts_with(PUBLIC_KEY_NAME))
+}
+
 /// The keys file for `env_file`: `keys_file` if given, else `.env.keys` beside it.
 pub fn keys_path(env_file: &Path, keys_file: Option<&Path>) -> PathBuf {
     match keys_file {

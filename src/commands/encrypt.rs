@@ -115,9 +115,7 @@ fn encrypted_text(
 ) -> Result<(Option<String>, usize), Error> {
     let text = read_text(file)?;
     let found = envfile::assignments(&text);
-    let declared = found
-        .iter()
-        .find(|a| a.name(&text).starts_with(dotenvx::PUBLIC_KEY_NAME));
+    let declared = dotenvx::declared_public_key(&text, &found);
     let to_encrypt: Vec<&Assignment> = found
         .iter()
         .filter(|a| selected(a, &text, only))
@@ -228,9 +226,7 @@ fn decrypted_text(
 ) -> Result<(SecretValue, usize), Error> {
     let text = read_text(file)?;
     let found = envfile::assignments(&text);
-    let declared = found
-        .iter()
-        .find(|a| a.name(&text).starts_with(dotenvx::PUBLIC_KEY_NAME));
+    let declared = dotenvx::declared_public_key(&text, &found);
     let names = KeyNames::for_file(file, declared.map(|a| a.name(&text)));
     let to_decrypt: Vec<&Assignment> = found
         .iter()

@@ -75,29 +75,33 @@ impl Session<'_> {
         Ok(self.block_on(merged(self.plan, self.env))??)
     }
 
-    /// Fails, naming every one, when a `--require`d name or a `--require-from` file's name is
-    /// not set, or a `[rules.NAME]` rule is broken.
+    /// See [`check_required`].
     pub fn require(&self, child_env: &ChildEnv) -> Result<(), Error> {
-        let mut missing = missing_required(self.plan, child_env);
-        for name in self.plan.checks.missing_examples(child_env) {
-            if !missing.contains(&name) {
-                missing.push(name);
-            }
-        }
-        let mut errors = Vec::new();
-        if !missing.is_empty() {
-            errors.push(Error::MissingRequired(missing));
-        }
-        let environment = rules_environment(self.plan, child_env);
-        errors.extend(
-            self.plan
-                .checks
-                .violations(child_env, environment.as_deref())
-                .into_iter()
-                .map(Error::RuleBroken),
-        );
-        Error::from_many(errors).map_or(Ok(()), Err)
+        check_required(self.plan, child_env)
     }
+}
+
+/// Fails, naming every one, when a `--require`d name or a `--require-from` file's name is not
+/// set, or a `[rules.NAME]` rule is broken.
+pub fn check_required(plan: &Plan, child_env: &ChildEnv) -> Result<(), Error> {
+    let mut missing = missing_required(plan, child_env);
+    for name in plan.checks.missing_examples(child_env) {
+        if !missing.contains(&name) {
+            missing.push(name);
+        }
+    }
+    let mut errors = Vec::new();
+    if !missing.is_empty() {
+        errors.push(Error::MissingRequired(missing));
+    }
+    let environment = rules_environment(plan, child_env);
+    errors.extend(
+        plan.checks
+            .violations(child_env, environment.as_deref())
+            .into_iter()
+            .map(Error::RuleBroken),
+    );
+    Error::from_many(errors).map_or(Ok(()), Err)
 }
 
 /// The environment `[rules.NAME]` tables see: as given, else the Doppler config's when a

@@ -237,9 +237,7 @@ fn dotenvx_keys(plan: &Plan, env: &ParentEnv) -> Vec<DotenvxKey> {
         {
             continue;
         }
-        let declared = assignments
-            .iter()
-            .find(|a| a.name(&text).starts_with(dotenvx::PUBLIC_KEY_NAME));
+        let declared = dotenvx::declared_public_key(&text, &assignments);
         let names = dotenvx::KeyNames::for_file(path, declared.map(|a| a.name(&text)));
         let keys_option = source.spec.clone().take_value("keys").ok().flatten();
         let keys_file = dotenvx::keys_path(path, keys_option.as_deref().map(Path::new));

@@ -98,9 +98,7 @@ impl Dotenv {
         if encrypted.peek().is_none() {
             return Ok(None);
         }
-        let declared = found
-            .iter()
-            .find(|a| a.name(content).starts_with(dotenvx::PUBLIC_KEY_NAME));
+        let declared = dotenvx::declared_public_key(content, &found);
         let names = KeyNames::for_file(&self.path, declared.map(|a| a.name(content)));
         let keys = dotenvx::private_keys(
             &names,
