@@ -468,3 +468,52 @@ fn show_marks_decrypted_values_and_scan_finds_the_private_key() {
         "deploy.sh:1: DOTENV_PRIVATE_KEY (dotenv:.env)\n"
     );
 }
+
+#[test]
+fn keys_can_live_in_another_file() {
+    let dir = support::temp_dir();
+    let d = dir.path();
+    support::write(d, ".env", "SECRET=from-elsewhere\n");
+    std::fs::create_dir(d.join("vault")).unwrap();
+    dotenvx(d, &["encrypt", "-f", ".env", "-fk", "vault/app.keys"], &[]);
+    assert!(!d.join(".env.keys").exists());
+    let expected = serde_json::json!({"SECRET": "from-elsewhere"});
+    assert_eq!(
+        exported(d, &["--env-keys-file", "vault/app.keys", "-e", ".env"], &[]),
+        expected
+    );
+    assert_eq!(
+        exported(d, &["-s", "dotenv:.env?keys=vault/app.keys"], &[]),
+        expected
+    );
+    // secretrun encrypt writes the key there too, and notes it as dotenvx does.
+    support::write(d, ".env.test", "OTHER=x\n");
+    secretrun_ok(
+        d,
+        &[
+            "--env-keys-file",
+            "vault/app.keys",
+            "encrypt",
+            "-f",
+            ".env.test",
+        ],
+        &[],
+    );
+    let text = std::fs::read_to_string(d.join(".env.test")).unwrap();
+    assert!(text.contains("\" # -fk vault/app.keys\n"), "{text}");
+    let by_dotenvx = dotenvx(
+        d,
+        &[
+            "run",
+            "-f",
+            ".env.test",
+            "-fk",
+            "vault/app.keys",
+            "--",
+            "printenv",
+            "OTHER",
+        ],
+        &[],
+    );
+    assert_eq!(by_dotenvx, "x\n");
+}
