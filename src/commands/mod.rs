@@ -196,3 +196,54 @@ fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> 
     }
     found
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::SourceArgs;
+    use crate::merge::MergeRules;
+    use crate::plan::CliInput;
+    use crate::source::SourceSpec;
+
+    fn plan(specs: &[&str], environment: Option<&str>) -> Plan {
+        let mut input = CliInput {
+            sources: SourceArgs {
+                no_config: true,
+                ..SourceArgs::default()
+            },
+            ordered_specs: specs
+                .iter()
+                .map(|s| SourceSpec::parse(s).unwrap())
+                .collect(),
+            ..CliInput::default()
+        };
+        input.rules.environment = environment.map(String::from);
+        Plan::build(input, &ParentEnv::default(), false).unwrap()
+    }
+
+    fn child_env(pairs: &[(&str, &str)]) -> ChildEnv {
+        let parent = ParentEnv::from_pairs(pairs.iter().copied());
+        merge::merge(&parent, &[], &Default::default(), &MergeRules::default()).unwrap()
+    }
+
+    #[test]
+    fn rules_see_the_given_environment_else_the_doppler_configs() {
+        let doppler_config = child_env(&[("DOPPLER_CONFIG", "stg_eu")]);
+        assert_eq!(
+            rules_environment(&plan(&["doppler:*?config=prd_eu"], None), &doppler_config),
+            Some("prd".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["doppler:APP"], None), &doppler_config),
+            Some("stg".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["doppler:APP"], Some("dev")), &doppler_config),
+            Some("dev".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["dotenv:.env"], None), &doppler_config),
+            None
+        );
+    }
+}
