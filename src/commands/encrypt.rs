@@ -38,33 +38,49 @@ const PUBLIC_KEY_HEADER: &str = "\
 #/----------------------------------------------------------/
 ";
 
+/// Every file is rewritten in memory first, so a failure in one leaves all of them as they were.
 pub fn encrypt(session: &Session, args: &CryptArgs) -> Result<i32, Stop> {
+    let mut rewritten = Vec::new();
     for file in &args.files {
         let keys_path = dotenvx::keys_path(file, session.plan.env_keys_file.as_deref());
         let (text, count) = encrypted_text(file, &keys_path, &args.keys, session.env)?;
-        if let Some(text) = text {
-            replace_file(file, text.as_bytes())?;
-        }
-        say(&format!("encrypted {count} value(s) in {}", file.display()))?;
+        rewritten.push((
+            file,
+            text.map(|text| SecretValue::new(text.into_bytes())),
+            count,
+        ));
     }
-    Ok(0)
+    write_all("encrypted", rewritten)
 }
 
 pub fn decrypt(session: &Session, args: &CryptArgs) -> Result<i32, Stop> {
+    let mut rewritten = Vec::new();
     for file in &args.files {
         let keys_path = dotenvx::keys_path(file, session.plan.env_keys_file.as_deref());
         let (text, count) = decrypted_text(file, &keys_path, &args.keys, session.env)?;
-        if count > 0 {
-            replace_file(file, text.expose())?;
-        }
-        say(&format!("decrypted {count} value(s) in {}", file.display()))?;
+        rewritten.push((file, (count > 0).then_some(text), count));
     }
-    Ok(0)
+    write_all("decrypted", rewritten)
 }
 
-/// What the command did, on stderr: stdout stays free for scripts. Never a value.
-fn say(line: &str) -> Result<(), Error> {
-    writeln!(std::io::stderr(), "secretrun: {line}").map_err(Error::Output)
+/// Replaces each changed file and says what was done, on stderr (stdout stays free for
+/// scripts); never a value.
+fn write_all(
+    done: &str,
+    rewritten: Vec<(&PathBuf, Option<SecretValue>, usize)>,
+) -> Result<i32, Stop> {
+    for (file, text, count) in rewritten {
+        if let Some(text) = text {
+            replace_file(file, text.expose())?;
+        }
+        writeln!(
+            std::io::stderr(),
+            "secretrun: {done} {count} value(s) in {}",
+            file.display()
+        )
+        .map_err(Error::Output)?;
+    }
+    Ok(0)
 }
 
 fn read_text(file: &Path) -> Result<String, Error> {
@@ -204,7 +220,9 @@ fn create_key(file: &Path, keys_path: &Path, private_name: &str) -> Result<Publi
             })
         }
     };
-    let mut keys_text = existing.expose().to_vec();
+    // Room for all of it, so no reallocation leaves a copy of a key behind.
+    let mut keys_text = Vec::with_capacity(existing.len() + KEYS_FILE_HEADER.len() + 256);
+    keys_text.extend_from_slice(existing.expose());
     if keys_text.is_empty() {
         keys_text.extend_from_slice(KEYS_FILE_HEADER.as_bytes());
     }

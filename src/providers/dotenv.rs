@@ -106,7 +106,8 @@ impl Dotenv {
             &self.context.env,
             &dotenvx::keys_path(&self.path, self.keys_file.as_deref()),
         );
-        let mut text = String::with_capacity(content.len());
+        // Room for every plaintext escaped, so no reallocation leaves a copy behind.
+        let mut text = String::with_capacity(content.len() * 2);
         let mut copied = 0;
         for assignment in encrypted {
             let fail = |problem: String| SourceError::Value {
