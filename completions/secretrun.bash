@@ -19,8 +19,14 @@ _secretrun() {
             secretrun,check)
                 cmd="secretrun__subcmd__check"
                 ;;
+            secretrun,decrypt)
+                cmd="secretrun__subcmd__decrypt"
+                ;;
             secretrun,doctor)
                 cmd="secretrun__subcmd__check"
+                ;;
+            secretrun,encrypt)
+                cmd="secretrun__subcmd__encrypt"
                 ;;
             secretrun,export)
                 cmd="secretrun__subcmd__export"
@@ -39,6 +45,12 @@ _secretrun() {
                 ;;
             secretrun__subcmd__help,check)
                 cmd="secretrun__subcmd__help__subcmd__check"
+                ;;
+            secretrun__subcmd__help,decrypt)
+                cmd="secretrun__subcmd__help__subcmd__decrypt"
+                ;;
+            secretrun__subcmd__help,encrypt)
+                cmd="secretrun__subcmd__help__subcmd__encrypt"
                 ;;
             secretrun__subcmd__help,export)
                 cmd="secretrun__subcmd__help__subcmd__export"
@@ -62,7 +74,7 @@ _secretrun() {
 
     case "${cmd}" in
         secretrun)
-            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --signal-group --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor help"
+            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor encrypt decrypt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -89,6 +101,10 @@ _secretrun() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -121,6 +137,14 @@ _secretrun() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -180,7 +204,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__check)
-            opts="-e -d -s -c -r -v -q -h --format --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --format --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -211,6 +235,10 @@ _secretrun() {
                     return 0
                     ;;
                 -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -246,6 +274,226 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__decrypt)
+            opts="-f -k -e -d -s -c -r -v -q -h --file --key --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__encrypt)
+            opts="-f -k -e -d -s -c -r -v -q -h --file --key --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --preserve-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -262,14 +510,14 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__export)
-            opts="-o -e -d -s -c -r -v -q -h --format --output --force --reveal --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-o -e -d -s -c -r -v -q -h --format --output --force --reveal --all --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --format)
-                    COMPREPLY=($(compgen -W "dotenv json shell docker systemd" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "dotenv json shell docker systemd example" -- "${cur}"))
                     return 0
                     ;;
                 --output)
@@ -304,6 +552,10 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -336,6 +588,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --preserve-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -352,7 +612,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__get)
-            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -382,6 +642,10 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -414,6 +678,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --preserve-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -430,7 +702,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__help)
-            opts="show get export scan check help"
+            opts="show get export scan check encrypt decrypt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -444,6 +716,34 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__help__subcmd__decrypt)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__help__subcmd__encrypt)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -528,7 +828,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__scan)
-            opts="-e -d -s -c -r -v -q -h --min-length --no-ignore --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --min-length --no-ignore --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -562,6 +862,10 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -594,6 +898,14 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --preserve-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -610,7 +922,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__show)
-            opts="-e -d -s -c -r -v -q -h --reveal --format --all --env-file --secrets-dir --source --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --reveal --format --all --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -644,6 +956,10 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -673,6 +989,14 @@ _secretrun() {
                     return 0
                     ;;
                 -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper signal-group kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= env-keys-file= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= require-from= environment= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -27,12 +27,15 @@ end
 complete -c secretrun -n "__fish_secretrun_needs_command" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_needs_command" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_needs_command" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_needs_command" -l command -d 'Run STRING with `sh -c` instead of COMMAND' -r
@@ -61,7 +64,6 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -l keep-config-vars -d
 complete -c secretrun -n "__fish_secretrun_needs_command" -l exec -d 'Replace secretrun with the command (default unless secretrun is PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l supervise -d 'Stay as the command\'s parent: forward signals, reap zombies (default as PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l subreaper -d 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)'
-complete -c secretrun -n "__fish_secretrun_needs_command" -l signal-group -d 'Forward signals to the command\'s whole process group, not only to the command, as `tini -g` and dumb-init do (implies --supervise). The command then leads a process group of its own, which takes over the terminal when secretrun had it'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mask-output -d 'Replace secret values (and their base64 and URL-encoded forms) in the command\'s stdout and stderr with [secretrun:NAME] (implies --supervise)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-keep-env -d 'Keep the names written by --mount and --file in the environment as well'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
@@ -74,6 +76,8 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -a "export" -d 'Write 
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "doctor" -d 'Check every source, the required names and the .env files, and report what is wrong'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "encrypt" -d 'Encrypt a .env file\'s values in place, as dotenvx does (keys in .env.keys)'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "decrypt" -d 'Decrypt a dotenvx-encrypted .env file\'s values in place'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -81,12 +85,15 @@ dotenv\t''"
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l reveal -d 'Print values in full instead of masked'
@@ -107,12 +114,15 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s h -l help -
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -132,17 +142,21 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l format -d
 json\t'One JSON object, names to values'
 shell\t'export NAME=\'...\' for a POSIX shell'
 docker\t'NAME=value for docker run --env-file (no line breaks in values)'
-systemd\t'NAME="..." for systemd\'s EnvironmentFile='"
+systemd\t'NAME="..." for systemd\'s EnvironmentFile='
+example\t'NAME= lines, no values: a .env.example for --require-from'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s o -l output -d 'Write to FILE (mode 0600, replaced atomically) instead of stdout' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l force -d 'Replace FILE if it exists'
@@ -165,12 +179,15 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l min-length 
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-ignore -d 'Also search files that .gitignore, .ignore or .git/info/exclude leave out'
@@ -192,12 +209,15 @@ json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -218,12 +238,15 @@ json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
@@ -239,9 +262,69 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l keep-conf
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "get" -d 'Print one resolved value, for scripts'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "get" -d 'Print one resolved value, for scripts'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "encrypt" -d 'Encrypt a .env file\'s values in place, as dotenvx does (keys in .env.keys)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "decrypt" -d 'Decrypt a dotenvx-encrypted .env file\'s values in place'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

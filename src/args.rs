@@ -66,6 +66,7 @@ fn join_list_flags(cli: &mut Cli, sides: &[ArgMatches]) {
     cli.sources.secrets_dir = list("secrets_dir");
     cli.sources.source = list("source");
     cli.rules.require = list("require");
+    cli.rules.require_from = list("require_from");
     cli.rules.allow_name = list("allow_name");
     if sides.iter().any(|side| side.contains_id("preserve_env")) {
         cli.rules.preserve_env = Some(list("preserve_env"));

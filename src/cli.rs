@@ -35,6 +35,33 @@ SECRETRUN_* variables and the credentials secretrun consumed
 (DOPPLER_TOKEN, VAULT_TOKEN, AWS keys) are not passed to the
 command unless --keep-config-vars.
 
+dotenvx-encrypted .env files: values `encrypted:...` are decrypted
+with DOTENV_PRIVATE_KEY (DOTENV_PRIVATE_KEY_PRODUCTION for
+.env.production, ...) from the environment, else from .env.keys
+beside the file (--env-keys-file); a value that cannot be decrypted
+fails the run naming file, line and variable. The key variables are
+consumed credentials; DOTENV_PUBLIC_KEY* lines set nothing.
+
+Rules, checked on the merged environment before the command starts
+(every violation at once, exit 125, never a value): --require-from
+FILE (every name FILE lists must be set) and, in secretrun.toml, one
+table per name:
+  [rules.DATABASE_URL]
+  required = [\"production\"]  # or true; environments from
+                             # --environment, SECRETRUN_ENVIRONMENT,
+                             # `environment`, else the Doppler
+                             # config's environment (prd_eu -> prd)
+  scheme = \"postgres\"        # the value is a postgres:// URL
+  [rules.CORS_ORIGIN]
+  forbid = [\"*\"]             # exact values it may not have
+  [rules.API_KEY]
+  min-length = 32            # characters
+  pattern = \"^sk_\"           # a regex (regex-lite), anywhere unless
+                             # anchored
+  [rules.LOG_LEVEL]
+  one-of = [\"debug\", \"info\"]
+Rules other than required apply only to a name that is set.
+
 Exit status: the command's own; a command killed by a signal makes
 secretrun die of the same signal (128+N as PID 1). 125: secretrun
 failed (bad input, a failed source, a missing required name) and
@@ -59,7 +86,8 @@ the command never started. 126: COMMAND cannot be executed.
                       secretrun get [OPTIONS] NAME\n       \
                       secretrun export [OPTIONS]\n       \
                       secretrun scan [OPTIONS] [PATH]...\n       \
-                      secretrun check [OPTIONS]",
+                      secretrun check [OPTIONS]\n       \
+                      secretrun encrypt|decrypt [-f FILE]... [-k NAME]...",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -107,6 +135,46 @@ pub enum Command {
     /// Check every source, the required names and the .env files, and report what is wrong
     #[command(visible_alias = "doctor", long_about = CHECK_LONG_ABOUT)]
     Check(CheckArgs),
+
+    /// Encrypt a .env file's values in place, as dotenvx does (keys in .env.keys)
+    #[command(long_about = ENCRYPT_LONG_ABOUT)]
+    Encrypt(CryptArgs),
+
+    /// Decrypt a dotenvx-encrypted .env file's values in place
+    #[command(long_about = DECRYPT_LONG_ABOUT)]
+    Decrypt(CryptArgs),
+}
+
+const ENCRYPT_LONG_ABOUT: &str = "\
+Encrypt the values of a .env file in place in dotenvx's format (ECIES on secp256k1 with \
+AES-256-GCM), so that dotenvx and secretrun --env-file both read it. A file without a \
+DOTENV_PUBLIC_KEY gets one at the top, named after the file (DOTENV_PUBLIC_KEY_PRODUCTION for \
+.env.production), and its private key is appended to .env.keys beside it (mode 0600; \
+--env-keys-file for another file), unless DOTENV_PRIVATE_KEY[_ENV] is already set. Values \
+already encrypted and names ending in _PLAIN are left as they are; comments, quotes and order \
+are kept. The file is replaced atomically; nothing is written if anything fails.";
+
+const DECRYPT_LONG_ABOUT: &str = "\
+Decrypt the encrypted values of a .env file in place, with the private key secretrun --env-file \
+uses: DOTENV_PRIVATE_KEY[_ENV] from the environment, else from .env.keys beside the file (or \
+--env-keys-file). The DOTENV_PUBLIC_KEY line stays, so encrypt can encrypt the file again \
+with the same key. The file is replaced atomically; nothing is written if any value cannot be \
+decrypted.";
+
+#[derive(Debug, Args)]
+pub struct CryptArgs {
+    /// The .env file (repeatable)
+    #[arg(
+        short = 'f',
+        long = "file",
+        value_name = "PATH",
+        default_value = ".env"
+    )]
+    pub files: Vec<PathBuf>,
+
+    /// Only these names (repeatable; default: every name)
+    #[arg(short = 'k', long = "key", value_name = "NAME")]
+    pub keys: Vec<String>,
 }
 
 const GET_LONG_ABOUT: &str = "\
@@ -120,10 +188,11 @@ const EXPORT_LONG_ABOUT: &str = "\
 Write the merged result in a format another tool reads: dotenv (NAME=\"...\", read back by \
 dotenv parsers and by secretrun --env-file), json (an object of names to values), shell \
 (export NAME='...', for eval or source), docker (NAME=value lines for docker run --env-file, \
-which cannot hold a value with a line break) or systemd (NAME=\"...\" for EnvironmentFile=). \
-Names set only by the parent environment are left out unless --all.
+which cannot hold a value with a line break), systemd (NAME=\"...\" for EnvironmentFile=) or \
+example (NAME= lines without values: a .env.example for --require-from). Names set only by the \
+parent environment are left out unless --all.
 
-Secrets are not printed to a terminal unless --reveal. --output FILE writes the file \
+Secrets are not printed to a terminal unless --reveal (example prints none). --output FILE writes the file \
 atomically (a temporary file in the same directory, renamed into place) with mode 0600, and \
 refuses to replace an existing file unless --force.";
 
@@ -193,6 +262,8 @@ pub enum ExportFormat {
     Docker,
     /// NAME="..." for systemd's EnvironmentFile=
     Systemd,
+    /// NAME= lines, no values: a .env.example for --require-from
+    Example,
 }
 
 #[derive(Debug, Args)]
@@ -262,6 +333,10 @@ pub struct SourceArgs {
     #[arg(short = 's', long, value_name = "SPEC", global = true)]
     pub source: Vec<String>,
 
+    /// The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]
+    #[arg(long, value_name = "PATH", global = true)]
+    pub env_keys_file: Option<PathBuf>,
+
     /// Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set
     #[arg(long, global = true)]
     pub file_vars: bool,
@@ -328,6 +403,21 @@ pub struct RuleArgs {
         global = true
     )]
     pub require: Vec<String>,
+
+    /// Fail with exit code 125 unless every name FILE lists (a .env.example; its values are
+    /// ignored) is set after merging (repeatable)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub require_from: Vec<String>,
+
+    /// The environment [rules.NAME] tables' required = [...] lists are checked against
+    /// [default: the Doppler config's environment]
+    #[arg(
+        long,
+        value_name = "NAME",
+        env = "SECRETRUN_ENVIRONMENT",
+        global = true
+    )]
+    pub environment: Option<String>,
 
     /// Let the parent environment beat secret sources, for all names or only NAMES
     #[arg(

@@ -49,6 +49,14 @@ pub struct Config {
     /// values may be references (`DB_PASSWORD = "vault:secret/app#password"`).
     #[serde(default)]
     pub env: std::collections::BTreeMap<String, String>,
+    /// `.env.example`-style files whose every name must be set, relative to this file.
+    #[serde(default)]
+    pub require_from: Vec<PathBuf>,
+    /// The environment `[rules.NAME]` tables' `required = [...]` lists are checked against.
+    pub environment: Option<String>,
+    /// Value rules, one table per variable name.
+    #[serde(default)]
+    pub rules: std::collections::BTreeMap<String, crate::rules::RuleTable>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

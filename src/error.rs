@@ -80,6 +80,10 @@ pub enum Error {
     #[error("required variable(s) missing: {}", .0.join(", "))]
     MissingRequired(Vec<String>),
 
+    /// A `[rules.NAME]` rule the merged environment breaks; never the value.
+    #[error("[rules.{}]: {}", .0.name, .0.rule)]
+    RuleBroken(crate::rules::Violation),
+
     #[error("invalid {what} '{name}': {problem}")]
     InvalidName {
         what: &'static str,
@@ -223,6 +227,15 @@ pub enum SourceError {
     #[error("invalid variable name '{name}': {problem}")]
     InvalidName { name: String, problem: NameProblem },
 
+    /// A variable's value is unusable as written (not UTF-8, not decryptable).
+    #[error("'{}', line {line}: variable {name}: {problem}", path.display())]
+    Value {
+        path: PathBuf,
+        line: usize,
+        name: String,
+        problem: String,
+    },
+
     /// The provider's settings are unusable (no token, a bad address, ...).
     #[error("{problem}")]
     Config { problem: String },
@@ -277,6 +290,17 @@ impl Clone for SourceError {
             SourceError::InvalidName { name, problem } => SourceError::InvalidName {
                 name: name.clone(),
                 problem: *problem,
+            },
+            SourceError::Value {
+                path,
+                line,
+                name,
+                problem,
+            } => SourceError::Value {
+                path: path.clone(),
+                line: *line,
+                name: name.clone(),
+                problem: problem.clone(),
             },
             SourceError::Config { problem } => SourceError::Config {
                 problem: problem.clone(),

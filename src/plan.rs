@@ -42,6 +42,10 @@ pub struct Plan {
     /// The last-known-good snapshot's settings (see `fallback`).
     pub fallback: crate::fallback::FallbackSettings,
     pub launch: Launch,
+    /// `--env-keys-file`: dotenvx's private keys, instead of `.env.keys` beside each file.
+    pub env_keys_file: Option<PathBuf>,
+    /// `--require-from` files and `[rules.NAME]` tables (see `rules`).
+    pub checks: crate::rules::Checks,
 }
 
 /// A validated source. Providers are built again at resolve time, when `.env` values can
@@ -123,6 +127,11 @@ impl Plan {
             }
         }
         specs.extend(cli.ordered_specs);
+        if let Some(keys) = &cli.sources.env_keys_file {
+            for spec in specs.iter_mut().filter(|s| s.kind == SourceKind::Dotenv) {
+                spec.default_option("keys", &keys.to_string_lossy());
+            }
+        }
 
         let fetch = fetch_settings(&cli.sources, loaded.as_ref())?;
         let fallback = crate::fallback::FallbackSettings::build(&cli.sources, loaded.as_ref())?;
@@ -148,7 +157,7 @@ impl Plan {
             };
             match providers::build(spec.clone(), &context) {
                 Ok(provider) => {
-                    consumed.extend(provider.consumed().iter().map(|n| n.to_string()));
+                    consumed.extend(provider.consumed_names());
                     source_files.extend(
                         file.map(|file| (origin.clone(), MountTarget::parse(Path::new(&file)))),
                     );
@@ -171,6 +180,22 @@ impl Plan {
         let required = names(
             "required name",
             config.require.iter().chain(&cli.rules.require),
+        )?;
+        let example_files: Vec<PathBuf> = loaded
+            .iter()
+            .flat_map(|loaded| {
+                config
+                    .require_from
+                    .iter()
+                    .map(|path| loaded.base_dir().join(path))
+            })
+            .chain(cli.rules.require_from.iter().map(PathBuf::from))
+            .collect();
+        let checks = crate::rules::Checks::build(
+            &example_files,
+            &config.rules,
+            cli.rules.environment.clone().or(config.environment.clone()),
+            loaded.as_ref().map(|loaded| loaded.path.as_path()),
         )?;
         let allowed = names(
             "allowed name",
@@ -233,6 +258,8 @@ impl Plan {
             fetch,
             fallback,
             launch,
+            env_keys_file: cli.sources.env_keys_file.clone(),
+            checks,
         })
     }
 }

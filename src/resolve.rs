@@ -347,9 +347,7 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
         let kind = spec.kind;
         match providers::build(spec, context) {
             Ok(provider) => {
-                built
-                    .consumed
-                    .extend(provider.consumed().iter().map(|n| n.to_string()));
+                built.consumed.extend(provider.consumed_names());
                 built.fetches.push(Fetch {
                     origin,
                     class,

@@ -1,6 +1,7 @@
 //! `secretrun show`: the merged environment as the child would get it, with the source that won
 //! each name and the sources it overrode. Values are masked unless `--reveal`.
 
+use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::io::{self, Write};
 
@@ -15,12 +16,25 @@ struct Row {
     overrides: Vec<String>,
 }
 
-pub fn render(child: &ChildEnv, args: &ShowArgs, out: &mut impl Write) -> io::Result<()> {
+/// `encrypted`: the (source, name) pairs whose value a `.env` file holds dotenvx-encrypted; their
+/// source is shown as `dotenv:.env (encrypted)`.
+pub fn render(
+    child: &ChildEnv,
+    args: &ShowArgs,
+    encrypted: &BTreeSet<(String, String)>,
+    out: &mut impl Write,
+) -> io::Result<()> {
     let rows: Vec<Row> = child
         .vars
         .iter()
         .filter(|(_, entry)| args.all || !is_plain_parent(entry))
-        .map(|(name, entry)| row(name, entry, args.reveal))
+        .map(|(name, entry)| {
+            let mut row = row(name, entry, args.reveal);
+            if encrypted.contains(&(entry.origin.clone(), row.name.clone())) {
+                row.source.push_str(" (encrypted)");
+            }
+            row
+        })
         .collect();
     match args.format {
         ShowFormat::Table => table(&rows, out),

@@ -155,6 +155,14 @@ impl SourceSpec {
         self.kind.class()
     }
 
+    /// Adds `name=value` unless the spec has `name` already: a flag's default for a kind.
+    pub fn default_option(&mut self, name: &str, value: &str) {
+        if !self.options.iter().any(|(option, _)| option == name) {
+            self.options
+                .push((name.to_string(), Some(value.to_string())));
+        }
+    }
+
     /// Takes a boolean option (`?optional` or `?optional=true|false`).
     pub fn take_flag(&mut self, name: &str) -> Result<bool, SpecProblem> {
         match self.take_option(name) {

@@ -353,15 +353,12 @@ impl Round<'_> {
         }
     }
 
-    /// One re-resolution, failing as a start would (a `--require`d name missing included).
+    /// One re-resolution, failing as a start would (a `--require`d name missing or a rule
+    /// broken included).
     async fn resolve(&self) -> Result<ChildEnv, Error> {
         let env = commands::merged(self.plan, self.parent).await?;
-        let missing = commands::missing_required(self.plan, &env);
-        if missing.is_empty() {
-            Ok(env)
-        } else {
-            Err(Error::MissingRequired(missing))
-        }
+        commands::check_required(self.plan, &env)?;
+        Ok(env)
     }
 }
 

@@ -17,6 +17,10 @@
 //! - `resolve`: what fails only once everything is merged (a protected name, a reference).
 //! - `required`: the `--require`d names, in the merged environment ([`super::merged`], exactly
 //!   what a run would get).
+//! - `dotenvx`, for each dotenvx-encrypted `.env` file: its `.env.keys` tracked by git, or
+//!   plaintext values beside encrypted ones in a file git tracks.
+//! - `example` and `rules`: the `--require-from` files' names no source sets and every broken
+//!   `[rules.NAME]` rule, in the merged environment (see [`crate::rules`]).
 //! - `override`: a name a `.env` file sets that a secret source overrides. The `.env` value is
 //!   never used, and is often the old credential the secret manager replaced.
 //!
@@ -225,6 +229,8 @@ fn sub_plan(plan: &Plan, sources: Vec<&PlannedSource>, settings: bool, whole: bo
             watch: None,
             command: None,
         },
+        env_keys_file: plan.env_keys_file.clone(),
+        checks: Default::default(),
     }
 }
 
@@ -264,6 +270,7 @@ fn report(
         findings.extend(advice_finding(&mut advice, &source.origin));
         if source.spec.kind == SourceKind::Dotenv {
             findings.extend(env_file_findings(source));
+            findings.extend(dotenvx_findings(source));
         }
     }
     match probes.settings {
@@ -345,6 +352,7 @@ fn report(
             )
         });
     }
+    findings.extend(rule_findings(plan, &child_env));
     findings.extend(override_findings(plan, &child_env));
     findings
 }
@@ -462,6 +470,110 @@ fn env_file_findings(source: &PlannedSource) -> Vec<Finding> {
                 Finding::new(Level::Ok, "git", origin, "not in a git repository".into())
             }
         });
+    }
+    findings
+}
+
+/// For a dotenvx-encrypted `.env` file: its private keys committed to git, and plaintext values
+/// beside encrypted ones in a file git tracks (each a leak in the repository's history).
+fn dotenvx_findings(source: &PlannedSource) -> Vec<Finding> {
+    use crate::dotenvx::{self, ENCRYPTED_PREFIX};
+    let path = Path::new(&source.spec.location);
+    let origin = Some(source.origin.as_str());
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let assignments = crate::envfile::assignments(&text);
+    let encrypted = |a: &crate::envfile::Assignment| a.inner(&text).starts_with(ENCRYPTED_PREFIX);
+    if !assignments.iter().any(encrypted) {
+        return Vec::new();
+    }
+    let mut findings = Vec::new();
+    let keys_option = source.spec.clone().take_value("keys").ok().flatten();
+    let keys = dotenvx::keys_path(path, keys_option.as_deref().map(Path::new));
+    if keys.exists() {
+        if let Some(Tracking::Tracked) = git_tracks(&keys) {
+            findings.push(Finding::new(
+                Level::Warn,
+                "dotenvx",
+                origin,
+                format!(
+                    "the private keys in {} are tracked by git: whoever reads the repository \
+                     can decrypt the file; run: git rm --cached {} and add it to .gitignore",
+                    keys.display(),
+                    keys.display()
+                ),
+            ));
+        }
+    }
+    let plaintext: Vec<&str> = assignments
+        .iter()
+        .filter(|a| !encrypted(a) && !a.inner(&text).is_empty())
+        .map(|a| a.name(&text))
+        .filter(|name| !name.starts_with(dotenvx::PUBLIC_KEY_NAME) && !name.ends_with("_PLAIN"))
+        .collect();
+    if !plaintext.is_empty() {
+        if let Some(Tracking::Tracked) = git_tracks(path) {
+            findings.push(Finding::new(
+                Level::Warn,
+                "dotenvx",
+                origin,
+                format!(
+                    "tracked by git with plaintext values beside encrypted ones: {}; run: \
+                     secretrun encrypt -f {} (or name them *_PLAIN)",
+                    plaintext.join(", "),
+                    path.display()
+                ),
+            ));
+        }
+    }
+    findings
+}
+
+/// The `--require-from` names no source sets, and every broken `[rules.NAME]` rule (errors:
+/// a run would fail on them).
+fn rule_findings(plan: &Plan, child_env: &ChildEnv) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for (path, names) in &plan.checks.examples {
+        let origin = format!("require-from:{}", path.display());
+        let missing: Vec<&str> = names
+            .iter()
+            .filter(|name| !child_env.contains(name))
+            .map(String::as_str)
+            .collect();
+        findings.push(if missing.is_empty() {
+            Finding::new(
+                Level::Ok,
+                "example",
+                Some(&origin),
+                format!("all {} names set", names.len()),
+            )
+        } else {
+            Finding::new(
+                Level::Error,
+                "example",
+                Some(&origin),
+                format!("not set by any source: {}", missing.join(", ")),
+            )
+        });
+    }
+    let environment = super::rules_environment(plan, child_env);
+    let violations = plan.checks.violations(child_env, environment.as_deref());
+    if plan.checks.has_rules() && violations.is_empty() {
+        findings.push(Finding::new(
+            Level::Ok,
+            "rules",
+            None,
+            "every rule is met".into(),
+        ));
+    }
+    for violation in violations {
+        findings.push(Finding::new(
+            Level::Error,
+            "rules",
+            None,
+            format!("[rules.{}]: {}", violation.name, violation.rule),
+        ));
     }
     findings
 }

@@ -50,7 +50,11 @@ const DOCKER_LINE_BREAK: &str = "the value contains a line break, which docker's
 pub fn run(session: &Session, args: &ExportArgs) -> Result<i32, Stop> {
     // Refuse before fetching anything, so a refusal costs no request.
     match &args.output {
-        None if !args.reveal && std::io::stdout().is_terminal() => {
+        // An example file holds no value: nothing to refuse.
+        None if !args.reveal
+            && args.format != ExportFormat::Example
+            && std::io::stdout().is_terminal() =>
+        {
             return Err(Error::RefuseTerminal.into())
         }
         Some(path) if !args.force && path.symlink_metadata().is_ok() => {
@@ -153,6 +157,13 @@ fn line(
         out.extend_from_slice(b"'\n");
         return Ok(());
     }
+    if format == ExportFormat::Example {
+        if !is_dotenv_key(name) {
+            return Err(DOTENV_NAME);
+        }
+        push_line(out, &format!("{name}="));
+        return Ok(());
+    }
     let text = std::str::from_utf8(value).map_err(|_| VALUE_NOT_UTF8)?;
     match format {
         ExportFormat::Dotenv => {
@@ -177,7 +188,9 @@ fn line(
             }
             push_line(out, &format!("{name}=\"{}\"", systemd_escape(text)));
         }
-        ExportFormat::Json | ExportFormat::Shell => unreachable!("handled above"),
+        ExportFormat::Json | ExportFormat::Shell | ExportFormat::Example => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

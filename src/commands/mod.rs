@@ -8,6 +8,7 @@
 //! stops a run (see [`Stop`]).
 
 pub mod check;
+pub mod encrypt;
 pub mod export;
 pub mod get;
 pub mod scan;
@@ -74,15 +75,51 @@ impl Session<'_> {
         Ok(self.block_on(merged(self.plan, self.env))??)
     }
 
-    /// Fails, naming every one, when a `--require`d name is not set.
+    /// See [`check_required`].
     pub fn require(&self, child_env: &ChildEnv) -> Result<(), Error> {
-        let missing = missing_required(self.plan, child_env);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::MissingRequired(missing))
+        check_required(self.plan, child_env)
+    }
+}
+
+/// Fails, naming every one, when a `--require`d name or a `--require-from` file's name is not
+/// set, or a `[rules.NAME]` rule is broken.
+pub fn check_required(plan: &Plan, child_env: &ChildEnv) -> Result<(), Error> {
+    let mut missing = missing_required(plan, child_env);
+    for name in plan.checks.missing_examples(child_env) {
+        if !missing.contains(&name) {
+            missing.push(name);
         }
     }
+    let mut errors = Vec::new();
+    if !missing.is_empty() {
+        errors.push(Error::MissingRequired(missing));
+    }
+    let environment = rules_environment(plan, child_env);
+    errors.extend(
+        plan.checks
+            .violations(child_env, environment.as_deref())
+            .into_iter()
+            .map(Error::RuleBroken),
+    );
+    Error::from_many(errors).map_or(Ok(()), Err)
+}
+
+/// The environment `[rules.NAME]` tables see: as given, else the Doppler config's when a
+/// `doppler:` source is used (its `config=`, else `DOPPLER_CONFIG`).
+pub fn rules_environment(plan: &Plan, child_env: &ChildEnv) -> Option<String> {
+    if plan.checks.environment.is_some() {
+        return plan.checks.environment.clone();
+    }
+    let doppler = plan
+        .sources
+        .iter()
+        .find(|source| source.spec.kind == crate::source::SourceKind::Doppler)?;
+    let config = doppler.spec.clone().take_value("config").ok().flatten();
+    let config = config.or_else(|| {
+        let entry = child_env.vars.get(std::ffi::OsStr::new("DOPPLER_CONFIG"))?;
+        Some(String::from_utf8_lossy(entry.value.as_bytes()).into_owned())
+    });
+    crate::rules::doppler_environment(config.as_deref())
 }
 
 /// The required names `child_env` lacks, in the order they were required.
@@ -126,6 +163,8 @@ pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
         Command::Export(args) => export::run(session, &args),
         Command::Scan(args) => scan::run(session, &args),
         Command::Check(args) => check::run(session, &args),
+        Command::Encrypt(args) => encrypt::encrypt(session, &args),
+        Command::Decrypt(args) => encrypt::decrypt(session, &args),
     }
 }
 
@@ -135,9 +174,85 @@ fn show_env(session: &Session, args: &ShowArgs) -> Result<i32, Stop> {
     let child_env = session.merged_env()?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    show::render(&child_env, args, &mut out)
+    let encrypted = encrypted_names(session.plan);
+    show::render(&child_env, args, &encrypted, &mut out)
         .and_then(|()| out.flush())
         .map_err(Error::Output)?;
     session.require(&child_env)?;
     Ok(0)
+}
+
+/// The (source, name) pairs of the plan's `.env` files whose values are dotenvx-encrypted, for
+/// `show` to mark. Read from the files as they are now; a file that cannot be read marks none.
+fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> {
+    let mut found = std::collections::BTreeSet::new();
+    for source in &plan.sources {
+        if source.spec.kind != crate::source::SourceKind::Dotenv {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&source.spec.location) else {
+            continue;
+        };
+        for assignment in crate::envfile::assignments(&text) {
+            if assignment
+                .inner(&text)
+                .starts_with(crate::dotenvx::ENCRYPTED_PREFIX)
+            {
+                let name = assignment.name(&text).to_string();
+                found.insert((source.origin.clone(), name));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::SourceArgs;
+    use crate::merge::MergeRules;
+    use crate::plan::CliInput;
+    use crate::source::SourceSpec;
+
+    fn plan(specs: &[&str], environment: Option<&str>) -> Plan {
+        let mut input = CliInput {
+            sources: SourceArgs {
+                no_config: true,
+                ..SourceArgs::default()
+            },
+            ordered_specs: specs
+                .iter()
+                .map(|s| SourceSpec::parse(s).unwrap())
+                .collect(),
+            ..CliInput::default()
+        };
+        input.rules.environment = environment.map(String::from);
+        Plan::build(input, &ParentEnv::default(), false).unwrap()
+    }
+
+    fn child_env(pairs: &[(&str, &str)]) -> ChildEnv {
+        let parent = ParentEnv::from_pairs(pairs.iter().copied());
+        merge::merge(&parent, &[], &Default::default(), &MergeRules::default()).unwrap()
+    }
+
+    #[test]
+    fn rules_see_the_given_environment_else_the_doppler_configs() {
+        let doppler_config = child_env(&[("DOPPLER_CONFIG", "stg_eu")]);
+        assert_eq!(
+            rules_environment(&plan(&["doppler:*?config=prd_eu"], None), &doppler_config),
+            Some("prd".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["doppler:APP"], None), &doppler_config),
+            Some("stg".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["doppler:APP"], Some("dev")), &doppler_config),
+            Some("dev".into())
+        );
+        assert_eq!(
+            rules_environment(&plan(&["dotenv:.env"], None), &doppler_config),
+            None
+        );
+    }
 }

@@ -28,11 +28,14 @@ use aho_corasick::AhoCorasick;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::cli::ScanArgs;
+use crate::dotenvx;
+use crate::envfile;
+use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::mask::{forms, Form};
 use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::plan::Plan;
-use crate::secret::display_name;
+use crate::secret::{display_name, SecretValue};
 use crate::source::{SourceKind, SourceSpec};
 
 use super::{Session, Stop, EXIT_FOUND};
@@ -82,7 +85,13 @@ pub fn run(session: &Session, args: &ScanArgs) -> Result<i32, Stop> {
     // Fetching is over and the search is synchronous: let Ctrl-C and TERM end secretrun at once
     // (their default action) instead of waiting, blocked, for a search of a large tree.
     session.signals.restore();
-    let Some(needles) = Needles::new(&child_env, session.plan, usize::from(args.min_length))?
+    let keys = dotenvx_keys(session.plan, session.env);
+    let Some(needles) = Needles::new(
+        &child_env,
+        &keys,
+        session.plan,
+        usize::from(args.min_length),
+    )?
     else {
         tracing::warn!(
             min_length = args.min_length,
@@ -118,25 +127,44 @@ pub fn run(session: &Session, args: &ScanArgs) -> Result<i32, Stop> {
 
 impl Needles {
     /// The patterns for every value a source set, or `None` when there is none to look for.
-    fn new(child_env: &ChildEnv, plan: &Plan, min_length: usize) -> Result<Option<Needles>, Error> {
+    /// `keys`: dotenvx private keys (see [`dotenvx_keys`]), looked for like values.
+    fn new(
+        child_env: &ChildEnv,
+        keys: &[DotenvxKey],
+        plan: &Plan,
+        min_length: usize,
+    ) -> Result<Option<Needles>, Error> {
         let mut secrets = Vec::new();
         let mut patterns: Vec<Vec<u8>> = Vec::new();
         let mut meanings: Vec<Vec<(usize, Form)>> = Vec::new();
         let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
         let mut defining: HashMap<(u64, u64), HashSet<usize>> = HashMap::new();
         let mut short = Vec::new();
-        for (name, entry) in &child_env.vars {
-            if entry.origin == PARENT_ORIGIN {
-                continue;
-            }
-            let value = entry.value.as_bytes();
-            let name = display_name(name);
+        let values = child_env
+            .vars
+            .iter()
+            .filter(|(_, entry)| entry.origin != PARENT_ORIGIN)
+            .map(|(name, entry)| {
+                let name = display_name(name);
+                let file = defining_file(&entry.origin, &name, plan);
+                (name, entry.origin.clone(), entry.value.as_bytes(), file)
+            });
+        let keys = keys.iter().map(|key| {
+            let file = Some(key.keys_file.clone());
+            (
+                key.name.clone(),
+                key.origin.clone(),
+                key.value.expose(),
+                file,
+            )
+        });
+        for (name, origin, value, file) in values.chain(keys) {
             if value.len() < min_length {
                 short.push(name);
                 continue;
             }
             let secret = secrets.len();
-            if let Some(file) = defining_file(&entry.origin, &name, plan) {
+            if let Some(file) = file {
                 tracing::debug!(name, file = %file.display(), "not reported in its own file");
                 if let Ok(metadata) = std::fs::metadata(&file) {
                     defining
@@ -155,10 +183,7 @@ impl Needles {
                     meanings[id].push((secret, form));
                 }
             }
-            secrets.push(Secret {
-                name,
-                origin: entry.origin.clone(),
-            });
+            secrets.push(Secret { name, origin });
         }
         if !short.is_empty() {
             tracing::info!(
@@ -179,6 +204,54 @@ impl Needles {
             defining,
         }))
     }
+}
+
+/// A dotenvx private key of a `.env` file the plan decrypts: as much a leak as the values.
+struct DotenvxKey {
+    /// `DOTENV_PRIVATE_KEY[_ENV]`.
+    name: String,
+    /// The `.env` source it decrypts.
+    origin: String,
+    value: SecretValue,
+    /// Where it is expected, and not reported: the keys file.
+    keys_file: PathBuf,
+}
+
+/// The private keys that decrypt the plan's dotenvx-encrypted `.env` files, found as reading
+/// them finds them (the environment, else the keys file).
+fn dotenvx_keys(plan: &Plan, env: &ParentEnv) -> Vec<DotenvxKey> {
+    let mut keys = Vec::new();
+    for source in plan
+        .sources
+        .iter()
+        .filter(|s| s.spec.kind == SourceKind::Dotenv)
+    {
+        let path = Path::new(&source.spec.location);
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let assignments = envfile::assignments(&text);
+        if !assignments
+            .iter()
+            .any(|a| a.inner(&text).starts_with(dotenvx::ENCRYPTED_PREFIX))
+        {
+            continue;
+        }
+        let declared = dotenvx::declared_public_key(&text, &assignments);
+        let names = dotenvx::KeyNames::for_file(path, declared.map(|a| a.name(&text)));
+        let keys_option = source.spec.clone().take_value("keys").ok().flatten();
+        let keys_file = dotenvx::keys_path(path, keys_option.as_deref().map(Path::new));
+        let declared_public = declared.map(|a| a.inner(&text));
+        if let Ok(found) = dotenvx::private_keys(&names, declared_public, env, &keys_file) {
+            keys.extend(found.iter().map(|key| DotenvxKey {
+                name: names.private.clone(),
+                origin: source.origin.clone(),
+                value: key.to_hex(),
+                keys_file: keys_file.clone(),
+            }));
+        }
+    }
+    keys
 }
 
 /// The file a value was read from, when its source is a local file or directory.

@@ -1,36 +1,56 @@
 //! `dotenv:PATH`: a `.env` file in the syntax users write (comments, `export`, quotes, escapes,
 //! multi-line quoted values, `${VAR}` expansion), parsed by `dotenvy`.
 //!
-//! Options: `optional` (a missing file yields nothing instead of an error).
+//! Values written by dotenvx (`encrypted:...`, see [`crate::dotenvx`]) are decrypted before the
+//! file is parsed, so `${VAR}` sees the plaintext as dotenvx's own loader does, with the private
+//! key dotenvx would use: `DOTENV_PRIVATE_KEY[_ENV]` from the parent environment, else from
+//! `.env.keys` beside the file. A value that cannot be decrypted fails the source, naming the
+//! line and the variable; the ciphertext is never passed on. `DOTENV_PUBLIC_KEY*` lines are
+//! dotenvx's bookkeeping and set nothing.
+//!
+//! Options: `optional` (a missing file yields nothing instead of an error), `keys=PATH` (the
+//! private keys' file instead of `.env.keys` beside the file).
 
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use crate::dotenvx::{self, KeyNames, ENCRYPTED_PREFIX};
+use crate::envfile::{self, Assignment};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use crate::source::SourceSpec;
 
-use super::{env_name, read_local, Entries, FetchFuture, Provider};
+use super::{env_name, read_local, Context, Entries, FetchFuture, Provider};
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Dotenv {
     path: PathBuf,
     optional: bool,
+    /// `keys=PATH`, else `.env.keys` in the file's directory.
+    keys_file: Option<PathBuf>,
+    /// The parent environment, where dotenvx's private keys may be.
+    context: Arc<Context>,
 }
 
 impl Dotenv {
-    pub fn from_spec(spec: &mut SourceSpec) -> Result<Self, SpecProblem> {
+    pub fn from_spec(spec: &mut SourceSpec, context: Arc<Context>) -> Result<Self, SpecProblem> {
         let optional = spec.take_flag("optional")?;
+        let keys_file = spec
+            .take_non_empty("keys", "a path (keys=PATH)")?
+            .map(PathBuf::from);
         spec.finish(false)?;
         Ok(Self {
             path: PathBuf::from(&spec.location),
             optional,
+            keys_file,
+            context,
         })
     }
 
     fn read(&self) -> Result<Entries, SourceError> {
-        let content = match super::read_text_capped(&self.path) {
-            Ok(content) => content,
+        let bytes = match super::read_capped(&self.path) {
+            Ok(bytes) => bytes,
             Err(err) if err.kind() == io::ErrorKind::NotFound && self.optional => {
                 return Ok(Entries::new())
             }
@@ -41,28 +61,135 @@ impl Dotenv {
                 })
             }
         };
-        parse(&content).map_err(|error| match error {
+        let content = decode(&self.path, bytes)?;
+        let content = content.strip_prefix('\u{feff}').unwrap_or(&content);
+        let decrypted = self.decrypt_values(content)?;
+        let text = match &decrypted {
+            // Decrypted values are plaintext UTF-8 put into UTF-8 text.
+            Some(text) => std::str::from_utf8(text.expose()).unwrap_or_default(),
+            None => content,
+        };
+        let entries = parse(text).map_err(|error| match error {
             ParseError::Syntax { line, problem } => SourceError::Syntax {
                 path: self.path.clone(),
                 line,
                 problem,
             },
             ParseError::Name(error) => error,
-        })
+        })?;
+        Ok(entries
+            .into_iter()
+            .filter(|(name, _)| !name.as_str().starts_with(dotenvx::PUBLIC_KEY_NAME))
+            .collect())
+    }
+
+    /// The file's text with every `encrypted:` value replaced by its plaintext, quoted so that
+    /// dotenvy reads it back exactly (and expands `${VAR}` in it unless it was single-quoted,
+    /// as dotenvx does); `None` when nothing is encrypted.
+    fn decrypt_values(&self, content: &str) -> Result<Option<SecretValue>, SourceError> {
+        if !content.contains(ENCRYPTED_PREFIX) {
+            return Ok(None);
+        }
+        let found = envfile::assignments(content);
+        let mut encrypted = found
+            .iter()
+            .filter(|a| a.inner(content).starts_with(ENCRYPTED_PREFIX))
+            .peekable();
+        if encrypted.peek().is_none() {
+            return Ok(None);
+        }
+        let declared = dotenvx::declared_public_key(content, &found);
+        let names = KeyNames::for_file(&self.path, declared.map(|a| a.name(content)));
+        let keys = dotenvx::private_keys(
+            &names,
+            declared.map(|a| a.inner(content)),
+            &self.context.env,
+            &dotenvx::keys_path(&self.path, self.keys_file.as_deref()),
+        );
+        // Room for every plaintext escaped, so no reallocation leaves a copy behind.
+        let mut text = String::with_capacity(content.len() * 2);
+        let mut copied = 0;
+        for assignment in encrypted {
+            let fail = |problem: String| SourceError::Value {
+                path: self.path.clone(),
+                line: assignment.line,
+                name: assignment.name(content).to_string(),
+                problem,
+            };
+            let keys = keys.as_ref().map_err(|problem| fail(problem.clone()))?;
+            let ciphertext = &assignment.inner(content)[ENCRYPTED_PREFIX.len()..];
+            let plaintext =
+                dotenvx::decrypt(keys, ciphertext).map_err(|problem| fail(problem.to_string()))?;
+            let plaintext = std::str::from_utf8(plaintext.expose())
+                .map_err(|_| fail("the decrypted value is not valid UTF-8".into()))?;
+            text.push_str(&content[copied..assignment.raw.start]);
+            push_quoted(&mut text, plaintext, assignment.quote != Some('\''));
+            copied = assignment.raw.end;
+        }
+        text.push_str(&content[copied..]);
+        Ok(Some(SecretValue::from(text)))
     }
 }
 
 impl Provider for Dotenv {
     fn fetch(&self) -> FetchFuture<'_> {
-        let reader = Self {
-            path: self.path.clone(),
-            optional: self.optional,
-        };
+        let reader = self.clone();
         Box::pin(async move {
             let path = reader.path.clone();
             read_local(&path, move || reader.read()).await
         })
     }
+
+    /// The private key dotenvx would use for this file: a credential, kept from the child.
+    fn consumed_names(&self) -> Vec<String> {
+        vec![KeyNames::for_file(&self.path, None).private]
+    }
+}
+
+/// `value` double-quoted for dotenvy, on one line (so later lines keep their numbers). `$` stays
+/// live for expansion when `expand`; `\$` stays an escaped `$` either way, as dotenvx reads it.
+fn push_quoted(out: &mut String, value: &str, expand: bool) {
+    out.push('"');
+    let mut chars = value.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if expand && chars.peek() == Some(&'$') => out.push('\\'),
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '$' if !expand => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// The file's text, or an error naming the line and the variable where it stops being UTF-8.
+fn decode(path: &Path, bytes: Vec<u8>) -> Result<String, SourceError> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid_up_to = error.utf8_error().valid_up_to();
+        let bytes = error.as_bytes();
+        let line = envfile::line_of(bytes, valid_up_to);
+        let valid = std::str::from_utf8(&bytes[..valid_up_to]).unwrap_or_default();
+        // The assignment the bad byte is part of: the last one before it, on its line or in a
+        // quoted value still open there.
+        let owner = envfile::assignments(valid).pop().filter(|a: &Assignment| {
+            a.line == line || valid[a.raw.clone()].starts_with(['"', '\'', '`'])
+        });
+        match owner {
+            Some(assignment) => SourceError::Value {
+                path: path.to_path_buf(),
+                line,
+                name: assignment.name(valid).to_string(),
+                problem: "the value is not valid UTF-8".into(),
+            },
+            None => SourceError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                problem: "not valid UTF-8",
+            },
+        }
+    })
 }
 
 #[derive(Debug)]

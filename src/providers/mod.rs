@@ -84,6 +84,11 @@ pub trait Provider: Send + Sync + std::fmt::Debug {
         &[]
     }
 
+    /// [`Provider::consumed`], for a provider whose credential names depend on its spec.
+    fn consumed_names(&self) -> Vec<String> {
+        self.consumed().iter().map(ToString::to_string).collect()
+    }
+
     /// What is wrong with this source's settings, found without a request, that the store's
     /// own answer would not explain (`check` reports it as an error). No I/O beyond reading a
     /// credential file.
@@ -188,7 +193,7 @@ pub fn build(
     context: &Arc<Context>,
 ) -> Result<Box<dyn Provider>, SpecProblem> {
     let provider: Box<dyn Provider> = match spec.kind {
-        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec)?),
+        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec, context.clone())?),
         SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
         SourceKind::File => Box::new(File::from_spec(&mut spec)?),
         SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
@@ -211,14 +216,6 @@ pub(crate) fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     capped(path)?.read_to_end(&mut bytes)?;
     within_cap(bytes)
-}
-
-/// `std::fs::read_to_string`, refusing a file larger than [`MAX_LOCAL_FILE_BYTES`].
-pub(crate) fn read_text_capped(path: &std::path::Path) -> std::io::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    capped(path)?.read_to_string(&mut text)?;
-    within_cap(text)
 }
 
 fn capped(path: &std::path::Path) -> std::io::Result<std::io::Take<std::fs::File>> {
