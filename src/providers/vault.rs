@@ -84,7 +84,6 @@ use vaultrs::api::kv2::responses::{
 };
 use vaultrs::api::{AuthInfo, EndpointMiddleware, EndpointResult};
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
-use vaultrs::error::ClientError;
 
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
