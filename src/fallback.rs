@@ -49,7 +49,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};
-use aws_lc_rs::{digest, hkdf, pbkdf2, rand};
+use aws_lc_rs::{digest, hkdf, pbkdf2};
 use base64::Engine as _;
 use secrecy::zeroize::{Zeroize, Zeroizing};
 use serde::{Deserialize, Serialize};
@@ -644,6 +644,10 @@ fn hkdf_key(secret: &SecretValue, salt: &[u8]) -> Zeroizing<[u8; 32]> {
     key
 }
 
+// Salts and nonces come from the kernel (getrandom(2)), not from aws-lc's generator: its first
+// use seeds a DRBG with CPU-jitter entropy, tens of milliseconds of CPU that a run over plain
+// HTTP (or with nothing to write) would otherwise pay only for 28 random bytes.
+
 /// A derived key with its KDF and fresh salt, ready for one write.
 pub struct SealingKey {
     kdf: Kdf,
@@ -663,7 +667,7 @@ impl SealingKey {
     pub fn new(secret: &SecretValue, kdf: Kdf, salt: Option<[u8; SALT_LEN]>) -> Self {
         let salt = salt.unwrap_or_else(|| {
             let mut salt = [0u8; SALT_LEN];
-            rand::fill(&mut salt).expect("the system random generator works");
+            getrandom::getrandom(&mut salt).expect("the system random generator works");
             salt
         });
         let key = derive(secret, &salt, kdf);
@@ -811,7 +815,7 @@ fn seal(
     drop(stored);
 
     let mut nonce = [0u8; NONCE_LEN];
-    rand::fill(&mut nonce).map_err(|_| io::Error::other("no random nonce"))?;
+    getrandom::getrandom(&mut nonce).map_err(|_| io::Error::other("no random nonce"))?;
     let kept =
         serde_json::to_vec(&kept_validators(validators, layers)).map_err(io::Error::other)?;
     let mut out = Vec::with_capacity(HEADER_LEN + kept.len() + plaintext.len() + 16);
