@@ -74,7 +74,7 @@ _secretrun() {
 
     case "${cmd}" in
         secretrun)
-            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor encrypt decrypt help"
+            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --signal-group --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor encrypt decrypt help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_secretrun_global_optspecs
-    string join \n e/env-file= d/secrets-dir= s/source= env-keys-file= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= require-from= environment= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
+    string join \n e/env-file= d/secrets-dir= s/source= env-keys-file= file-vars c/config= no-config no-credentials-directory no-references no-secrets-settings timeout= deadline= allow-insecure-http fallback= no-fallback fallback-only fallback-max-age= r/require= require-from= environment= preserve-env= pristine allow-name= keep-config-vars command= exec supervise subreaper signal-group kill-after= grace-period= mask-output watch= on-change= stop-signal= mount= mount-format= mount-template= file= mount-keep-env v/verbose q/quiet h/help V/version
 end
 
 function __fish_secretrun_needs_command
@@ -64,6 +64,7 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -l keep-config-vars -d
 complete -c secretrun -n "__fish_secretrun_needs_command" -l exec -d 'Replace secretrun with the command (default unless secretrun is PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l supervise -d 'Stay as the command\'s parent: forward signals, reap zombies (default as PID 1)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l subreaper -d 'Adopt orphaned descendants and reap them, as PID 1 does (implies --supervise)'
+complete -c secretrun -n "__fish_secretrun_needs_command" -l signal-group -d 'Forward signals to the command\'s whole process group, not only to the command, as `tini -g` and dumb-init do (implies --supervise). The command then leads a process group of its own, which takes over the terminal when secretrun had it'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mask-output -d 'Replace secret values (and their base64 and URL-encoded forms) in the command\'s stdout and stderr with [secretrun:NAME] (implies --supervise)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -l mount-keep-env -d 'Keep the names written by --mount and --file in the environment as well'
 complete -c secretrun -n "__fish_secretrun_needs_command" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
