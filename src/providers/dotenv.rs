@@ -227,7 +227,11 @@ fn parse(content: &str) -> Result<Entries, ParseError> {
 /// the right one: an identical line earlier in the file would have failed first.
 fn locate(content: &str, logical_line: &str, index: usize) -> ParseError {
     let start = content.find(logical_line).unwrap_or(0);
-    let line_of = |offset: usize| content[..offset.min(content.len())].matches('\n').count() + 1;
+    // Bytes, not `str` slicing: dotenvy's index can fall inside a multi-byte character.
+    let line_of = |offset: usize| {
+        let before = &content.as_bytes()[..offset.min(content.len())];
+        before.iter().filter(|&&byte| byte == b'\n').count() + 1
+    };
     if index >= logical_line.len() {
         // dotenvy reached the end of the file inside quotes: point at where the value began.
         ParseError::Syntax {
@@ -245,6 +249,15 @@ fn locate(content: &str, logical_line: &str, index: usize) -> ParseError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `dotenv` fuzz target: a parse error whose index falls inside a multi-byte
+    /// character (here a BOM in the middle of the file) panicked instead of naming the line.
+    #[test]
+    fn an_error_inside_a_multibyte_character_names_its_line() {
+        let content =
+            "A=1\nexp=\"m${portenD=\"m${A}-ypte\0}\u{feff}\ne= #c'Aomm^A}crlBcf=\r%\n-x\n";
+        assert!(matches!(parse(content), Err(ParseError::Syntax { .. })));
+    }
 
     fn values(content: &str) -> Vec<(String, String)> {
         parse(content)
