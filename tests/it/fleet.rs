@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use secretrun::providers::retry::RetryPolicy;
 
 use crate::support;
+use crate::vault::bao_bin;
 
 const PROCESSES: u64 = 50;
 /// A KV v2 read: the mount's options, then the secret.
@@ -192,13 +193,4 @@ fn an_openbao_retry_after_is_waited_out() {
         delays[0] >= 1000,
         "a retry sooner than OpenBao's Retry-After: {delays:?}: {run:?}"
     );
-}
-
-/// The real bao binary that `scripts/setup-test-deps` reports (`$BAO_BIN`), else the venv's
-/// launcher.
-fn bao_bin() -> std::path::PathBuf {
-    std::env::var_os("BAO_BIN")
-        .map(std::path::PathBuf::from)
-        .filter(|path| path.is_file())
-        .unwrap_or_else(|| support::venv_bin("bao"))
 }

@@ -191,7 +191,7 @@ impl Bao {
 
 /// The real bao binary, as `scripts/setup-test-deps` reports it (`$BAO_BIN`) or finds it in the
 /// venv's site-packages; the venv's Python launcher (~100 ms slower) as the last resort.
-fn bao_bin() -> PathBuf {
+pub(crate) fn bao_bin() -> PathBuf {
     if let Some(path) = std::env::var_os("BAO_BIN").map(PathBuf::from) {
         if path.is_file() {
             return path;
