@@ -82,7 +82,7 @@ pub enum Error {
 
     /// A `[rules.NAME]` rule the merged environment breaks; never the value.
     #[error("[rules.{}]: {}", .0.name, .0.rule)]
-    RuleBroken(crate::rules::Violation),
+    RuleBroken(crate::env::rules::Violation),
 
     #[error("invalid {what} '{name}': {problem}")]
     InvalidName {

@@ -1,50 +1,41 @@
 //! secretrun: resolve secrets, merge them over the environment by documented priority rules,
 //! then run a command with them.
 //!
-//! One-way pipeline: [`cli`] → [`plan`] → [`resolve`] → [`merge`] → [`child`] → [`exit`].
+//! One-way pipeline: [`cli`] → [`plan`] → [`resolve`] → [`env`] → [`run`]; see ARCHITECTURE.md.
 //! Each stage sees only the previous stage's output type.
 
-pub mod args;
-pub mod child;
 pub mod cli;
 pub mod commands;
 pub mod compat;
-pub mod config;
-pub mod dotenvx;
-pub mod envfile;
-pub mod environment;
+pub mod env;
 pub mod error;
-pub mod exit;
-pub mod fallback;
-pub mod file_vars;
-pub mod mask;
-pub mod merge;
-pub mod mount;
+pub mod output;
 pub mod parsers;
 pub mod plan;
 pub mod providers;
 pub mod reference;
 pub mod resolve;
-pub mod rules;
+pub mod run;
 pub mod secret;
-pub mod show;
-pub mod signals;
 pub mod source;
-pub mod watch;
+
+// The stores (src/providers/) name these by their former paths.
+pub(crate) use env::{dotenvx, envfile, environment};
 
 use std::io::Write;
 use std::sync::Arc;
 
 use clap::ArgMatches;
 
-use crate::cli::Cli;
+use crate::cli::{args, Cli};
 use crate::commands::{Session, Stop};
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
 use crate::error::{Error, EXIT_FAILURE};
-use crate::exit::ChildExit;
 use crate::plan::{CliInput, Mode, Plan};
-use crate::signals::Signals;
-use crate::watch::Watcher;
+use crate::run::exit::{self, ChildExit};
+use crate::run::signals::Signals;
+use crate::run::watch::Watcher;
+use crate::run::{child, mount};
 
 /// What a successful run ends with.
 enum Outcome {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 
-use crate::config::LoadedConfig;
-use crate::environment::ParentEnv;
+use crate::cli::config::LoadedConfig;
+use crate::env::environment::ParentEnv;
 use crate::providers::answers::Answer;
 use crate::providers::{self, Context, FetchSettings};
 use crate::reference::{self, Parsed};
@@ -59,7 +59,7 @@ pub fn run(parser: Parser, bytes: &[u8]) -> Result<(), String> {
             let file = written(bytes);
             LoadedConfig::load(file.path()).map(drop).map_err(shown)
         }
-        Parser::FallbackHeader => crate::fallback::parse_header(bytes)
+        Parser::FallbackHeader => crate::resolve::fallback::parse_header(bytes)
             .map(drop)
             .map_err(shown),
         Parser::Answer(answer) => answer.parse(bytes).map(drop).map_err(shown),

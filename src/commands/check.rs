@@ -20,7 +20,7 @@
 //! - `dotenvx`, for each dotenvx-encrypted `.env` file: its `.env.keys` tracked by git, or
 //!   plaintext values beside encrypted ones in a file git tracks.
 //! - `example` and `rules`: the `--require-from` files' names no source sets and every broken
-//!   `[rules.NAME]` rule, in the merged environment (see [`crate::rules`]).
+//!   `[rules.NAME]` rule, in the merged environment (see [`crate::env::rules`]).
 //! - `override`: a name a `.env` file sets that a secret source overrides. The `.env` value is
 //!   never used, and is often the old credential the secret manager replaced.
 //!
@@ -38,9 +38,9 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::error::Error;
-use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::plan::{Launch, Mode, Plan, PlannedSource};
 use crate::providers::Advice;
 use crate::resolve::{self, Resolved, Sharing};
@@ -217,7 +217,7 @@ fn sub_plan(plan: &Plan, sources: Vec<&PlannedSource>, settings: bool, whole: bo
         config_env: plan.config_env.clone(),
         fetch: plan.fetch.clone(),
         // Each source is checked as it is now, never served from the fallback snapshot.
-        fallback: crate::fallback::FallbackSettings::disabled(),
+        fallback: crate::resolve::fallback::FallbackSettings::disabled(),
         launch: Launch {
             mode: Mode::Exec,
             subreaper: false,
@@ -477,14 +477,15 @@ fn env_file_findings(source: &PlannedSource) -> Vec<Finding> {
 /// For a dotenvx-encrypted `.env` file: its private keys committed to git, and plaintext values
 /// beside encrypted ones in a file git tracks (each a leak in the repository's history).
 fn dotenvx_findings(source: &PlannedSource) -> Vec<Finding> {
-    use crate::dotenvx::{self, ENCRYPTED_PREFIX};
+    use crate::env::dotenvx::{self, ENCRYPTED_PREFIX};
     let path = Path::new(&source.spec.location);
     let origin = Some(source.origin.as_str());
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
-    let assignments = crate::envfile::assignments(&text);
-    let encrypted = |a: &crate::envfile::Assignment| a.inner(&text).starts_with(ENCRYPTED_PREFIX);
+    let assignments = crate::env::envfile::assignments(&text);
+    let encrypted =
+        |a: &crate::env::envfile::Assignment| a.inner(&text).starts_with(ENCRYPTED_PREFIX);
     if !assignments.iter().any(encrypted) {
         return Vec::new();
     }

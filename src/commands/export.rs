@@ -25,10 +25,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use crate::cli::{ExportArgs, ExportFormat};
+use crate::env::merge::ChildEnv;
 use crate::error::Error;
-use crate::merge::ChildEnv;
+use crate::output::show;
 use crate::secret::{display_name, SecretValue};
-use crate::show;
 
 use super::{Session, Stop};
 

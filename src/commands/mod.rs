@@ -19,12 +19,14 @@ use std::io::Write;
 use nix::sys::signal::Signal;
 
 use crate::cli::{Command, ShowArgs};
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::file_vars;
+use crate::env::merge::{self, ChildEnv};
 use crate::error::Error;
-use crate::merge::{self, ChildEnv};
+use crate::output::show;
 use crate::plan::Plan;
-use crate::signals::Signals;
-use crate::{file_vars, resolve, show};
+use crate::resolve;
+use crate::run::signals::Signals;
 
 /// Exit status of `scan` when a value was found and of `check` when a check failed: a result,
 /// not a failure of secretrun (which is 125).
@@ -119,7 +121,7 @@ pub fn rules_environment(plan: &Plan, child_env: &ChildEnv) -> Option<String> {
         let entry = child_env.vars.get(std::ffi::OsStr::new("DOPPLER_CONFIG"))?;
         Some(String::from_utf8_lossy(entry.value.as_bytes()).into_owned())
     });
-    crate::rules::doppler_environment(config.as_deref())
+    crate::env::rules::doppler_environment(config.as_deref())
 }
 
 /// The required names `child_env` lacks, in the order they were required.
@@ -193,10 +195,10 @@ fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> 
         let Ok(text) = std::fs::read_to_string(&source.spec.location) else {
             continue;
         };
-        for assignment in crate::envfile::assignments(&text) {
+        for assignment in crate::env::envfile::assignments(&text) {
             if assignment
                 .inner(&text)
-                .starts_with(crate::dotenvx::ENCRYPTED_PREFIX)
+                .starts_with(crate::env::dotenvx::ENCRYPTED_PREFIX)
             {
                 let name = assignment.name(&text).to_string();
                 found.insert((source.origin.clone(), name));
@@ -210,7 +212,7 @@ fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> 
 mod tests {
     use super::*;
     use crate::cli::SourceArgs;
-    use crate::merge::MergeRules;
+    use crate::env::merge::MergeRules;
     use crate::plan::CliInput;
     use crate::source::SourceSpec;
 

@@ -28,13 +28,13 @@ use aho_corasick::AhoCorasick;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::cli::ScanArgs;
-use crate::dotenvx;
-use crate::envfile;
-use crate::environment::ParentEnv;
+use crate::env::dotenvx;
+use crate::env::envfile;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::error::Error;
-use crate::mask::{forms, Form};
-use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::plan::Plan;
+use crate::run::mask::{forms, Form};
 use crate::secret::{display_name, SecretValue};
 use crate::source::{SourceKind, SourceSpec};
 

@@ -7,8 +7,8 @@ use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
+use crate::env::merge::{self, ChildEnv, Entry, MergeRules, Value};
 use crate::error::Error;
-use crate::merge::{self, ChildEnv, Entry, MergeRules, Value};
 use crate::providers::trim_one_newline;
 use crate::secret::SecretValue;
 
@@ -64,7 +64,7 @@ pub fn apply(child: &mut ChildEnv, rules: &MergeRules) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::ParentEnv;
+    use crate::env::environment::ParentEnv;
 
     fn child_env(pairs: &[(&str, &str)]) -> ChildEnv {
         let env = ParentEnv::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)));

@@ -1,5 +1,10 @@
 //! Stage 1: the command line, clap derive only. The single source of truth for flags, `--help`,
 //! the man page and the shell completions.
+//!
+//! [`args`] reads argv the two ways clap needs it, [`config`] loads `secretrun.toml`.
+
+pub mod args;
+pub mod config;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -491,7 +496,7 @@ pub struct LaunchArgs {
         value_name = "INTERVAL",
         num_args = 0..=1,
         require_equals = true,
-        default_missing_value = crate::watch::DEFAULT_INTERVAL,
+        default_missing_value = crate::run::watch::DEFAULT_INTERVAL,
         value_parser = parse_duration,
         conflicts_with = "exec",
         help_heading = "Watching for changes"

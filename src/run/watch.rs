@@ -1,5 +1,5 @@
 //! `--watch`: re-resolve every source periodically while a supervised child runs, and tell the
-//! supervisor ([`child`](crate::child)) when a value the child got has changed, so that it
+//! supervisor ([`child`](crate::run::child)) when a value the child got has changed, so that it
 //! restarts the child or, with `--on-change signal:SIG`, rewrites the mounted files and sends
 //! that signal.
 //!
@@ -26,12 +26,12 @@ use std::time::Duration;
 use aws_lc_rs::{hmac, rand};
 use nix::sys::signal::Signal;
 
+use crate::cli::config::LoadedConfig;
 use crate::cli::LaunchArgs;
 use crate::commands;
-use crate::config::LoadedConfig;
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::ChildEnv;
 use crate::error::Error;
-use crate::merge::ChildEnv;
 use crate::plan::Plan;
 
 /// `--watch` without a value.
@@ -365,7 +365,7 @@ impl Round<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::{Entry, Value, PARENT_ORIGIN};
+    use crate::env::merge::{Entry, Value, PARENT_ORIGIN};
     use crate::secret::SecretValue;
 
     fn env(pairs: &[(&str, &str)]) -> ChildEnv {

@@ -54,11 +54,11 @@ use base64::Engine as _;
 use secrecy::zeroize::{Zeroize, Zeroizing};
 use serde::{Deserialize, Serialize};
 
+use crate::cli::config::LoadedConfig;
 use crate::cli::SourceArgs;
-use crate::config::LoadedConfig;
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::Layer;
 use crate::error::{Error, SourceError};
-use crate::merge::Layer;
 use crate::providers::Entries;
 use crate::secret::{EnvName, SecretValue};
 use crate::source::{SourceClass, SourceKind};

@@ -21,15 +21,15 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpgid, getpgrp, getpid, setpgid, tcgetpgrp, tcsetpgrp, Pid};
 
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::ChildEnv;
 use crate::error::Error;
-use crate::exit::ChildExit;
-use crate::mask::{Copiers, Masker, Wiring};
-use crate::merge::ChildEnv;
-use crate::mount::{self, Mounted};
 use crate::plan::{ChildCommand, Launch};
-use crate::signals::{Signals, Wake, FROM_TERMINAL};
-use crate::watch::{OnChange, Watcher, Woken};
+use crate::run::exit::ChildExit;
+use crate::run::mask::{Copiers, Masker, Wiring};
+use crate::run::mount::{self, Mounted};
+use crate::run::signals::{Signals, Wake, FROM_TERMINAL};
+use crate::run::watch::{OnChange, Watcher, Woken};
 
 /// Signals after which `--kill-after` starts counting.
 const STOP_SIGNALS: &[Signal] = &[

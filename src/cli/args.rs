@@ -3,7 +3,7 @@
 //!
 //! clap copies a global flag given on one side of a subcommand to the other, keeps only one
 //! side's values of a list flag (clap-rs/clap#3938) and numbers each side's arguments from its
-//! own start; this module undoes that, so `cli.rs` can stay plain derive.
+//! own start; this module undoes that, so `cli/mod.rs` can stay plain derive.
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 

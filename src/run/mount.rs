@@ -41,12 +41,12 @@ use std::path::{Path, PathBuf};
 
 use crate::cli::{ExportFormat, LaunchArgs, MountFormat};
 use crate::commands::export;
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::{ChildEnv, Entry, Value};
 use crate::error::Error;
-use crate::merge::{ChildEnv, Entry, Value};
+use crate::output::show;
 use crate::secret::EnvName;
 use crate::secret::{display_name, SecretValue};
-use crate::show;
 
 /// The variable that tells the child where the `--mount` file is.
 pub const MOUNT_VAR: &str = "SECRETRUN_MOUNT";
@@ -769,7 +769,7 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::merge::PARENT_ORIGIN;
+    use crate::env::merge::PARENT_ORIGIN;
     use crate::secret::SecretValue;
 
     /// The command line's files, no source with `?file=`.

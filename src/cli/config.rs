@@ -56,7 +56,7 @@ pub struct Config {
     pub environment: Option<String>,
     /// Value rules, one table per variable name.
     #[serde(default)]
-    pub rules: std::collections::BTreeMap<String, crate::rules::RuleTable>,
+    pub rules: std::collections::BTreeMap<String, crate::env::rules::RuleTable>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]

@@ -12,9 +12,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::envfile;
+use crate::env::envfile;
+use crate::env::merge::ChildEnv;
 use crate::error::{Error, SourceError};
-use crate::merge::ChildEnv;
 use crate::secret::EnvName;
 
 /// One `[rules.NAME]` table as the config file spells it.
@@ -231,7 +231,7 @@ fn example_names(path: &Path) -> Result<Vec<String>, Error> {
     Ok(envfile::assignments(&text)
         .iter()
         .map(|a| a.name(&text).to_string())
-        .filter(|name| !name.starts_with(crate::dotenvx::PUBLIC_KEY_NAME))
+        .filter(|name| !name.starts_with(crate::env::dotenvx::PUBLIC_KEY_NAME))
         .collect())
 }
 
@@ -246,8 +246,8 @@ pub fn doppler_environment(config: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::environment::ParentEnv;
-    use crate::merge::{self, MergeRules};
+    use crate::env::environment::ParentEnv;
+    use crate::env::merge::{self, MergeRules};
 
     fn env(pairs: &[(&str, &str)]) -> ChildEnv {
         let parent = ParentEnv::from_pairs(pairs.iter().copied());

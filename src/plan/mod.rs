@@ -11,17 +11,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::cli::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAME};
 use crate::cli::{LaunchArgs, RuleArgs, SourceArgs};
-use crate::config::{LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAME};
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::{Layer, MergeRules, Preserve};
 use crate::error::Error;
-use crate::merge::{Layer, MergeRules, Preserve};
-use crate::mount::MountTarget;
 use crate::providers::{self, Context, FetchSettings};
+use crate::run::mount::MountTarget;
+use crate::run::watch::{OnChange, WatchSettings};
 use crate::secret::EnvName;
 use crate::secret::SecretValue;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
-use crate::watch::{OnChange, WatchSettings};
 
 /// Leftover processes get this long after SIGTERM before SIGKILL, unless configured.
 pub const DEFAULT_GRACE_PERIOD: Duration = Duration::from_secs(5);
@@ -40,12 +40,12 @@ pub struct Plan {
     pub config_env: Option<Layer>,
     pub fetch: FetchSettings,
     /// The last-known-good snapshot's settings (see `fallback`).
-    pub fallback: crate::fallback::FallbackSettings,
+    pub fallback: crate::resolve::fallback::FallbackSettings,
     pub launch: Launch,
     /// `--env-keys-file`: dotenvx's private keys, instead of `.env.keys` beside each file.
     pub env_keys_file: Option<PathBuf>,
     /// `--require-from` files and `[rules.NAME]` tables (see `rules`).
-    pub checks: crate::rules::Checks,
+    pub checks: crate::env::rules::Checks,
 }
 
 /// A validated source. Providers are built again at resolve time, when `.env` values can
@@ -77,7 +77,7 @@ pub struct Launch {
     /// `--mask-output`: the child's stdout and stderr go through `mask` (supervise mode only).
     pub mask_output: bool,
     /// `--mount` and `--file`: secrets written as files (see `mount`).
-    pub secret_files: crate::mount::SecretFiles,
+    pub secret_files: crate::run::mount::SecretFiles,
     /// `--watch`: re-resolve periodically and act on changes (see `watch`).
     pub watch: Option<WatchSettings>,
     pub command: Option<ChildCommand>,
@@ -102,7 +102,7 @@ pub struct CliInput {
 impl Plan {
     pub fn build(cli: CliInput, env: &ParentEnv, is_pid1: bool) -> Result<Plan, Error> {
         let loaded = load_config(&cli.sources, env)?;
-        let empty = crate::config::Config::default();
+        let empty = crate::cli::config::Config::default();
         let config = loaded.as_ref().map_or(&empty, |loaded| &loaded.config);
 
         let mut specs = Vec::new();
@@ -134,7 +134,8 @@ impl Plan {
         }
 
         let fetch = fetch_settings(&cli.sources, loaded.as_ref())?;
-        let fallback = crate::fallback::FallbackSettings::build(&cli.sources, loaded.as_ref())?;
+        let fallback =
+            crate::resolve::fallback::FallbackSettings::build(&cli.sources, loaded.as_ref())?;
         let context = Arc::new(Context::new(env.clone(), fetch.clone()));
         let mut errors = Vec::new();
         let mut sources = Vec::new();
@@ -191,7 +192,7 @@ impl Plan {
             })
             .chain(cli.rules.require_from.iter().map(PathBuf::from))
             .collect();
-        let checks = crate::rules::Checks::build(
+        let checks = crate::env::rules::Checks::build(
             &example_files,
             &config.rules,
             cli.rules.environment.clone().or(config.environment.clone()),
@@ -269,7 +270,7 @@ fn fetch_settings(
     loaded: Option<&LoadedConfig>,
 ) -> Result<FetchSettings, Error> {
     let defaults = FetchSettings::default();
-    let from_config = |key, get: fn(&crate::config::Config) -> &Option<String>| match loaded {
+    let from_config = |key, get: fn(&crate::cli::config::Config) -> &Option<String>| match loaded {
         Some(loaded) => loaded.duration(key, get(&loaded.config)),
         None => Ok(None),
     };
@@ -300,7 +301,7 @@ fn build_launch(
     source_files: Vec<(String, MountTarget)>,
 ) -> Result<Launch, Error> {
     let config = loaded.map(|l| &l.config);
-    let setting = |get: fn(&crate::config::Config) -> &Option<String>, key| match loaded {
+    let setting = |get: fn(&crate::cli::config::Config) -> &Option<String>, key| match loaded {
         Some(loaded) => loaded.duration(key, get(&loaded.config)),
         None => Ok(None),
     };
@@ -321,7 +322,7 @@ fn build_launch(
     } else {
         config.and_then(|c| c.mode).unwrap_or(ModeSetting::Auto)
     };
-    let secret_files = crate::mount::SecretFiles::from_args(args, source_files)?;
+    let secret_files = crate::run::mount::SecretFiles::from_args(args, source_files)?;
     let watch = WatchSettings::build(args, loaded)?;
     if let Some(watch) = &watch {
         check_watch(watch, args, &secret_files)?;
@@ -375,7 +376,7 @@ fn build_launch(
 fn check_watch(
     watch: &WatchSettings,
     args: &LaunchArgs,
-    files: &crate::mount::SecretFiles,
+    files: &crate::run::mount::SecretFiles,
 ) -> Result<(), Error> {
     let refused = |problem: &str| {
         Err(Error::Settings {

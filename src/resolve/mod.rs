@@ -7,6 +7,8 @@
 //! sees all broken sources at once, not the first. References in environment values (see
 //! [`reference`]) are fetched in the second phase, together with the secret sources.
 
+pub mod fallback;
+
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::sync::{Arc, Mutex};
@@ -16,15 +18,15 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::compat;
-use crate::environment::ParentEnv;
+use crate::env::environment::ParentEnv;
+use crate::env::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::error::{Error, SourceError};
-use crate::fallback::{self, Attempt, Fallback, FallbackMode, Remote, Sealed, Validators};
-use crate::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::plan::Plan;
 use crate::providers::{self, Advice, Context, Entries, Fetched, Provider};
 use crate::reference::{self, Parsed};
 use crate::secret::{self, SecretValue};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
+use fallback::{Attempt, Fallback, FallbackMode, Remote, Sealed, Validators};
 
 /// How many sources are fetched at once.
 pub const MAX_CONCURRENT_FETCHES: usize = 32;

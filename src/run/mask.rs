@@ -30,8 +30,8 @@ use base64::Engine;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
 
+use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::error::Error;
-use crate::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::secret::display_name;
 
 /// Values (and encoded forms) shorter than this are not masked.

@@ -6,7 +6,7 @@ use std::ffi::OsStr;
 use std::io::{self, Write};
 
 use crate::cli::{ShowArgs, ShowFormat};
-use crate::merge::{ChildEnv, Entry, Value, PARENT_ORIGIN};
+use crate::env::merge::{ChildEnv, Entry, Value, PARENT_ORIGIN};
 use crate::secret::{display_name, SecretValue};
 
 struct Row {
