@@ -1,6 +1,7 @@
 //! Every way secretrun itself can fail, each naming the file, line, flag, source or key involved
 //! and never a value. [`Error::exit_code`] maps them to the `env(1)` convention.
 
+use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -82,7 +83,7 @@ pub enum Error {
 
     /// A `[rules.NAME]` rule the merged environment breaks; never the value.
     #[error("[rules.{}]: {}", .0.name, .0.rule)]
-    RuleBroken(crate::env::rules::Violation),
+    RuleBroken(Violation),
 
     #[error("invalid {what} '{name}': {problem}")]
     InvalidName {
@@ -152,6 +153,20 @@ pub enum Error {
     /// `--fallback-only` and no usable snapshot.
     #[error("--fallback-only: no usable fallback snapshot '{}': {problem}", path.display())]
     NoSnapshot { path: PathBuf, problem: String },
+}
+
+/// One broken `[rules.NAME]` rule (see `env::rules`): the variable and what it breaks, never
+/// its value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub name: String,
+    pub rule: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.rule)
+    }
 }
 
 impl Error {

@@ -7,10 +7,14 @@
 pub mod cli;
 pub mod commands;
 pub mod compat;
+pub mod dotenvx;
 pub mod env;
+pub mod envfile;
+pub mod environment;
 pub mod error;
 pub mod output;
 pub mod parsers;
+pub mod pipeline;
 pub mod plan;
 pub mod providers;
 pub mod reference;
@@ -19,19 +23,17 @@ pub mod run;
 pub mod secret;
 pub mod source;
 
-// The stores (src/providers/) name these by their former paths.
-pub(crate) use env::{dotenvx, envfile, environment};
-
 use std::io::Write;
 use std::sync::Arc;
 
 use clap::ArgMatches;
 
+use crate::cli::settings::{CliInput, Settings};
 use crate::cli::{args, Cli};
-use crate::commands::{Session, Stop};
-use crate::env::environment::ParentEnv;
+use crate::environment::ParentEnv;
 use crate::error::{Error, EXIT_FAILURE};
-use crate::plan::{CliInput, Mode, Plan};
+use crate::pipeline::{Session, Stop};
+use crate::plan::{Mode, Plan};
 use crate::run::exit::{self, ChildExit};
 use crate::run::signals::Signals;
 use crate::run::watch::Watcher;
@@ -91,7 +93,8 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
         command: cli.command,
     };
     // Shared with the thread that watches for changes (`--watch`).
-    let plan = Arc::new(Plan::build(input, &env, is_pid1)?);
+    let settings = Settings::build(input, &env)?;
+    let plan = Arc::new(Plan::build(settings, &env, is_pid1)?);
     if cli.subcommand.is_none() && plan.launch.command.is_none() {
         return Err(Error::NoCommand);
     }

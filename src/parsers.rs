@@ -9,7 +9,7 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 
 use crate::cli::config::LoadedConfig;
-use crate::env::environment::ParentEnv;
+use crate::environment::ParentEnv;
 use crate::providers::answers::Answer;
 use crate::providers::{self, Context, FetchSettings};
 use crate::reference::{self, Parsed};

@@ -7,9 +7,8 @@
 
 use clap::{ArgMatches, CommandFactory, FromArgMatches};
 
-use crate::cli::Cli;
+use crate::cli::{settings, Cli};
 use crate::error::Error;
-use crate::plan;
 use crate::source::{SourceKind, SourceSpec};
 
 /// The parsed command line, and each side of a subcommand's own matches (one side without).
@@ -94,8 +93,8 @@ pub fn ordered_source_specs(cli: &Cli, sides: &[ArgMatches]) -> Result<Vec<Sourc
             };
             for (index, value) in indices.zip(values) {
                 let spec = match kind {
-                    Some(kind) => plan::path_spec(kind, value),
-                    None => plan::parse_spec(value),
+                    Some(kind) => settings::path_spec(kind, value),
+                    None => settings::parse_spec(value),
                 };
                 found.push((index, spec));
             }

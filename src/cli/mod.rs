@@ -5,12 +5,16 @@
 
 pub mod args;
 pub mod config;
+pub mod settings;
 
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// `--watch` without a value.
+pub const DEFAULT_WATCH_INTERVAL: &str = "1m";
 
 const AFTER_HELP: &str = "\
 Priority, lowest to highest: .env files < the parent environment < secret sources.
@@ -496,7 +500,7 @@ pub struct LaunchArgs {
         value_name = "INTERVAL",
         num_args = 0..=1,
         require_equals = true,
-        default_missing_value = crate::run::watch::DEFAULT_INTERVAL,
+        default_missing_value = DEFAULT_WATCH_INTERVAL,
         value_parser = parse_duration,
         conflicts_with = "exec",
         help_heading = "Watching for changes"

@@ -15,7 +15,7 @@
 //! - `permissions` and `git`, for each `.env` file: readable by every user of the machine,
 //!   tracked by git (asked of `git ls-files` in the file's directory, when git is installed).
 //! - `resolve`: what fails only once everything is merged (a protected name, a reference).
-//! - `required`: the `--require`d names, in the merged environment ([`super::merged`], exactly
+//! - `required`: the `--require`d names, in the merged environment ([`crate::pipeline::merged`], exactly
 //!   what a run would get).
 //! - `dotenvx`, for each dotenvx-encrypted `.env` file: its `.env.keys` tracked by git, or
 //!   plaintext values beside encrypted ones in a file git tracks.
@@ -38,15 +38,16 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::env::environment::ParentEnv;
 use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::plan::{Launch, Mode, Plan, PlannedSource};
 use crate::providers::Advice;
 use crate::resolve::{self, Resolved, Sharing};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
-use super::{merged_sharing, missing_required, Session, Stop, EXIT_FOUND};
+use super::EXIT_FOUND;
+use crate::pipeline::{merged_sharing, missing_required, rules_environment, Session, Stop};
 
 /// The widest check name, for the text report's column.
 const CHECK_WIDTH: usize = "permissions".len();
@@ -477,15 +478,14 @@ fn env_file_findings(source: &PlannedSource) -> Vec<Finding> {
 /// For a dotenvx-encrypted `.env` file: its private keys committed to git, and plaintext values
 /// beside encrypted ones in a file git tracks (each a leak in the repository's history).
 fn dotenvx_findings(source: &PlannedSource) -> Vec<Finding> {
-    use crate::env::dotenvx::{self, ENCRYPTED_PREFIX};
+    use crate::dotenvx::{self, ENCRYPTED_PREFIX};
     let path = Path::new(&source.spec.location);
     let origin = Some(source.origin.as_str());
     let Ok(text) = std::fs::read_to_string(path) else {
         return Vec::new();
     };
-    let assignments = crate::env::envfile::assignments(&text);
-    let encrypted =
-        |a: &crate::env::envfile::Assignment| a.inner(&text).starts_with(ENCRYPTED_PREFIX);
+    let assignments = crate::envfile::assignments(&text);
+    let encrypted = |a: &crate::envfile::Assignment| a.inner(&text).starts_with(ENCRYPTED_PREFIX);
     if !assignments.iter().any(encrypted) {
         return Vec::new();
     }
@@ -558,7 +558,7 @@ fn rule_findings(plan: &Plan, child_env: &ChildEnv) -> Vec<Finding> {
             )
         });
     }
-    let environment = super::rules_environment(plan, child_env);
+    let environment = rules_environment(plan, child_env);
     let violations = plan.checks.violations(child_env, environment.as_deref());
     if plan.checks.has_rules() && violations.is_empty() {
         findings.push(Finding::new(

@@ -1,5 +1,5 @@
 //! `secretrun encrypt` and `secretrun decrypt`: rewrite a `.env` file's values in place in
-//! dotenvx's format (see [`crate::env::dotenvx`]), so either tool reads what the other wrote.
+//! dotenvx's format (see [`crate::dotenvx`]), so either tool reads what the other wrote.
 //!
 //! Like dotenvx: `encrypt` puts the `DOTENV_PUBLIC_KEY[_ENV]` header at the top of a file that
 //! has none, creating the key pair and appending the private key to `.env.keys` (mode 0600);
@@ -13,13 +13,13 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::cli::CryptArgs;
-use crate::env::dotenvx::{self, KeyNames, PrivateKey, PublicKey, ENCRYPTED_PREFIX};
-use crate::env::envfile::{self, Assignment};
-use crate::env::environment::ParentEnv;
+use crate::dotenvx::{self, KeyNames, PrivateKey, PublicKey, ENCRYPTED_PREFIX};
+use crate::envfile::{self, Assignment};
+use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
 use crate::secret::SecretValue;
 
-use super::{Session, Stop};
+use crate::pipeline::{Session, Stop};
 
 /// dotenvx's header at the top of a new `.env.keys`.
 const KEYS_FILE_HEADER: &str = "\

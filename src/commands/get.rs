@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use crate::cli::GetArgs;
 use crate::error::Error;
 
-use super::{Session, Stop};
+use crate::pipeline::{Session, Stop};
 
 pub fn run(session: &Session, args: &GetArgs) -> Result<i32, Stop> {
     let child_env = session.merged_env()?;

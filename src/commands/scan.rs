@@ -28,17 +28,18 @@ use aho_corasick::AhoCorasick;
 use ignore::{WalkBuilder, WalkState};
 
 use crate::cli::ScanArgs;
-use crate::env::dotenvx;
-use crate::env::envfile;
-use crate::env::environment::ParentEnv;
+use crate::dotenvx;
 use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::envfile;
+use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::run::mask::{forms, Form};
 use crate::secret::{display_name, SecretValue};
 use crate::source::{SourceKind, SourceSpec};
 
-use super::{Session, Stop, EXIT_FOUND};
+use super::EXIT_FOUND;
+use crate::pipeline::{Session, Stop};
 
 /// How much of a file is read at a time.
 const CHUNK: usize = 64 * 1024;

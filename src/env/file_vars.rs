@@ -64,7 +64,7 @@ pub fn apply(child: &mut ChildEnv, rules: &MergeRules) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::environment::ParentEnv;
+    use crate::environment::ParentEnv;
 
     fn child_env(pairs: &[(&str, &str)]) -> ChildEnv {
         let env = ParentEnv::from_pairs(pairs.iter().map(|(k, v)| (*k, *v)));

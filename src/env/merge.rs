@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
-use crate::env::environment::ParentEnv;
+use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::providers::Entries;
 use crate::secret::{self, SecretValue};

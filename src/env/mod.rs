@@ -1,10 +1,8 @@
-//! Stage 4, the environment: the parent environment as received ([`environment`]), `.env` text
-//! ([`envfile`], [`dotenvx`]), the merge of resolved layers over it ([`merge`]) and the checks on
-//! the result ([`rules`]); `NAME_FILE` variables filled in after it ([`file_vars`]).
+//! Stage 4, the child's environment: the merge of resolved layers over the parent environment
+//! ([`merge`]), `NAME_FILE` variables filled in after it ([`file_vars`]) and the checks on the
+//! result ([`rules`]). The parent environment itself and `.env` text sit below every stage
+//! ([`crate::environment`], [`crate::envfile`], [`crate::dotenvx`]): the stores read them too.
 
-pub mod dotenvx;
-pub mod envfile;
-pub mod environment;
 pub mod file_vars;
 pub mod merge;
 pub mod rules;

@@ -7,14 +7,14 @@
 //! the value.
 
 use std::collections::BTreeMap;
-use std::fmt;
+
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::env::envfile;
 use crate::env::merge::ChildEnv;
-use crate::error::{Error, SourceError};
+use crate::envfile;
+use crate::error::{Error, SourceError, Violation};
 use crate::secret::EnvName;
 
 /// One `[rules.NAME]` table as the config file spells it.
@@ -59,19 +59,6 @@ pub struct Checks {
     rules: Vec<Rule>,
     /// `--environment`, `SECRETRUN_ENVIRONMENT` or `environment` in the config file.
     pub environment: Option<String>,
-}
-
-/// One broken rule: the variable and what it breaks, never its value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Violation {
-    pub name: String,
-    pub rule: String,
-}
-
-impl fmt::Display for Violation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.name, self.rule)
-    }
 }
 
 impl Checks {
@@ -231,7 +218,7 @@ fn example_names(path: &Path) -> Result<Vec<String>, Error> {
     Ok(envfile::assignments(&text)
         .iter()
         .map(|a| a.name(&text).to_string())
-        .filter(|name| !name.starts_with(crate::env::dotenvx::PUBLIC_KEY_NAME))
+        .filter(|name| !name.starts_with(crate::dotenvx::PUBLIC_KEY_NAME))
         .collect())
 }
 
@@ -246,8 +233,8 @@ pub fn doppler_environment(config: Option<&str>) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::environment::ParentEnv;
     use crate::env::merge::{self, MergeRules};
+    use crate::environment::ParentEnv;
 
     fn env(pairs: &[(&str, &str)]) -> ChildEnv {
         let parent = ParentEnv::from_pairs(pairs.iter().copied());

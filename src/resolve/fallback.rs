@@ -54,10 +54,8 @@ use base64::Engine as _;
 use secrecy::zeroize::{Zeroize, Zeroizing};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::config::LoadedConfig;
-use crate::cli::SourceArgs;
-use crate::env::environment::ParentEnv;
 use crate::env::merge::Layer;
+use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
 use crate::providers::Entries;
 use crate::secret::{EnvName, SecretValue};
@@ -156,43 +154,6 @@ impl FallbackSettings {
             mode: FallbackMode::Off,
             ..Self::default()
         }
-    }
-
-    /// The command line over the config file.
-    pub fn build(args: &SourceArgs, loaded: Option<&LoadedConfig>) -> Result<Self, Error> {
-        let config = loaded.map(|loaded| &loaded.config);
-        let mode = if args.no_fallback {
-            FallbackMode::Off
-        } else if args.fallback_only {
-            FallbackMode::Only
-        } else if config.and_then(|c| c.no_fallback).unwrap_or(false) {
-            FallbackMode::Off
-        } else if config.and_then(|c| c.fallback_only).unwrap_or(false) {
-            FallbackMode::Only
-        } else {
-            FallbackMode::On
-        };
-        let path = match (&args.fallback, loaded) {
-            (Some(path), _) => Some(path.clone()),
-            (None, Some(loaded)) => loaded
-                .config
-                .fallback
-                .as_ref()
-                .map(|path| loaded.base_dir().join(path)),
-            (None, None) => None,
-        };
-        let max_age = match (args.fallback_max_age, loaded) {
-            (Some(age), _) => Some(age),
-            (None, Some(loaded)) => {
-                loaded.duration("fallback-max-age", &loaded.config.fallback_max_age)?
-            }
-            (None, None) => None,
-        };
-        Ok(Self {
-            mode,
-            path,
-            max_age,
-        })
     }
 }
 

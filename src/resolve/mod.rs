@@ -18,8 +18,8 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::compat;
-use crate::env::environment::ParentEnv;
 use crate::env::merge::{Holder, Layer, Substitute, Substitutions};
+use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
 use crate::plan::Plan;
 use crate::providers::{self, Advice, Context, Entries, Fetched, Provider};

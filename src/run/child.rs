@@ -21,15 +21,17 @@ use nix::sys::signal::{SigSet, SigmaskHow};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::{getpgid, getpgrp, getpid, setpgid, tcgetpgrp, tcsetpgrp, Pid};
 
-use crate::env::environment::ParentEnv;
+use crate::cli::settings::ChildCommand;
+use crate::cli::settings::OnChange;
 use crate::env::merge::ChildEnv;
+use crate::environment::ParentEnv;
 use crate::error::Error;
-use crate::plan::{ChildCommand, Launch};
+use crate::plan::Launch;
 use crate::run::exit::ChildExit;
 use crate::run::mask::{Copiers, Masker, Wiring};
 use crate::run::mount::{self, Mounted};
 use crate::run::signals::{Signals, Wake, FROM_TERMINAL};
-use crate::run::watch::{OnChange, Watcher, Woken};
+use crate::run::watch::{Watcher, Woken};
 
 /// Signals after which `--kill-after` starts counting.
 const STOP_SIGNALS: &[Signal] = &[

@@ -40,11 +40,10 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::cli::{ExportFormat, LaunchArgs, MountFormat};
-use crate::commands::export;
-use crate::env::environment::ParentEnv;
 use crate::env::merge::{ChildEnv, Entry, Value};
+use crate::environment::ParentEnv;
 use crate::error::Error;
-use crate::output::show;
+use crate::output::{export, show};
 use crate::secret::EnvName;
 use crate::secret::{display_name, SecretValue};
 

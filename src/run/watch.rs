@@ -4,7 +4,7 @@
 //! that signal.
 //!
 //! Invariants:
-//! - Each round runs the one pipeline from a plan to an environment ([`commands::merged`]), on a
+//! - Each round runs the one pipeline from a plan to an environment ([`pipeline::merged`](crate::pipeline::merged)), on a
 //!   thread of its own, so the supervisor keeps forwarding signals while providers answer.
 //!   Sources with version tags (Doppler's ETag, AWS version ids, Vault KV v2 versions) ask
 //!   whether the snapshot's version is current (see `fallback`), so an unchanged source costs
@@ -24,127 +24,16 @@ use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
 use aws_lc_rs::{hmac, rand};
-use nix::sys::signal::Signal;
 
-use crate::cli::config::LoadedConfig;
-use crate::cli::LaunchArgs;
-use crate::commands;
-use crate::env::environment::ParentEnv;
+use crate::cli::settings::WatchSettings;
 use crate::env::merge::ChildEnv;
+use crate::environment::ParentEnv;
 use crate::error::Error;
+use crate::pipeline;
 use crate::plan::Plan;
 
-/// `--watch` without a value.
-pub const DEFAULT_INTERVAL: &str = "1m";
-/// Shorter intervals would only load the providers.
-const MIN_INTERVAL: Duration = Duration::from_secs(1);
 /// Failed rounds back off up to this long (or the interval, if that is longer).
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
-
-/// What the supervisor does when a value changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OnChange {
-    /// Stop the child (`--stop-signal`, the grace period, then SIGKILL) and start it again
-    /// with the new environment.
-    Restart,
-    /// Rewrite the `--mount`/`--file` files in place and send the child this signal.
-    Signal(Signal),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WatchSettings {
-    pub interval: Duration,
-    pub on_change: OnChange,
-    pub stop_signal: Signal,
-}
-
-impl WatchSettings {
-    /// `--watch`, `--on-change` and `--stop-signal`, each from the command line or else the
-    /// config file; `None` when not watching.
-    pub fn build(args: &LaunchArgs, loaded: Option<&LoadedConfig>) -> Result<Option<Self>, Error> {
-        let config = loaded.map(|loaded| &loaded.config);
-        let interval = match (args.watch, loaded) {
-            (Some(interval), _) => Some(interval),
-            (None, Some(loaded)) => loaded.duration("watch", &loaded.config.watch)?,
-            (None, None) => None,
-        };
-        let on_change_text = args
-            .on_change
-            .clone()
-            .or_else(|| config.and_then(|c| c.on_change.clone()));
-        let stop_signal_text = args
-            .stop_signal
-            .clone()
-            .or_else(|| config.and_then(|c| c.stop_signal.clone()));
-        let Some(interval) = interval else {
-            if on_change_text.is_some() || stop_signal_text.is_some() {
-                return Err(Error::Settings {
-                    setting: "--on-change/--stop-signal",
-                    problem: "they apply only with --watch".into(),
-                });
-            }
-            return Ok(None);
-        };
-        if interval < MIN_INTERVAL {
-            return Err(Error::Settings {
-                setting: "--watch",
-                problem: format!(
-                    "the interval must be at least {}",
-                    humantime::format_duration(MIN_INTERVAL)
-                ),
-            });
-        }
-        let on_change = match on_change_text {
-            Some(text) => parse_on_change(&text).map_err(|problem| Error::Settings {
-                setting: "--on-change",
-                problem,
-            })?,
-            None => OnChange::Restart,
-        };
-        let stop_signal = match stop_signal_text {
-            Some(text) => parse_signal(&text).map_err(|problem| Error::Settings {
-                setting: "--stop-signal",
-                problem,
-            })?,
-            None => Signal::SIGTERM,
-        };
-        Ok(Some(WatchSettings {
-            interval,
-            on_change,
-            stop_signal,
-        }))
-    }
-}
-
-/// `restart` or `signal:SIG`.
-fn parse_on_change(text: &str) -> Result<OnChange, String> {
-    match text.split_once(':') {
-        None if text == "restart" => Ok(OnChange::Restart),
-        Some(("signal", signal)) => parse_signal(signal).map(OnChange::Signal),
-        _ => Err(format!(
-            "'{text}': expected restart or signal:SIG (e.g. signal:HUP)"
-        )),
-    }
-}
-
-/// A signal by name, with or without `SIG`, in any case: `HUP`, `sigusr1`, `SIGTERM`.
-pub fn parse_signal(text: &str) -> Result<Signal, String> {
-    let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    match name.parse::<Signal>() {
-        Ok(Signal::SIGKILL | Signal::SIGSTOP) => Err(format!(
-            "'{text}' cannot be caught, so it cannot ask for anything"
-        )),
-        Ok(signal) => Ok(signal),
-        Err(_) => Err(format!(
-            "'{text}' is not a signal name (e.g. HUP, USR1, TERM)"
-        )),
-    }
-}
 
 /// Keyed digests of an environment's values, by name.
 struct Fingerprints {
@@ -356,8 +245,8 @@ impl Round<'_> {
     /// One re-resolution, failing as a start would (a `--require`d name missing or a rule
     /// broken included).
     async fn resolve(&self) -> Result<ChildEnv, Error> {
-        let env = commands::merged(self.plan, self.parent).await?;
-        commands::check_required(self.plan, &env)?;
+        let env = pipeline::merged(self.plan, self.parent).await?;
+        pipeline::check_required(self.plan, &env)?;
         Ok(env)
     }
 }
@@ -414,9 +303,9 @@ mod tests {
             rejected: Arc::new(AtomicBool::new(false)),
             wake: File::from(wake),
             settings: WatchSettings {
-                interval: MIN_INTERVAL,
-                on_change: OnChange::Restart,
-                stop_signal: Signal::SIGTERM,
+                interval: crate::cli::settings::MIN_WATCH_INTERVAL,
+                on_change: crate::cli::settings::OnChange::Restart,
+                stop_signal: nix::sys::signal::Signal::SIGTERM,
             },
         };
         let mut waker = File::from(waker);
@@ -432,25 +321,5 @@ mod tests {
         assert!(matches!(watcher.take(), Woken::Changed(change) if change.changed == ["A"]));
         drop(waker);
         assert!(matches!(watcher.take(), Woken::Stopped));
-    }
-
-    #[test]
-    fn on_change_and_signal_names() {
-        assert_eq!(parse_on_change("restart"), Ok(OnChange::Restart));
-        assert_eq!(
-            parse_on_change("signal:HUP"),
-            Ok(OnChange::Signal(Signal::SIGHUP))
-        );
-        assert_eq!(
-            parse_on_change("signal:sigusr1"),
-            Ok(OnChange::Signal(Signal::SIGUSR1))
-        );
-        assert!(parse_on_change("signal:").is_err());
-        assert!(parse_on_change("reload").is_err());
-        assert_eq!(parse_signal("term"), Ok(Signal::SIGTERM));
-        assert!(parse_signal("KILL")
-            .unwrap_err()
-            .contains("cannot be caught"));
-        assert!(parse_signal("NOPE").unwrap_err().contains("not a signal"));
     }
 }

@@ -22,8 +22,8 @@ use aes_gcm::AesGcm;
 use base64::Engine as _;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 
-use crate::env::envfile;
-use crate::env::environment::ParentEnv;
+use crate::envfile;
+use crate::environment::ParentEnv;
 use crate::secret::SecretValue;
 
 /// What marks an encrypted value.
