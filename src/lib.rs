@@ -21,6 +21,7 @@ pub mod reference;
 pub mod resolve;
 pub mod run;
 pub mod secret;
+pub mod signals;
 pub mod source;
 
 use std::io::Write;
@@ -35,9 +36,9 @@ use crate::error::{Error, EXIT_FAILURE};
 use crate::pipeline::{Session, Stop};
 use crate::plan::{Mode, Plan};
 use crate::run::exit::{self, ChildExit};
-use crate::run::signals::Signals;
 use crate::run::watch::Watcher;
 use crate::run::{child, mount};
+use crate::signals::Signals;
 
 /// What a successful run ends with.
 enum Outcome {
@@ -98,7 +99,7 @@ fn run(cli: Cli, sides: &[ArgMatches], signals: &Signals) -> Result<Outcome, Err
     if cli.subcommand.is_none() && plan.launch.command.is_none() {
         return Err(Error::NoCommand);
     }
-    tracing::debug!(sources = plan.sources.len(), mode = ?plan.launch.mode, "planned");
+    tracing::debug!(sources = plan.sources.declared.len(), mode = ?plan.launch.mode, "planned");
 
     let session = Session {
         plan: &plan,

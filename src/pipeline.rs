@@ -15,8 +15,8 @@ use crate::env::merge::{self, ChildEnv};
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::plan::Plan;
-use crate::resolve;
-use crate::run::signals::Signals;
+use crate::resolve::{self, SourcePlan};
+use crate::signals::Signals;
 
 /// Why a run or a subcommand ended before it finished.
 #[derive(Debug)]
@@ -122,16 +122,18 @@ pub fn missing_required(plan: &Plan, child_env: &ChildEnv) -> Vec<String> {
 /// Resolves every source of `plan` and merges them over `env`: the one path from a plan to the
 /// child's environment.
 pub async fn merged(plan: &Plan, env: &ParentEnv) -> Result<ChildEnv, Error> {
-    merged_sharing(plan, env, None).await
+    merged_sharing(plan, &plan.sources, env, None).await
 }
 
-/// [`merged`], with answers shared with other resolutions of the same command.
+/// [`merged`] of `sources` (the plan's, or some of them), with answers shared with other
+/// resolutions of the same command.
 pub async fn merged_sharing(
     plan: &Plan,
+    sources: &SourcePlan,
     env: &ParentEnv,
     shared: Option<&resolve::Sharing>,
 ) -> Result<ChildEnv, Error> {
-    let resolved = resolve::resolve_sharing(plan, env, shared).await?;
+    let resolved = resolve::resolve_sharing(sources, env, shared).await?;
     let mut rules = plan.rules.clone();
     rules.consumed.extend(resolved.consumed);
     let mut child_env = merge::merge(env, &resolved.layers, &resolved.substitutions, &rules)?;

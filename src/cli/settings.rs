@@ -13,13 +13,12 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 use crate::cli::config::{Config, LoadedConfig, ModeSetting, PreserveSetting, DEFAULT_FILE_NAME};
-use crate::cli::{LaunchArgs, RuleArgs, SourceArgs};
+use crate::cli::{LaunchArgs, MountFormat, RuleArgs, SourceArgs};
 use crate::env::rules::RuleTable;
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::providers::FetchSettings;
 use crate::resolve::fallback::{FallbackMode, FallbackSettings};
-use crate::run::mount::SecretFiles;
 use crate::source::{SourceKind, SourceSpec};
 
 /// Leftover processes get this long after SIGTERM before SIGKILL, unless configured.
@@ -92,9 +91,33 @@ pub struct LaunchSettings {
     pub grace_period: Duration,
     pub mask_output: bool,
     /// `--mount` and `--file`; the sources' `?file=` options are added by `plan`.
-    pub secret_files: SecretFiles,
+    pub files: FileSettings,
     pub watch: Option<WatchSettings>,
     pub command: Option<ChildCommand>,
+}
+
+/// `--mount`, `--mount-format`, `--mount-template`, `--file` and `--mount-keep-env`, as given
+/// (command line only); `plan` validates them and reads the template.
+#[derive(Debug, Clone, Default)]
+pub struct FileSettings {
+    pub mount: Option<PathBuf>,
+    pub mount_format: MountFormat,
+    pub mount_template: Option<PathBuf>,
+    /// `--file NAME=TARGET`, in the order given.
+    pub files: Vec<String>,
+    pub keep_env: bool,
+}
+
+impl FileSettings {
+    pub fn from_args(args: &LaunchArgs) -> Self {
+        FileSettings {
+            mount: args.mount.clone(),
+            mount_format: args.mount_format,
+            mount_template: args.mount_template.clone(),
+            files: args.file.clone(),
+            keep_env: args.mount_keep_env,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,7 +327,6 @@ fn launch_settings(
     } else {
         layers.config.mode.unwrap_or(ModeSetting::Auto)
     };
-    let secret_files = SecretFiles::from_args(args, Vec::new())?;
     let watch = watch_settings(args, layers)?;
     let command = match (&args.command_string, command.split_first()) {
         (Some(script), _) => Some(ChildCommand {
@@ -325,7 +347,7 @@ fn launch_settings(
         kill_after,
         grace_period,
         mask_output: args.mask_output,
-        secret_files,
+        files: FileSettings::from_args(args),
         watch,
         command,
     })

@@ -41,9 +41,9 @@ use crate::cli::{CheckArgs, CheckFormat};
 use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
 use crate::environment::ParentEnv;
 use crate::error::Error;
-use crate::plan::{Launch, Mode, Plan, PlannedSource};
+use crate::plan::Plan;
 use crate::providers::Advice;
-use crate::resolve::{self, Resolved, Sharing};
+use crate::resolve::{self, PlannedSource, Resolved, Sharing};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 
 use super::EXIT_FOUND;
@@ -93,15 +93,15 @@ impl Finding {
 pub fn run(session: &Session, args: &CheckArgs) -> Result<i32, Stop> {
     let plan = session.plan;
     let shared = Sharing::default();
-    let whole = sub_plan(
-        plan,
-        plan.sources.iter().collect(),
-        plan.secrets_settings,
-        true,
+    // The whole plan as a run would resolve it, but never from the fallback snapshot.
+    let whole = plan.sources.probe(
+        &plan.sources.iter().collect::<Vec<_>>(),
+        plan.sources.secrets_settings,
+        plan.sources.references,
     );
     let (probes, merged) = session.block_on(futures_util::future::join(
         probe_sources(plan, session.env, &shared),
-        merged_sharing(&whole, session.env, Some(&shared)),
+        merged_sharing(plan, &whole, session.env, Some(&shared)),
     ))?;
     let findings = report(plan, probes, merged, shared.take_advice());
 
@@ -155,7 +155,7 @@ async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv, shared: &Sharing) ->
             .map(|source| probe(plan, env, with_env_files(Some(source)), false, shared)),
     );
     let settings_probe = async {
-        if plan.secrets_settings {
+        if plan.sources.secrets_settings {
             Some(probe(plan, env, with_env_files(None), true, shared).await)
         } else {
             None
@@ -179,7 +179,7 @@ async fn probe_sources<'p>(plan: &'p Plan, env: &ParentEnv, shared: &Sharing) ->
     }
 }
 
-/// Resolves `sources` alone, with `plan`'s rules and limits; nothing else of the plan.
+/// Resolves `sources` alone, with `plan`'s limits; nothing else of the plan.
 async fn probe(
     plan: &Plan,
     env: &ParentEnv,
@@ -187,52 +187,8 @@ async fn probe(
     settings: bool,
     shared: &Sharing,
 ) -> Result<Resolved, Error> {
-    let probe_plan = sub_plan(plan, sources, settings, false);
-    resolve::resolve_sharing(&probe_plan, env, Some(shared)).await
-}
-
-/// `plan` reduced to `sources` (and the settings' sources if `settings`), resolved as a run
-/// would but never from the fallback snapshot; the whole plan's checks (`whole`) also keep its
-/// required names, file variables and references.
-fn sub_plan(plan: &Plan, sources: Vec<&PlannedSource>, settings: bool, whole: bool) -> Plan {
-    Plan {
-        sources: sources
-            .iter()
-            .map(|source| PlannedSource {
-                origin: source.origin.clone(),
-                class: source.class,
-                spec: source.spec.clone(),
-            })
-            .collect(),
-        rules: plan.rules.clone(),
-        required: if whole {
-            plan.required.clone()
-        } else {
-            Vec::new()
-        },
-        file_vars: whole && plan.file_vars,
-        secrets_settings: settings,
-        // References are checked with the merged environment, where they are resolved.
-        references: whole && plan.references,
-        // The config's env table may configure providers (a token), as a .env file may.
-        config_env: plan.config_env.clone(),
-        fetch: plan.fetch.clone(),
-        // Each source is checked as it is now, never served from the fallback snapshot.
-        fallback: crate::resolve::fallback::FallbackSettings::disabled(),
-        launch: Launch {
-            mode: Mode::Exec,
-            subreaper: false,
-            signal_group: false,
-            kill_after: None,
-            grace_period: plan.launch.grace_period,
-            mask_output: false,
-            secret_files: Default::default(),
-            watch: None,
-            command: None,
-        },
-        env_keys_file: plan.env_keys_file.clone(),
-        checks: Default::default(),
-    }
+    let probe = plan.sources.probe(&sources, settings, false);
+    resolve::resolve_sharing(&probe, env, Some(shared)).await
 }
 
 fn report(

@@ -51,7 +51,7 @@ fn show_env(session: &Session, args: &ShowArgs) -> Result<i32, Stop> {
 /// `show` to mark. Read from the files as they are now; a file that cannot be read marks none.
 fn encrypted_names(plan: &Plan) -> std::collections::BTreeSet<(String, String)> {
     let mut found = std::collections::BTreeSet::new();
-    for source in &plan.sources {
+    for source in plan.sources.iter() {
         if source.spec.kind != crate::source::SourceKind::Dotenv {
             continue;
         }

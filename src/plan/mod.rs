@@ -5,6 +5,8 @@
 //! first, then the command line in the order its flags were given), which decides ties in the
 //! merge.
 
+pub mod secret_files;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,41 +19,24 @@ use crate::cli::settings::{
 use crate::env::merge::{Layer, MergeRules, Preserve};
 use crate::environment::ParentEnv;
 use crate::error::Error;
-use crate::providers::{self, Context, FetchSettings};
-use crate::run::mount::{MountTarget, SecretFiles};
+use crate::providers::{self, Context};
+use crate::resolve::{PlannedSource, SourcePlan};
 use crate::secret::{EnvName, SecretValue};
-use crate::source::{SourceClass, SourceSpec};
+use crate::source::SourceClass;
+use secret_files::{MountTarget, SecretFiles};
 
 #[derive(Debug)]
 pub struct Plan {
-    pub sources: Vec<PlannedSource>,
+    /// What `resolve` needs, and nothing else of the plan.
+    pub sources: SourcePlan,
     pub rules: MergeRules,
     pub required: Vec<EnvName>,
     pub file_vars: bool,
-    /// Whether `SECRETS_MANAGER`-style settings add sources (see `compat`).
-    pub secrets_settings: bool,
-    /// Whether values such as `vault:PATH#KEY` are replaced by the secret (see `reference`).
-    pub references: bool,
-    /// The config file's own `env` table, the lowest-ranked layer.
-    pub config_env: Option<Layer>,
-    pub fetch: FetchSettings,
-    /// The last-known-good snapshot's settings (see `fallback`).
-    pub fallback: crate::resolve::fallback::FallbackSettings,
     pub launch: Launch,
     /// `--env-keys-file`: dotenvx's private keys, instead of `.env.keys` beside each file.
     pub env_keys_file: Option<PathBuf>,
     /// `--require-from` files and `[rules.NAME]` tables (see `rules`).
     pub checks: crate::env::rules::Checks,
-}
-
-/// A validated source. Providers are built again at resolve time, when `.env` values can
-/// configure them; building here proves the spec and its options are valid.
-#[derive(Debug)]
-pub struct PlannedSource {
-    /// The spec text: how errors and `show` name this source.
-    pub origin: String,
-    pub class: SourceClass,
-    pub spec: SourceSpec,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,15 +151,17 @@ impl Plan {
         };
         let launch = build_launch(settings.launch, is_pid1, source_files)?;
         Ok(Plan {
-            sources,
+            sources: SourcePlan {
+                declared: sources,
+                config_env,
+                fetch: settings.fetch,
+                fallback: settings.fallback,
+                secrets_settings: settings.secrets_settings,
+                references: settings.references,
+            },
             rules,
             required,
             file_vars: settings.file_vars,
-            secrets_settings: settings.secrets_settings,
-            references: settings.references,
-            config_env,
-            fetch: settings.fetch,
-            fallback: settings.fallback,
             launch,
             env_keys_file: settings.env_keys_file,
             checks,
@@ -187,8 +174,7 @@ fn build_launch(
     is_pid1: bool,
     source_files: Vec<(String, MountTarget)>,
 ) -> Result<Launch, Error> {
-    let mut secret_files = settings.secret_files;
-    secret_files.from_sources = source_files;
+    let secret_files = SecretFiles::build(&settings.files, source_files)?;
     if let Some(watch) = &settings.watch {
         check_watch(watch, settings.mask_output, &secret_files)?;
     }
@@ -391,7 +377,11 @@ mod tests {
 
         let mut cli = input(&["true"]);
         cli.sources.no_credentials_directory = true;
-        assert!(plan_from(cli, &env, false).unwrap().sources.is_empty());
+        assert!(plan_from(cli, &env, false)
+            .unwrap()
+            .sources
+            .declared
+            .is_empty());
     }
 
     #[test]

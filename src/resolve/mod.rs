@@ -21,15 +21,65 @@ use crate::compat;
 use crate::env::merge::{Holder, Layer, Substitute, Substitutions};
 use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
-use crate::plan::Plan;
-use crate::providers::{self, Advice, Context, Entries, Fetched, Provider};
+use crate::providers::{self, Advice, Context, Entries, FetchSettings, Fetched, Provider};
 use crate::reference::{self, Parsed};
 use crate::secret::{self, SecretValue};
 use crate::source::{SourceClass, SourceKind, SourceSpec};
-use fallback::{Attempt, Fallback, FallbackMode, Remote, Sealed, Validators};
+use fallback::{Attempt, Fallback, FallbackMode, FallbackSettings, Remote, Sealed, Validators};
 
 /// How many sources are fetched at once.
 pub const MAX_CONCURRENT_FETCHES: usize = 32;
+
+/// What resolving needs from the plan: the sources in declared order and how to fetch them.
+#[derive(Debug, Clone)]
+pub struct SourcePlan {
+    pub declared: Vec<PlannedSource>,
+    /// The config file's own `env` table, the lowest-ranked layer.
+    pub config_env: Option<Layer>,
+    pub fetch: FetchSettings,
+    /// The last-known-good snapshot's settings (see `fallback`).
+    pub fallback: FallbackSettings,
+    /// Whether `SECRETS_MANAGER`-style settings add sources (see `compat`).
+    pub secrets_settings: bool,
+    /// Whether values such as `vault:PATH#KEY` are replaced by the secret (see `reference`).
+    pub references: bool,
+}
+
+impl SourcePlan {
+    pub fn iter(&self) -> std::slice::Iter<'_, PlannedSource> {
+        self.declared.iter()
+    }
+
+    /// `sources` alone (with the settings' sources if `secrets_settings`), resolved as a run
+    /// would but never from the fallback snapshot: for `check`, which must see every source as
+    /// it is now.
+    pub fn probe(
+        &self,
+        sources: &[&PlannedSource],
+        secrets_settings: bool,
+        references: bool,
+    ) -> Self {
+        SourcePlan {
+            declared: sources.iter().map(|source| (*source).clone()).collect(),
+            // The config's env table may configure providers (a token), as a .env file may.
+            config_env: self.config_env.clone(),
+            fetch: self.fetch.clone(),
+            fallback: FallbackSettings::disabled(),
+            secrets_settings,
+            references,
+        }
+    }
+}
+
+/// A validated source. Providers are built again at resolve time, when `.env` values can
+/// configure them; building here proves the spec and its options are valid.
+#[derive(Debug, Clone)]
+pub struct PlannedSource {
+    /// The spec text: how errors and `show` name this source.
+    pub origin: String,
+    pub class: SourceClass,
+    pub spec: SourceSpec,
+}
 
 #[derive(Debug)]
 pub struct Resolved {
@@ -95,19 +145,18 @@ impl std::fmt::Debug for Sharing {
     }
 }
 
-pub async fn resolve(plan: &Plan, parent: &ParentEnv) -> Result<Resolved, Error> {
+pub async fn resolve(plan: &SourcePlan, parent: &ParentEnv) -> Result<Resolved, Error> {
     resolve_sharing(plan, parent, None).await
 }
 
 /// [`resolve`], taking each unconditional answer from `shared` when another resolution already
 /// fetched (or is fetching) it.
 pub async fn resolve_sharing(
-    plan: &Plan,
+    plan: &SourcePlan,
     parent: &ParentEnv,
     shared: Option<&Sharing>,
 ) -> Result<Resolved, Error> {
     let (env_files, secret_specs): (Vec<_>, Vec<_>) = plan
-        .sources
         .iter()
         .partition(|source| source.class == SourceClass::EnvFile);
 

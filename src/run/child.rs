@@ -30,8 +30,8 @@ use crate::plan::Launch;
 use crate::run::exit::ChildExit;
 use crate::run::mask::{Copiers, Masker, Wiring};
 use crate::run::mount::{self, Mounted};
-use crate::run::signals::{Signals, Wake, FROM_TERMINAL};
 use crate::run::watch::{Watcher, Woken};
+use crate::signals::{Signals, Wake, FROM_TERMINAL};
 
 /// Signals after which `--kill-after` starts counting.
 const STOP_SIGNALS: &[Signal] = &[

@@ -31,134 +31,26 @@
 //!   file by renaming a complete 0600 temporary file over it: a reader sees the old content or
 //!   the new, never a mix.
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
-use std::fmt;
 use std::io::Write;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use crate::cli::{ExportFormat, LaunchArgs, MountFormat};
 use crate::env::merge::{ChildEnv, Entry, Value};
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::output::{export, show};
+use crate::plan::secret_files::{Format, MountTarget, SecretFiles};
 use crate::secret::EnvName;
 use crate::secret::{display_name, SecretValue};
 
 /// The variable that tells the child where the `--mount` file is.
 pub const MOUNT_VAR: &str = "SECRETRUN_MOUNT";
-/// The `--mount` value that asks for an in-memory file instead of a path.
-pub const MEMFD: &str = "memfd";
 /// The provenance `show`-style code would see for the variables secretrun adds.
 const ORIGIN: &str = "secretrun";
 
-/// Where a secret file goes: `--mount`, `--file NAME=TARGET`, a source's `?file=TARGET`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MountTarget {
-    /// A file at this path (relative: under a memory file system, see [`place`]).
-    Path(PathBuf),
-    /// An anonymous in-memory file, `/dev/fd/N` to the child.
-    Memfd,
-}
-
-impl MountTarget {
-    /// A path, or [`MEMFD`] for an in-memory file.
-    pub fn parse(text: &Path) -> Self {
-        if text.as_os_str() == MEMFD {
-            MountTarget::Memfd
-        } else {
-            MountTarget::Path(text.to_path_buf())
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mount {
-    pub target: MountTarget,
-    pub format: Format,
-}
-
-/// What the `--mount` file holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Format {
-    /// `--mount-format dotenv`, `json` or `env`: what `export` writes in that format.
-    Export(ExportFormat),
-    /// `--mount-format template`: the `--mount-template` file, rendered.
-    Template(Template),
-}
-
-/// The text of `--mount-template FILE`, read (and compiled, to find syntax errors) when the
-/// plan is built.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Template {
-    pub path: PathBuf,
-    source: String,
-}
-
-/// What the command line asks to be written as files.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretFiles {
-    pub mount: Option<Mount>,
-    /// `--file NAME=TARGET`, in the order given.
-    pub files: Vec<(EnvName, MountTarget)>,
-    /// The `?file=TARGET` option of sources, by the source's origin (its spec text): the one
-    /// value that source sets, under whatever name it has.
-    pub from_sources: Vec<(String, MountTarget)>,
-    /// `--mount-keep-env`: the written names stay in the environment too.
-    pub keep_env: bool,
-}
-
 impl SecretFiles {
-    /// Validates `--mount`, `--mount-format`, `--mount-template`, `--file` and
-    /// `--mount-keep-env`; reads the template. `from_sources`: the sources' `?file=` options.
-    pub fn from_args(
-        args: &LaunchArgs,
-        from_sources: Vec<(String, MountTarget)>,
-    ) -> Result<Self, Error> {
-        let mount = match &args.mount {
-            Some(path) => Some(Mount {
-                target: MountTarget::parse(path),
-                format: Format::from_args(args)?,
-            }),
-            None => None,
-        };
-        let mut files = Vec::new();
-        let mut errors = Vec::new();
-        for text in &args.file {
-            match parse_file(text) {
-                Ok(file) if files.iter().any(|(name, _)| name == &file.0) => {
-                    errors.push(Error::Settings {
-                        setting: "--file",
-                        problem: format!("{} is given more than once", file.0),
-                    })
-                }
-                Ok(file) => files.push(file),
-                Err(error) => errors.push(error),
-            }
-        }
-        if let Some(error) = Error::from_many(errors) {
-            return Err(error);
-        }
-        Ok(SecretFiles {
-            mount,
-            files,
-            from_sources,
-            keep_env: args.mount_keep_env,
-        })
-    }
-
-    /// Whether a file must be removed later, so secretrun has to stay (supervise mode).
-    pub fn needs_cleanup(&self) -> bool {
-        let on_disk = |target: &MountTarget| target != &MountTarget::Memfd;
-        self.mount
-            .as_ref()
-            .is_some_and(|mount| on_disk(&mount.target))
-            || self.files.iter().any(|(_, target)| on_disk(target))
-            || self.from_sources.iter().any(|(_, target)| on_disk(target))
-    }
-
     fn is_empty(&self) -> bool {
         self.mount.is_none() && self.files.is_empty() && self.from_sources.is_empty()
     }
@@ -207,54 +99,7 @@ impl SecretFiles {
     }
 }
 
-fn parse_file(text: &str) -> Result<(EnvName, MountTarget), Error> {
-    let bad = |problem: &str| Error::Settings {
-        setting: "--file",
-        problem: format!("'{text}': {problem}"),
-    };
-    let (name, path) = text
-        .split_once('=')
-        .ok_or_else(|| bad("expected NAME=PATH"))?;
-    if path.is_empty() {
-        return Err(bad("the PATH after '=' is empty"));
-    }
-    let name = EnvName::new(name).map_err(|problem| Error::InvalidName {
-        what: "--file name",
-        name: name.to_string(),
-        problem,
-    })?;
-    Ok((name, MountTarget::parse(Path::new(path))))
-}
-
 impl Format {
-    /// `--mount-format` and `--mount-template`, which go together.
-    fn from_args(args: &LaunchArgs) -> Result<Self, Error> {
-        let export = match args.mount_format {
-            MountFormat::Dotenv => ExportFormat::Dotenv,
-            MountFormat::Json => ExportFormat::Json,
-            MountFormat::Env => ExportFormat::Docker,
-            MountFormat::Template => {
-                let path = args.mount_template.as_ref().ok_or(Error::Settings {
-                    setting: "--mount-format template",
-                    problem: "needs --mount-template FILE, the template to render".into(),
-                })?;
-                return Template::load(path).map(Format::Template);
-            }
-        };
-        if args.mount_template.is_some() {
-            let format = clap::ValueEnum::to_possible_value(&args.mount_format);
-            return Err(Error::Settings {
-                setting: "--mount-template",
-                problem: format!(
-                    "only --mount-format template uses it (the format is {}); add \
-                     --mount-format template",
-                    format.as_ref().map_or("?", |value| value.get_name())
-                ),
-            });
-        }
-        Ok(Format::Export(export))
-    }
-
     /// The content of the `--mount` file: the names `export` (without `--all`) writes.
     fn render(&self, child_env: &ChildEnv) -> Result<SecretValue, Error> {
         match self {
@@ -262,148 +107,6 @@ impl Format {
             Format::Template(template) => template.render(child_env),
         }
     }
-}
-
-/// The name under which a template finds every available variable.
-const SECRETS_VAR: &str = "secrets";
-const TEMPLATE_NAME_NOT_UTF8: &str = "the name is not valid UTF-8, which a template cannot use";
-const TEMPLATE_VALUE_NOT_UTF8: &str = "the value is not valid UTF-8, which a template cannot \
-                                       hold (--file NAME=PATH writes raw bytes)";
-
-impl Template {
-    /// Reads and compiles the template, so that a missing file or a syntax error stops the run
-    /// before anything is fetched.
-    fn load(path: &Path) -> Result<Self, Error> {
-        let source = std::fs::read_to_string(path).map_err(|error| Error::Settings {
-            setting: "--mount-template",
-            problem: format!("cannot read '{}': {error}", path.display()),
-        })?;
-        let template = Template {
-            path: path.to_path_buf(),
-            source,
-        };
-        let env = template_environment();
-        template.compile(&env)?;
-        Ok(template)
-    }
-
-    fn compile<'env>(
-        &'env self,
-        env: &'env minijinja::Environment<'env>,
-    ) -> Result<minijinja::Template<'env, 'env>, Error> {
-        // Our errors name the file; minijinja's name for it goes unused.
-        env.template_from_str(&self.source)
-            .map_err(|error| self.error(&error, &[]))
-    }
-
-    /// Renders with every name a source set as a variable of its own and in `secrets`.
-    fn render(&self, child_env: &ChildEnv) -> Result<SecretValue, Error> {
-        let mut vars: BTreeMap<String, minijinja::Value> = BTreeMap::new();
-        let mut errors = Vec::new();
-        for (name, entry) in child_env
-            .vars
-            .iter()
-            .filter(|(_, entry)| !show::is_plain_parent(entry))
-        {
-            let problem = match (name.to_str(), std::str::from_utf8(entry.value.as_bytes())) {
-                (Some(name), Ok(value)) => {
-                    vars.insert(name.to_string(), value.into());
-                    continue;
-                }
-                (None, _) => TEMPLATE_NAME_NOT_UTF8,
-                (_, Err(_)) => TEMPLATE_VALUE_NOT_UTF8,
-            };
-            errors.push(Error::Unexportable {
-                name: display_name(name),
-                problem,
-            });
-        }
-        if let Some(error) = Error::from_many(errors) {
-            return Err(error);
-        }
-        let mut context = vars.clone();
-        context.insert(SECRETS_VAR.to_string(), minijinja::Value::from(vars));
-        let env = template_environment();
-        let template = self.compile(&env)?;
-        match template.render(minijinja::Value::from(context.clone())) {
-            Ok(text) => Ok(SecretValue::from(text)),
-            Err(error) if error.kind() == minijinja::ErrorKind::UndefinedError => {
-                // Without minijinja's `debug` feature the error does not say which name.
-                let mut unknown: Vec<String> = template
-                    .undeclared_variables(false)
-                    .into_iter()
-                    .filter(|name| {
-                        !context.contains_key(name)
-                            && env.globals().all(|(global, _)| global != name)
-                    })
-                    .collect();
-                unknown.sort();
-                Err(self.error(&error, &unknown))
-            }
-            Err(error) => Err(self.error(&error, &[])),
-        }
-    }
-
-    /// A minijinja error as ours, naming the file and line, never quoting a value: the detail
-    /// is kept only for the kinds of error whose detail comes from the template's own text.
-    fn error(&self, error: &minijinja::Error, unknown: &[String]) -> Error {
-        use minijinja::ErrorKind::*;
-        let kind = error.kind();
-        let mut problem = format!("'{}'", self.path.display());
-        if let Some(line) = error.line() {
-            problem += &format!(", line {line}");
-        }
-        problem += &format!(": {kind}");
-        match (kind, error.detail()) {
-            (
-                SyntaxError | UnknownFilter | UnknownTest | UnknownFunction | UnknownMethod
-                | TooManyArguments | MissingArgument | BadEscape | UndefinedError,
-                Some(detail),
-            ) => problem += &format!(": {detail}"),
-            (
-                SyntaxError | UnknownFilter | UnknownTest | UnknownFunction | UnknownMethod
-                | TooManyArguments | MissingArgument | BadEscape | UndefinedError,
-                None,
-            ) => {}
-            (_, Some(_)) => problem += " (the details are left out: they may quote a value)",
-            (_, None) => {}
-        }
-        if !unknown.is_empty() {
-            problem += &format!(
-                " (no source sets {}; the names it can use are those `secretrun export` lists)",
-                unknown.join(", ")
-            );
-        }
-        Error::Settings {
-            setting: "--mount-template",
-            problem,
-        }
-    }
-}
-
-impl fmt::Debug for Template {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Template")
-            .field("path", &self.path)
-            .field("bytes", &self.source.len())
-            .finish()
-    }
-}
-
-/// Strict (an unknown name is an error, not an empty string), no escaping whatever the file's
-/// extension (minijinja escapes `.html` and `.json` templates by default), and the template's
-/// final newline kept, so the file ends as the template does.
-fn template_environment<'source>() -> minijinja::Environment<'source> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    env.set_syntax(
-        minijinja::syntax::SyntaxConfig::builder()
-            .keep_trailing_newline(true)
-            .build()
-            .expect("the default delimiters are valid"),
-    );
-    env
 }
 
 /// Where a PATH goes: as given when absolute, else under the first memory file system there is
@@ -768,12 +471,15 @@ pub fn prepare(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::settings::FileSettings;
+    use crate::cli::{ExportFormat, LaunchArgs, MountFormat};
     use crate::env::merge::PARENT_ORIGIN;
+    use crate::output::template::template_environment;
     use crate::secret::SecretValue;
 
     /// The command line's files, no source with `?file=`.
     fn from_args(args: &LaunchArgs) -> Result<SecretFiles, Error> {
-        SecretFiles::from_args(args, Vec::new())
+        SecretFiles::build(&FileSettings::from_args(args), Vec::new())
     }
 
     fn entry(value: &str, origin: &str) -> Entry {
