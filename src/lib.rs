@@ -5,23 +5,23 @@
 //! Each stage sees only the previous stage's output type.
 
 pub mod cli;
-pub mod commands;
-pub mod compat;
-pub mod dotenvx;
-pub mod env;
-pub mod envfile;
-pub mod environment;
-pub mod error;
-pub mod output;
+pub(crate) mod commands;
+pub(crate) mod compat;
+pub(crate) mod dotenvx;
+pub(crate) mod env;
+pub(crate) mod envfile;
+pub(crate) mod environment;
+pub(crate) mod error;
+pub(crate) mod output;
 pub mod parsers;
-pub mod pipeline;
-pub mod plan;
+pub(crate) mod pipeline;
+pub(crate) mod plan;
 pub mod providers;
-pub mod reference;
-pub mod resolve;
-pub mod run;
-pub mod secret;
-pub mod signals;
+pub(crate) mod reference;
+pub(crate) mod resolve;
+pub(crate) mod run;
+pub(crate) mod secret;
+pub(crate) mod signals;
 pub mod source;
 
 use std::io::Write;

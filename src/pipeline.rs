@@ -133,7 +133,7 @@ pub async fn merged_sharing(
     env: &ParentEnv,
     shared: Option<&resolve::Sharing>,
 ) -> Result<ChildEnv, Error> {
-    let resolved = resolve::resolve_sharing(sources, env, shared).await?;
+    let resolved = resolve::resolve(sources, env, shared).await?;
     let mut rules = plan.rules.clone();
     rules.consumed.extend(resolved.consumed);
     let mut child_env = merge::merge(env, &resolved.layers, &resolved.substitutions, &rules)?;

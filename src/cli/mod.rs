@@ -3,9 +3,9 @@
 //!
 //! [`args`] reads argv the two ways clap needs it, [`config`] loads `secretrun.toml`.
 
-pub mod args;
-pub mod config;
-pub mod settings;
+pub(crate) mod args;
+pub(crate) mod config;
+pub(crate) mod settings;
 
 use std::ffi::OsString;
 use std::path::PathBuf;

@@ -188,7 +188,7 @@ async fn probe(
     shared: &Sharing,
 ) -> Result<Resolved, Error> {
     let probe = plan.sources.probe(&sources, settings, false);
-    resolve::resolve_sharing(&probe, env, Some(shared)).await
+    resolve::resolve(&probe, env, Some(shared)).await
 }
 
 fn report(

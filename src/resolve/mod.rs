@@ -145,13 +145,9 @@ impl std::fmt::Debug for Sharing {
     }
 }
 
-pub async fn resolve(plan: &SourcePlan, parent: &ParentEnv) -> Result<Resolved, Error> {
-    resolve_sharing(plan, parent, None).await
-}
-
-/// [`resolve`], taking each unconditional answer from `shared` when another resolution already
-/// fetched (or is fetching) it.
-pub async fn resolve_sharing(
+/// Fetches every source of `plan`, taking each unconditional answer from `shared` when another
+/// resolution of the same command already fetched (or is fetching) it.
+pub async fn resolve(
     plan: &SourcePlan,
     parent: &ParentEnv,
     shared: Option<&Sharing>,
