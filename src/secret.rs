@@ -115,6 +115,13 @@ impl EnvName {
     }
 }
 
+/// Sets of names are looked up by the names found in an environment.
+impl std::borrow::Borrow<str> for EnvName {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
 impl fmt::Display for EnvName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

@@ -17,7 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::providers::Entries;
-use crate::secret::{self, SecretValue};
+use crate::secret::{self, EnvName, SecretValue};
 use crate::source::SourceClass;
 
 /// What the child keeps of the parent environment under `--pristine`: what a login gives a
@@ -116,7 +116,7 @@ pub enum Preserve {
     #[default]
     None,
     All,
-    Names(BTreeSet<String>),
+    Names(BTreeSet<EnvName>),
 }
 
 #[derive(Debug, Clone, Default)]
@@ -124,7 +124,7 @@ pub struct MergeRules {
     pub preserve: Preserve,
     pub pristine: bool,
     /// Protected names the user allows secret sources to set.
-    pub allowed: BTreeSet<String>,
+    pub allowed: BTreeSet<EnvName>,
     /// Names secretrun consumed as its own configuration (besides `SECRETRUN_*`).
     pub consumed: BTreeSet<String>,
     /// Keep `SECRETRUN_*` and consumed names in the child's environment.
@@ -552,7 +552,7 @@ mod tests {
     #[test]
     fn preserve_env_names_lifts_only_those_names() {
         let rules = MergeRules {
-            preserve: Preserve::Names(["A".to_string()].into()),
+            preserve: Preserve::Names([EnvName::new("A").unwrap()].into()),
             ..MergeRules::default()
         };
         let layers = [secrets("dir:s", &[("A", "secret"), ("B", "secret")])];
@@ -618,7 +618,7 @@ mod tests {
     #[test]
     fn allowed_protected_names_pass() {
         let rules = MergeRules {
-            allowed: ["NODE_OPTIONS".to_string()].into(),
+            allowed: [EnvName::new("NODE_OPTIONS").unwrap()].into(),
             ..MergeRules::default()
         };
         let layers = [secrets(

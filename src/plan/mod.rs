@@ -124,7 +124,7 @@ impl Plan {
         let rules = MergeRules {
             preserve,
             pristine: settings.pristine,
-            allowed: allowed.iter().map(|n| n.to_string()).collect(),
+            allowed: allowed.into_iter().collect(),
             consumed,
             keep_config_vars: settings.keep_config_vars,
         };
@@ -260,11 +260,8 @@ fn names<'a>(
     Ok(out)
 }
 
-fn name_set(what: &'static str, list: &[String]) -> Result<BTreeSet<String>, Error> {
-    Ok(names(what, list.iter())?
-        .into_iter()
-        .map(|n| n.to_string())
-        .collect())
+fn name_set(what: &'static str, list: &[String]) -> Result<BTreeSet<EnvName>, Error> {
+    Ok(names(what, list.iter())?.into_iter().collect())
 }
 
 #[cfg(test)]
@@ -423,7 +420,7 @@ mod tests {
         cli.rules.preserve_env = Some(vec!["A".into(), "B".into()]);
         assert_eq!(
             plan_from(cli, &env, false).unwrap().rules.preserve,
-            Preserve::Names(["A".to_string(), "B".to_string()].into())
+            Preserve::Names([EnvName::new("A").unwrap(), EnvName::new("B").unwrap()].into())
         );
     }
 }
