@@ -1,4 +1,5 @@
-//! Providers: one file per kind of source, all behind [`Provider`].
+//! Providers: one folder per kind of source, all behind [`Provider`], each kind described by
+//! its entry in [`registry`].
 //!
 //! A provider turns one [`SourceSpec`] into names and secret values. It knows nothing of ranks,
 //! merging or processes, and does no I/O until [`Provider::fetch`] is awaited, so building a
@@ -18,7 +19,9 @@ mod file;
 mod gcp_sm;
 pub mod http;
 pub mod naming;
+pub(crate) mod registry;
 pub mod retry;
+pub mod spec;
 mod tls_roots;
 mod vault;
 
@@ -30,7 +33,7 @@ use std::time::Duration;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::{EnvName, SecretValue};
-use crate::source::{SourceKind, SourceSpec};
+use spec::SourceSpec;
 
 pub use aws_sm::AwsSm;
 pub use aws_ssm::AwsSsm;
@@ -187,23 +190,13 @@ impl Context {
     }
 }
 
-/// Builds the provider for `spec`, validating its options. Pure: no I/O, no network.
+/// Builds the provider for `spec` as its kind's registry entry says, validating its options.
+/// Pure: no I/O, no network.
 pub fn build(
     mut spec: SourceSpec,
     context: &Arc<Context>,
 ) -> Result<Box<dyn Provider>, SpecProblem> {
-    let provider: Box<dyn Provider> = match spec.kind {
-        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec, context.clone())?),
-        SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
-        SourceKind::File => Box::new(File::from_spec(&mut spec)?),
-        SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
-        SourceKind::AwsSm => Box::new(AwsSm::from_spec(&mut spec, context.clone())?),
-        SourceKind::Vault => Box::new(Vault::from_spec(&mut spec, context.clone())?),
-        SourceKind::AwsSsm => Box::new(AwsSsm::from_spec(&mut spec, context.clone())?),
-        SourceKind::AzureKv => Box::new(AzureKv::from_spec(&mut spec, context.clone())?),
-        SourceKind::GcpSm => Box::new(GcpSm::from_spec(&mut spec, context.clone())?),
-    };
-    Ok(provider)
+    (spec.kind.store().build)(&mut spec, context)
 }
 
 /// The most secretrun reads from one local file (a `.env` file, a secret file): far above any

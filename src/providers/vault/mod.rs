@@ -85,9 +85,9 @@ use vaultrs::api::kv2::responses::{
 use vaultrs::api::{AuthInfo, EndpointMiddleware, EndpointResult};
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 
+use super::spec::SourceSpec;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
-use crate::source::SourceSpec;
 
 use super::{
     http, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
