@@ -202,6 +202,9 @@ pub enum SpecProblem {
     },
     #[error("this kind of source does not take a '#KEY'")]
     KeyNotSupported,
+    /// The location is not one of the kind's (the reason names the location, never a value).
+    #[error("{0}")]
+    BadLocation(String),
 }
 
 /// Why one source could not be fetched. Providers return these; `resolve` adds the source's name.

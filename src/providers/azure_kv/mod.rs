@@ -117,9 +117,7 @@ const AZURE_CLI: &str = "the Azure CLI credential (az account get-access-token)"
 #[derive(Debug)]
 pub struct AzureKv {
     context: Arc<Context>,
-    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
-    /// location, so the problem is reported when the source is fetched (still before any I/O).
-    location: Result<Location, String>,
+    location: Location,
     /// The `vault=` option.
     vault: Option<String>,
     prefix: String,
@@ -159,7 +157,7 @@ impl AzureKv {
         }
         Ok(Self {
             context,
-            location,
+            location: location.map_err(SpecProblem::BadLocation)?,
             vault,
             prefix,
             json,
@@ -168,12 +166,7 @@ impl AzureKv {
     }
 
     async fn read(&self) -> Result<Entries, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let vault = self.vault_url(location)?;
         let shared = self
             .context

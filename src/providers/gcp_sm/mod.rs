@@ -131,9 +131,7 @@ const CREDENTIALS: &[&str] = &[TOKEN_VAR];
 #[derive(Debug)]
 pub struct GcpSm {
     context: Arc<Context>,
-    /// The parsed location, or why the text is not one; a [`SpecProblem`] has no room for the
-    /// reason, so it is reported when the source is fetched.
-    location: Result<Location, String>,
+    location: Location,
     /// Put before every name (the `prefix=` option).
     name_prefix: String,
     json: bool,
@@ -169,7 +167,7 @@ impl GcpSm {
         }
         Ok(Self {
             context,
-            location,
+            location: location.map_err(SpecProblem::BadLocation)?,
             name_prefix,
             json,
             key: spec.key.clone(),
@@ -177,12 +175,7 @@ impl GcpSm {
     }
 
     async fn read(&self) -> Result<Entries, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let shared = self
             .context
             .gcp
@@ -1293,8 +1286,13 @@ mod tests {
         GcpSm::from_spec(&mut spec, context(&[]))
     }
 
+    /// The parsed location, or the reason a bad one is refused with.
     fn location(text: &str) -> Result<Location, String> {
-        build(text).unwrap().location
+        match build(text) {
+            Ok(gcp) => Ok(gcp.location),
+            Err(SpecProblem::BadLocation(problem)) => Err(problem),
+            Err(other) => panic!("{text}: {other}"),
+        }
     }
 
     fn secret(project: Option<&str>, id: &str, version: Option<&str>) -> Location {

@@ -106,9 +106,7 @@ const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
 #[derive(Debug)]
 pub struct Vault {
     context: Arc<Context>,
-    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
-    /// location, so the problem is reported when the source is fetched (still before any I/O).
-    location: Result<Location, String>,
+    location: Location,
     field: Option<String>,
     prefix: String,
     version: Option<u64>,
@@ -141,7 +139,7 @@ impl Vault {
             });
         }
         Ok(Self {
-            location: parse_location(&spec.location),
+            location: parse_location(&spec.location).map_err(SpecProblem::BadLocation)?,
             field: spec.key.clone(),
             prefix,
             version,
@@ -154,12 +152,7 @@ impl Vault {
     /// Reads the source; a single KV v2 secret whose version is still `validator` (asked of its
     /// metadata, which holds no value) is not read again.
     async fn read(&self, validator: Option<String>) -> Result<Fetched, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let shared = self
             .context
             .vault
@@ -1378,7 +1371,7 @@ mod tests {
         assert_eq!(vault.auth, Auth::Token);
         let folder = build("vault:secret/app/?recursive", &[]).unwrap();
         assert!(folder.recursive);
-        assert!(folder.location.unwrap().folder);
+        assert!(folder.location.folder);
     }
 
     #[test]
@@ -1457,13 +1450,12 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_location_fails_at_fetch_without_io() {
-        let vault = build("vault:secret//app", &[("VAULT_ADDR", "http://127.0.0.1:1")]).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let err = runtime.block_on(vault.fetch()).unwrap_err();
-        assert!(err.to_string().contains("is not a Vault path"), "{err}");
+    fn a_bad_location_is_a_spec_problem() {
+        let err = build("vault:secret//app", &[("VAULT_ADDR", "http://127.0.0.1:1")]).unwrap_err();
+        assert!(
+            matches!(&err, SpecProblem::BadLocation(problem) if problem.contains("is not a Vault path")),
+            "{err}"
+        );
     }
 
     #[test]
