@@ -18,6 +18,7 @@ mod dotenv;
 mod file;
 mod gcp_sm;
 pub mod http;
+mod listing;
 pub mod naming;
 pub(crate) mod registry;
 pub mod retry;

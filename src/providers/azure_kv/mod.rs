@@ -72,25 +72,21 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
 use super::spec::SourceSpec;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
-use super::{env_name, http, naming, Context, Entries, FetchFuture, Provider};
+use super::{env_name, http, listing, naming, Context, Entries, FetchFuture, Provider};
 
 const API_VERSION: &str = "7.4";
 /// Key Vault's own maximum page size: the fewest round trips.
 const PAGE_SIZE: &str = "25";
-/// Secrets of a listing read at once: enough to hide latency, few enough not to be throttled.
-const READS_AT_ONCE: usize = 8;
 
 const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 /// The instance metadata service, plain http by design (a link-local address, never routed).
@@ -222,26 +218,17 @@ impl AzureKv {
                 what: format!("no enabled secret name starts with '{prefix}' in vault {vault}"),
             });
         }
-        // `buffered` keeps the name order, which decides which of two equal names wins.
-        let values: Vec<_> = stream::iter(names)
-            .map(|name| async move {
-                let read = client.read(&name, None).await;
-                (name, read)
-            })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await;
-        let mut entries = Entries::new();
-        for (name, read) in values {
-            match read? {
-                Read::Value(value) => entries.extend(self.entries(&name, value, None)?),
+        listing::read_each(names, |name| async move {
+            match client.read(&name, None).await? {
+                Read::Value(value) => self.entries(&name, value, None),
                 // Deleted or disabled since the listing: as if it had not been listed.
                 Read::Missing | Read::Disabled => {
-                    tracing::debug!(secret = %name, "azure-kv secret gone since listed")
+                    tracing::debug!(secret = %name, "azure-kv secret gone since listed");
+                    Ok(Entries::new())
                 }
             }
-        }
-        Ok(entries)
+        })
+        .await
     }
 
     /// The vault of this source: the location's URL, else `vault=`, else `AZURE_KEYVAULT_URL`.
@@ -275,19 +262,7 @@ impl AzureKv {
             let shown = pick.map_or_else(|| naming::sanitize(name), str::to_string);
             return Ok(vec![(env_name(format!("{}{shown}", self.prefix))?, value)]);
         }
-        let object = serde_json::from_slice::<Value>(value.expose())
-            .ok()
-            .and_then(|json| match json {
-                Value::Object(object) => Some(object),
-                _ => None,
-            })
-            .ok_or_else(|| SourceError::Config {
-                problem: format!(
-                    "the secret '{name}' does not hold a JSON object, which the json option \
-                     expects"
-                ),
-            })?;
-        naming::expand_object(&object, &self.prefix, pick)
+        listing::json_object_entries(name, &value, &self.prefix, pick)
     }
 }
 

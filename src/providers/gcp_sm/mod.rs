@@ -85,7 +85,6 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use futures_util::{stream, StreamExt, TryStreamExt};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Response, Url};
 use rustls::pki_types::pem::PemObject;
@@ -99,7 +98,9 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
-use super::{env_name, http, naming, off_runtime, Context, Entries, FetchFuture, Provider};
+use super::{
+    env_name, http, listing, naming, off_runtime, Context, Entries, FetchFuture, Provider,
+};
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 const ENDPOINT_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER";
@@ -121,9 +122,6 @@ const ASSERTION_LIFETIME_SECS: u64 = 3600;
 const METADATA_PROBE: Duration = Duration::from_secs(3);
 /// Secrets per list page (the API caps it at 25000); few pages, small answers.
 const PAGE_SIZE: &str = "500";
-/// Versions read at once in a listing: enough to hide latency, few enough for the API's
-/// per-minute quota.
-const READS_AT_ONCE: usize = 8;
 
 /// Only the token itself: see the module documentation for why not the key file's path.
 const CREDENTIALS: &[&str] = &[TOKEN_VAR];
@@ -197,20 +195,11 @@ impl GcpSm {
                 }
                 tracing::debug!(project, secrets = ids.len(), "secrets listed");
                 let project = project.as_str();
-                // `buffered` keeps the sorted order, which decides which of two equal names wins.
-                let values: Vec<(String, SecretValue)> = stream::iter(ids)
-                    .map(|id| async move {
-                        let value = self.access(shared, project, &id, "latest").await?;
-                        Ok::<_, SourceError>((id, value))
-                    })
-                    .buffered(READS_AT_ONCE)
-                    .try_collect()
-                    .await?;
-                let mut entries = Entries::new();
-                for (id, value) in values {
-                    entries.extend(self.entries(&id, value, None)?);
-                }
-                Ok(entries)
+                listing::read_each(ids, |id| async move {
+                    let value = self.access(shared, project, &id, "latest").await?;
+                    self.entries(&id, value, None)
+                })
+                .await
             }
         }
     }
@@ -347,14 +336,7 @@ impl GcpSm {
         key: Option<&str>,
     ) -> Result<Entries, SourceError> {
         if self.json {
-            let Ok(Value::Object(object)) = serde_json::from_slice(value.expose()) else {
-                return Err(SourceError::Config {
-                    problem: format!(
-                        "secret '{id}' does not hold a JSON object, which the json option expects"
-                    ),
-                });
-            };
-            return naming::expand_object(&object, &self.name_prefix, key);
+            return listing::json_object_entries(id, &value, &self.name_prefix, key);
         }
         let name = naming::sanitize(key.unwrap_or(id));
         Ok(vec![(

@@ -63,7 +63,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 use rustify::endpoint::Endpoint;
@@ -90,15 +89,12 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 
 use super::{
-    http, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
-    FetchFuture, Fetched, Provider,
+    http, listing, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context,
+    Entries, FetchFuture, Fetched, Provider,
 };
 
 /// Where Kubernetes mounts a pod's service account token.
 const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-
-/// Secrets of one folder read at once: enough to hide latency, few enough not to be throttled.
-const READS_AT_ONCE: usize = 8;
 
 const TOKEN_CREDENTIALS: &[&str] = &["VAULT_TOKEN", "VAULT_TOKEN_FILE"];
 const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
@@ -188,20 +184,15 @@ impl Vault {
             secrets = paths.len(),
             "vault folder listed"
         );
-        // `buffered` keeps the sorted order, which decides which of two equal names wins.
         let reader = &reader;
         // Owned paths: a closure over borrowed ones is not `Send` enough for the fetch future.
-        let secrets: Vec<_> = stream::iter(paths)
-            .map(|path| async move { reader.read_listed(&path).await })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await;
-        let mut entries = Entries::new();
-        for secret in secrets {
-            if let Some(secret) = secret? {
-                entries.extend(naming::expand_object(&secret, &self.prefix, None)?);
+        let entries = listing::read_each(paths, |path| async move {
+            match reader.read_listed(&path).await? {
+                Some(secret) => naming::expand_object(&secret, &self.prefix, None),
+                None => Ok(Entries::new()),
             }
-        }
+        })
+        .await?;
         // A folder's versions would cost a metadata request per secret: no cheaper than reading.
         Ok(Fetched::Entries {
             entries,
