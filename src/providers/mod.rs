@@ -20,6 +20,7 @@ mod gcp_sm;
 pub mod http;
 mod listing;
 pub mod naming;
+mod oauth;
 pub(crate) mod registry;
 pub mod retry;
 pub mod spec;
@@ -253,6 +254,14 @@ async fn off_runtime<T: Send + 'static>(
             problem: "the file reader stopped unexpectedly".into(),
         })
     })
+}
+
+/// Locks a mutex of a shared client. The data behind these locks is valid after any panic (plain
+/// inserts), so poison is ignored.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Validates a name a source produced.

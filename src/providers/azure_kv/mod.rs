@@ -69,7 +69,7 @@ use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
@@ -82,7 +82,9 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
-use super::{env_name, http, listing, naming, Context, Entries, FetchFuture, Provider};
+use super::{
+    env_name, http, listing, lock, naming, oauth, Context, Entries, FetchFuture, Provider,
+};
 
 const API_VERSION: &str = "7.4";
 /// Key Vault's own maximum page size: the fewest round trips.
@@ -489,11 +491,6 @@ impl std::fmt::Debug for SharedClient {
     }
 }
 
-/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 impl SharedClient {
     fn challenge_slot(&self, vault: &VaultUrl) -> Arc<tokio::sync::Mutex<Option<Challenge>>> {
         lock(&self.challenges)
@@ -863,10 +860,6 @@ fn secret_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>, 
     Ok(Option::<String>::deserialize(d)?.map(SecretValue::from))
 }
 
-fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
-    String::deserialize(d).map(SecretString::from)
-}
-
 /// An `Authorization: Bearer …` header, marked sensitive so that no debug output shows it.
 #[derive(Clone)]
 struct Bearer(HeaderValue);
@@ -1195,7 +1188,7 @@ fn imds_url(env: &ParentEnv, allow_insecure: bool) -> Result<Url, SourceError> {
 async fn token_from(response: Response, credential: &str) -> Result<SecretString, SourceError> {
     let status = response.status();
     if status.is_success() {
-        let token: TokenAnswer = http::json(response, "Azure token")
+        let token: oauth::TokenAnswer = http::json(response, "Azure token")
             .await
             .map_err(|error| failed(credential, &error))?;
         return Ok(token.access_token);
@@ -1242,12 +1235,6 @@ fn truncate(text: &str, limit: usize) -> &str {
     }
 }
 
-#[derive(Deserialize)]
-pub(super) struct TokenAnswer {
-    #[serde(deserialize_with = "secret_string")]
-    access_token: SecretString,
-}
-
 /// Entra ID's and IMDS's `{"error", "error_description"}`; App Service's `{"message"}`.
 #[derive(Deserialize, Default)]
 pub(super) struct OAuthError {
@@ -1258,7 +1245,7 @@ pub(super) struct OAuthError {
 
 #[derive(Deserialize)]
 struct CliAnswer {
-    #[serde(rename = "accessToken", deserialize_with = "secret_string")]
+    #[serde(rename = "accessToken", deserialize_with = "oauth::secret_string")]
     access_token: SecretString,
 }
 

@@ -99,7 +99,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
 use super::{
-    env_name, http, listing, naming, off_runtime, Context, Entries, FetchFuture, Provider,
+    env_name, http, listing, naming, oauth, off_runtime, Context, Entries, FetchFuture, Provider,
 };
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
@@ -774,14 +774,17 @@ struct CredentialsFile {
     #[serde(rename = "type")]
     kind: Option<String>,
     client_email: Option<String>,
-    private_key: Option<String>,
+    #[serde(default, deserialize_with = "oauth::optional_secret_string")]
+    private_key: Option<SecretString>,
     private_key_id: Option<String>,
     token_uri: Option<String>,
     project_id: Option<String>,
     quota_project_id: Option<String>,
     client_id: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
+    #[serde(default, deserialize_with = "oauth::optional_secret_string")]
+    client_secret: Option<SecretString>,
+    #[serde(default, deserialize_with = "oauth::optional_secret_string")]
+    refresh_token: Option<SecretString>,
 }
 
 impl Credentials {
@@ -855,8 +858,7 @@ impl Credentials {
         };
         match file.kind.as_deref() {
             Some("service_account") => {
-                let pem =
-                    SecretString::from(file.private_key.ok_or_else(|| missing("private_key"))?);
+                let pem = file.private_key.ok_or_else(|| missing("private_key"))?;
                 let key = rsa_key(pem.expose_secret()).ok_or_else(|| SourceError::Config {
                     problem: format!("{origin}: private_key is not a PEM RSA private key"),
                 })?;
@@ -872,14 +874,8 @@ impl Credentials {
             }
             Some("authorized_user") => Ok(Self::AuthorizedUser(AuthorizedUser {
                 client_id: file.client_id.ok_or_else(|| missing("client_id"))?,
-                client_secret: file
-                    .client_secret
-                    .map(SecretString::from)
-                    .ok_or_else(|| missing("client_secret"))?,
-                refresh_token: file
-                    .refresh_token
-                    .map(SecretString::from)
-                    .ok_or_else(|| missing("refresh_token"))?,
+                client_secret: file.client_secret.ok_or_else(|| missing("client_secret"))?,
+                refresh_token: file.refresh_token.ok_or_else(|| missing("refresh_token"))?,
                 token_uri: token_uri(file.token_uri.as_deref())?,
                 quota_project: file.quota_project_id,
                 origin,
@@ -1045,18 +1041,10 @@ async fn exchange(
     token_from(response, origin).await
 }
 
-/// `{"access_token", "expires_in", "token_type"}`, as the token endpoint and the metadata
-/// server answer. No `Debug`: it holds the token.
-#[derive(Deserialize)]
-pub(super) struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-}
-
 async fn token_from(response: Response, origin: &str) -> Result<HeaderValue, SourceError> {
-    let answer: TokenResponse = http::json(response, "OAuth token").await?;
-    let token = SecretString::from(answer.access_token);
+    // As the token endpoint and the metadata server answer.
+    let answer: oauth::TokenAnswer = http::json(response, "OAuth token").await?;
+    let token = answer.access_token;
     if let Some(kind) = answer
         .token_type
         .filter(|kind| !kind.eq_ignore_ascii_case("bearer"))

@@ -60,7 +60,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
@@ -89,8 +89,8 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 
 use super::{
-    http, listing, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context,
-    Entries, FetchFuture, Fetched, Provider,
+    http, listing, lock, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture,
+    Context, Entries, FetchFuture, Fetched, Provider,
 };
 
 /// Where Kubernetes mounts a pod's service account token.
@@ -383,11 +383,6 @@ impl std::fmt::Debug for SharedClient {
             .field("mounts", &*lock(&self.mounts))
             .finish()
     }
-}
-
-/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SharedClient {
