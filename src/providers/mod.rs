@@ -256,6 +256,14 @@ async fn off_runtime<T: Send + 'static>(
     })
 }
 
+/// Reads a credential file (a token, a key, a secret id) on the blocking pool, as
+/// [`off_runtime`] says why.
+pub(crate) async fn read_credential_file(path: &std::path::Path) -> Result<Vec<u8>, SourceError> {
+    let path = path.to_path_buf();
+    off_runtime(move || std::fs::read(&path).map_err(|source| SourceError::Read { path, source }))
+        .await
+}
+
 /// Locks a mutex of a shared client. The data behind these locks is valid after any panic (plain
 /// inserts), so poison is ignored.
 pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {

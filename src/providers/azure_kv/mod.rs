@@ -966,7 +966,7 @@ async fn fetch_token(
             token_file,
         }) => {
             let tenant = require_tenant(tenant, WORKLOAD_IDENTITY)?;
-            let assertion = read_assertion(&token_file)?;
+            let assertion = read_assertion(&token_file).await?;
             let fields = [
                 ("grant_type", "client_credentials"),
                 ("client_id", client_id.as_str()),
@@ -1027,11 +1027,8 @@ fn require_tenant<'a>(tenant: Option<&'a str>, credential: &str) -> Result<&'a s
 }
 
 /// The federated token Kubernetes projects into the pod (and rotates: read on each use).
-fn read_assertion(path: &Path) -> Result<SecretString, SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+async fn read_assertion(path: &Path) -> Result<SecretString, SourceError> {
+    let bytes = super::read_credential_file(path).await?;
     let text = String::from_utf8(bytes).map_err(|_| SourceError::Config {
         problem: "AZURE_FEDERATED_TOKEN_FILE does not hold UTF-8 text".into(),
     })?;

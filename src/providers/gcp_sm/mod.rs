@@ -98,9 +98,7 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
-use super::{
-    env_name, http, listing, naming, oauth, off_runtime, Context, Entries, FetchFuture, Provider,
-};
+use super::{env_name, http, listing, naming, oauth, Context, Entries, FetchFuture, Provider};
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 const ENDPOINT_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER";
@@ -1063,12 +1061,15 @@ fn bearer(token: &SecretString, origin: &str) -> Result<HeaderValue, SourceError
 
 /// Reads a credentials file off the runtime; `None` when `optional` and it does not exist.
 async fn read_file(path: PathBuf, optional: bool) -> Result<Option<Vec<u8>>, SourceError> {
-    off_runtime(move || match std::fs::read(&path) {
+    match super::read_credential_file(&path).await {
         Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if optional && error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SourceError::Read { path, source }),
-    })
-    .await
+        Err(SourceError::Read { source, .. })
+            if optional && source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// gcloud's ADC file: in `$CLOUDSDK_CONFIG` when set (gcloud's own configuration directory),

@@ -713,13 +713,13 @@ async fn token_from_env(env: &ParentEnv) -> Result<SecretString, SourceError> {
     }
     if let Some(home) = env.get("HOME").filter(|home| !home.is_empty()) {
         let path = Path::new(home).join(".vault-token");
-        match read_file(path.clone()).await {
+        match super::read_credential_file(&path).await {
             Ok(bytes) => {
                 let token = secret_text(bytes, &path, "~/.vault-token")?;
                 return checked_token(token, "~/.vault-token");
             }
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(SourceError::Read { path, source }),
+            Err(SourceError::Read { source, .. }) if source.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(error),
         }
     }
     Err(SourceError::Config {
@@ -738,21 +738,8 @@ fn checked_token(token: SecretString, origin: &str) -> Result<SecretString, Sour
 
 /// A credential file (token, secret id, JWT), its one trailing newline removed.
 async fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, SourceError> {
-    let bytes = read_file(path.to_path_buf())
-        .await
-        .map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    let bytes = super::read_credential_file(path).await?;
     secret_text(bytes, path, what)
-}
-
-/// Reads on the blocking pool: a file that never answers (a FIFO, a hung network mount) must not
-/// stall the runtime.
-async fn read_file(path: PathBuf) -> io::Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .unwrap_or_else(|_| Err(io::Error::other("the file reader stopped unexpectedly")))
 }
 
 fn secret_text(bytes: Vec<u8>, path: &Path, what: &str) -> Result<SecretString, SourceError> {
