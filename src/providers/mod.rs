@@ -17,9 +17,9 @@ mod doppler;
 mod dotenv;
 mod file;
 mod gcp_sm;
-pub mod http;
+pub(crate) mod http;
 mod listing;
-pub mod naming;
+pub(crate) mod naming;
 mod oauth;
 pub(crate) mod registry;
 pub mod retry;
@@ -37,15 +37,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::{EnvName, SecretValue};
 use spec::SourceSpec;
 
-pub use aws_sm::AwsSm;
-pub use aws_ssm::AwsSsm;
-pub use azure_kv::AzureKv;
-pub use dir::{trim_one_newline, Dir};
-pub use doppler::Doppler;
-pub use dotenv::Dotenv;
-pub use file::File;
-pub use gcp_sm::GcpSm;
-pub use vault::Vault;
+pub(crate) use dir::trim_one_newline;
 
 /// What one source yields, in the order it defines them; a later duplicate beats an earlier one.
 pub type Entries = Vec<(EnvName, SecretValue)>;
@@ -270,6 +262,18 @@ pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, 
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Entries as plain text pairs, for tests to compare.
+#[cfg(test)]
+pub(crate) fn plain_entries(entries: Entries) -> Vec<(String, String)> {
+    entries
+        .into_iter()
+        .map(|(name, value)| {
+            let text = String::from_utf8(value.expose().to_vec()).expect("UTF-8 test values");
+            (name.to_string(), text)
+        })
+        .collect()
 }
 
 /// Validates a name a source produced.

@@ -599,13 +599,7 @@ mod tests {
     fn names_values(filter: &Filter) -> Result<Vec<(String, String)>, SourceError> {
         let secrets = download();
         let entries = filter.entries(&secrets, || place(&secrets, None, None))?;
-        Ok(entries
-            .into_iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8(value.expose().to_vec()).unwrap();
-                (name.to_string(), text)
-            })
-            .collect())
+        Ok(crate::providers::plain_entries(entries))
     }
 
     fn names(spec: &str) -> Vec<String> {

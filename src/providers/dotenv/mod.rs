@@ -260,16 +260,7 @@ mod tests {
     }
 
     fn values(content: &str) -> Vec<(String, String)> {
-        parse(content)
-            .unwrap()
-            .into_iter()
-            .map(|(name, value)| {
-                (
-                    name.to_string(),
-                    String::from_utf8(value.expose().to_vec()).unwrap(),
-                )
-            })
-            .collect()
+        crate::providers::plain_entries(parse(content).unwrap())
     }
 
     #[test]

@@ -1474,13 +1474,7 @@ mod tests {
         let provider = build(spec).unwrap();
         let key = provider.key.clone();
         let entries = provider.entries(id, SecretValue::from(value.to_string()), key.as_deref())?;
-        Ok(entries
-            .into_iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8(value.expose().to_vec()).unwrap();
-                (name.to_string(), text)
-            })
-            .collect())
+        Ok(crate::providers::plain_entries(entries))
     }
 
     #[test]
