@@ -14,7 +14,7 @@
 
 use crate::environment::ParentEnv;
 use crate::error::{Error, SpecProblem};
-use crate::source::SourceSpec;
+use crate::source::{SourceKind, SourceSpec};
 
 /// The variables that select a secrets manager, in the order they are looked at.
 const MANAGER_SETTINGS: &[&str] = &[
@@ -73,21 +73,26 @@ pub fn translate(settings: &ParentEnv) -> Result<Translated, Error> {
         Manager::Doppler => {
             let groups = groups(settings, "SECRETS_DOPPLER_", "_SECRET_NAME");
             if groups.is_empty() {
-                translated.specs.push(spec(setting, "doppler:*")?);
+                translated
+                    .specs
+                    .push(spec(setting, SourceKind::Doppler, "*")?);
             }
             for (_, prefix) in groups {
                 // Stream Daemon matches prefixes regardless of case; Doppler names are upper case.
                 translated.specs.push(spec(
                     setting,
-                    &format!("doppler:{}", prefix.to_ascii_uppercase()),
+                    SourceKind::Doppler,
+                    &prefix.to_ascii_uppercase(),
                 )?);
             }
         }
         Manager::Aws => {
             for (group, name) in groups(settings, "SECRETS_AWS_", "_SECRET_NAME") {
-                translated
-                    .specs
-                    .push(spec(setting, &format!("aws-sm:{name}?prefix={group}_"))?);
+                translated.specs.push(spec(
+                    setting,
+                    SourceKind::AwsSm,
+                    &format!("{name}?prefix={group}_"),
+                )?);
             }
         }
         Manager::Vault => {
@@ -101,14 +106,18 @@ pub fn translate(settings: &ParentEnv) -> Result<Translated, Error> {
             }
             translated.consumed.push("SECRETS_VAULT_TOKEN".into());
             for (group, path) in groups(settings, "SECRETS_VAULT_", "_SECRET_PATH") {
-                translated
-                    .specs
-                    .push(spec(setting, &format!("vault:{path}?prefix={group}_"))?);
+                translated.specs.push(spec(
+                    setting,
+                    SourceKind::Vault,
+                    &format!("{path}?prefix={group}_"),
+                )?);
             }
         }
         Manager::Azure => {
             // Muse Protocol: every secret of the vault at AZURE_KEYVAULT_URL, `CH-HOST` → `CH_HOST`.
-            translated.specs.push(spec(setting, "azure-kv:*")?);
+            translated
+                .specs
+                .push(spec(setting, SourceKind::AzureKv, "*")?);
         }
     }
     if translated.specs.is_empty() {
@@ -135,8 +144,10 @@ fn groups(settings: &ParentEnv, prefix: &str, suffix: &str) -> Vec<(String, Stri
     found
 }
 
-fn spec(setting: &'static str, text: &str) -> Result<SourceSpec, Error> {
-    SourceSpec::parse(text).map_err(|problem: SpecProblem| Error::Spec {
+/// The spec `KIND:rest`, spelled with the kind's scheme from the store registry.
+fn spec(setting: &'static str, kind: SourceKind, rest: &str) -> Result<SourceSpec, Error> {
+    let text = format!("{}:{rest}", kind.scheme());
+    SourceSpec::parse(&text).map_err(|problem: SpecProblem| Error::Spec {
         spec: format!("{text} (from {setting})"),
         problem,
     })

@@ -201,8 +201,9 @@ fn join_lines(errors: &[Error]) -> String {
 pub enum SpecProblem {
     #[error("expected KIND:LOCATION, e.g. dotenv:.env or dir:/run/secrets")]
     MissingKind,
-    #[error("unknown source kind '{0}' (known: {known})", known = known_kinds())]
-    UnknownKind(String),
+    /// `known` lists the schemes, as the store registry has them.
+    #[error("unknown source kind '{kind}' (known: {known})")]
+    UnknownKind { kind: String, known: String },
     #[error("the location after 'KIND:' is empty")]
     MissingLocation,
     #[error("the key after '#' is empty")]
@@ -216,14 +217,9 @@ pub enum SpecProblem {
     },
     #[error("this kind of source does not take a '#KEY'")]
     KeyNotSupported,
-}
-
-fn known_kinds() -> String {
-    let names: Vec<&str> = crate::source::SourceKind::ALL
-        .iter()
-        .map(|kind| kind.scheme())
-        .collect();
-    names.join(", ")
+    /// The location is not one of the kind's (the reason names the location, never a value).
+    #[error("{0}")]
+    BadLocation(String),
 }
 
 /// Why one source could not be fetched. Providers return these; `resolve` adds the source's name.

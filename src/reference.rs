@@ -10,10 +10,10 @@
 //!
 //! The replaced value keeps the rank of the variable that held the reference.
 
+use crate::providers::registry::{self, Reference};
 use crate::source::{SourceKind, SourceSpec};
 
 const LITERAL: &str = "literal:";
-const AWS_SM_ARN: &str = "arn:aws:secretsmanager:";
 
 /// What an environment value is.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,31 +41,30 @@ pub fn parse(value: &str) -> Parsed {
     }
 }
 
-/// The source spec a value stands for, if it looks like a reference.
+/// The source spec a value stands for, if it looks like a reference, as each kind's
+/// [`Reference`] in the store registry says.
 fn spec_text(value: &str) -> Option<String> {
-    if value.starts_with(AWS_SM_ARN) {
-        return Some(format!("{}:{value}", SourceKind::AwsSm.scheme()));
+    let bare = registry::stores().iter().find(|store| {
+        matches!(store.reference, Reference::Spec { also: Some(prefix) } if value.starts_with(prefix))
+    });
+    if let Some(store) = bare {
+        return Some(format!("{}:{value}", store.scheme));
     }
     let (scheme, rest) = value.split_once(':')?;
-    let kind = SourceKind::ALL
-        .iter()
-        .find(|kind| kind.scheme() == scheme)?;
-    match kind {
-        // Whole files and folders are sources, not single values.
-        SourceKind::Dotenv | SourceKind::Dir => None,
-        // `file:/path` only: `file://host/...` and `file:relative.db` are URLs and SQLite paths.
-        SourceKind::File => {
+    let kind = SourceKind::from_scheme(scheme)?;
+    match kind.store().reference {
+        Reference::Never => None,
+        Reference::AbsolutePath => {
             (rest.starts_with('/') && !rest.starts_with("//")).then(|| value.into())
         }
-        // A Doppler reference names a secret, where a Doppler source names a prefix.
-        SourceKind::Doppler => {
+        Reference::NameInSet => {
             let (name, query) = match rest.split_once('?') {
                 Some((name, query)) => (name, format!("?{query}")),
                 None => (rest, String::new()),
             };
-            (!name.is_empty() && !name.contains('#')).then(|| format!("doppler:*{query}#{name}"))
+            (!name.is_empty() && !name.contains('#')).then(|| format!("{scheme}:*{query}#{name}"))
         }
-        _ => Some(value.into()),
+        Reference::Spec { .. } => Some(value.into()),
     }
 }
 

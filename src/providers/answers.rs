@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use crate::error::SourceError;
 
-use super::{azure_kv, gcp_sm, http, naming, vault};
+use super::{azure_kv, gcp_sm, http, naming, oauth, vault};
 
 /// The answers secretrun reads from stores, one per shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -66,14 +66,14 @@ impl Answer {
                 Ok(page.value.len())
             }
             Answer::AzureError => http::decode::<azure_kv::KeyVaultError>(bytes, WHAT).map(|_| 1),
-            Answer::AzureToken => http::decode::<azure_kv::TokenAnswer>(bytes, WHAT).map(|_| 1),
+            Answer::AzureToken => http::decode::<oauth::TokenAnswer>(bytes, WHAT).map(|_| 1),
             Answer::AzureTokenError => http::decode::<azure_kv::OAuthError>(bytes, WHAT).map(|_| 1),
             Answer::GcpAccess => {
                 let answer: gcp_sm::AccessResponse = http::decode(bytes, WHAT)?;
                 answer.payload.into_value("the secret version").map(|_| 1)
             }
             Answer::GcpList => http::decode::<gcp_sm::ListResponse>(bytes, WHAT).map(|_| 1),
-            Answer::GcpToken => http::decode::<gcp_sm::TokenResponse>(bytes, WHAT).map(|_| 1),
+            Answer::GcpToken => http::decode::<oauth::TokenAnswer>(bytes, WHAT).map(|_| 1),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Providers: one file per kind of source, all behind [`Provider`].
+//! Providers: one folder per kind of source, all behind [`Provider`], each kind described by
+//! its entry in [`registry`].
 //!
 //! A provider turns one [`SourceSpec`] into names and secret values. It knows nothing of ranks,
 //! merging or processes, and does no I/O until [`Provider::fetch`] is awaited, so building a
@@ -16,9 +17,13 @@ mod doppler;
 mod dotenv;
 mod file;
 mod gcp_sm;
-pub mod http;
-pub mod naming;
+pub(crate) mod http;
+mod listing;
+pub(crate) mod naming;
+mod oauth;
+pub(crate) mod registry;
 pub mod retry;
+pub mod spec;
 mod tls_roots;
 mod vault;
 
@@ -30,17 +35,9 @@ use std::time::Duration;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::{EnvName, SecretValue};
-use crate::source::{SourceKind, SourceSpec};
+use spec::SourceSpec;
 
-pub use aws_sm::AwsSm;
-pub use aws_ssm::AwsSsm;
-pub use azure_kv::AzureKv;
-pub use dir::{trim_one_newline, Dir};
-pub use doppler::Doppler;
-pub use dotenv::Dotenv;
-pub use file::File;
-pub use gcp_sm::GcpSm;
-pub use vault::Vault;
+pub(crate) use dir::trim_one_newline;
 
 /// What one source yields, in the order it defines them; a later duplicate beats an earlier one.
 pub type Entries = Vec<(EnvName, SecretValue)>;
@@ -187,23 +184,13 @@ impl Context {
     }
 }
 
-/// Builds the provider for `spec`, validating its options. Pure: no I/O, no network.
+/// Builds the provider for `spec` as its kind's registry entry says, validating its options.
+/// Pure: no I/O, no network.
 pub fn build(
     mut spec: SourceSpec,
     context: &Arc<Context>,
 ) -> Result<Box<dyn Provider>, SpecProblem> {
-    let provider: Box<dyn Provider> = match spec.kind {
-        SourceKind::Dotenv => Box::new(Dotenv::from_spec(&mut spec, context.clone())?),
-        SourceKind::Dir => Box::new(Dir::from_spec(&mut spec)?),
-        SourceKind::File => Box::new(File::from_spec(&mut spec)?),
-        SourceKind::Doppler => Box::new(Doppler::from_spec(&mut spec, context.clone())?),
-        SourceKind::AwsSm => Box::new(AwsSm::from_spec(&mut spec, context.clone())?),
-        SourceKind::Vault => Box::new(Vault::from_spec(&mut spec, context.clone())?),
-        SourceKind::AwsSsm => Box::new(AwsSsm::from_spec(&mut spec, context.clone())?),
-        SourceKind::AzureKv => Box::new(AzureKv::from_spec(&mut spec, context.clone())?),
-        SourceKind::GcpSm => Box::new(GcpSm::from_spec(&mut spec, context.clone())?),
-    };
-    Ok(provider)
+    (spec.kind.store().build)(&mut spec, context)
 }
 
 /// The most secretrun reads from one local file (a `.env` file, a secret file): far above any
@@ -259,6 +246,34 @@ async fn off_runtime<T: Send + 'static>(
             problem: "the file reader stopped unexpectedly".into(),
         })
     })
+}
+
+/// Reads a credential file (a token, a key, a secret id) on the blocking pool, as
+/// [`off_runtime`] says why.
+pub(crate) async fn read_credential_file(path: &std::path::Path) -> Result<Vec<u8>, SourceError> {
+    let path = path.to_path_buf();
+    off_runtime(move || std::fs::read(&path).map_err(|source| SourceError::Read { path, source }))
+        .await
+}
+
+/// Locks a mutex of a shared client. The data behind these locks is valid after any panic (plain
+/// inserts), so poison is ignored.
+pub(crate) fn lock<T>(mutex: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Entries as plain text pairs, for tests to compare.
+#[cfg(test)]
+pub(crate) fn plain_entries(entries: Entries) -> Vec<(String, String)> {
+    entries
+        .into_iter()
+        .map(|(name, value)| {
+            let text = String::from_utf8(value.expose().to_vec()).expect("UTF-8 test values");
+            (name.to_string(), text)
+        })
+        .collect()
 }
 
 /// Validates a name a source produced.

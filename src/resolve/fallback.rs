@@ -159,39 +159,13 @@ impl FallbackSettings {
 
 /// Whether a kind of source is remote: the only ones a snapshot holds or serves.
 pub fn is_remote(kind: SourceKind) -> bool {
-    !matches!(
-        kind,
-        SourceKind::Dotenv | SourceKind::Dir | SourceKind::File
-    )
+    kind.is_remote()
 }
 
 /// Non-secret settings that say which service a source of `kind` talks to; part of the plan's
 /// identity, so a snapshot of one Vault is never served for another.
 fn identity_vars(kind: SourceKind) -> &'static [&'static str] {
-    match kind {
-        SourceKind::Dotenv | SourceKind::Dir | SourceKind::File => &[],
-        SourceKind::Doppler => &["DOPPLER_API_HOST", "DOPPLER_PROJECT", "DOPPLER_CONFIG"],
-        SourceKind::Vault => &["VAULT_ADDR", "BAO_ADDR", "VAULT_NAMESPACE"],
-        SourceKind::AwsSm | SourceKind::AwsSsm => &[
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-            "AWS_PROFILE",
-            "AWS_ENDPOINT_URL",
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            "AWS_ENDPOINT_URL_SSM",
-        ],
-        SourceKind::AzureKv => &[
-            "AZURE_KEYVAULT_URL",
-            "AZURE_TENANT_ID",
-            "AZURE_CLIENT_ID",
-            "AZURE_AUTHORITY_HOST",
-        ],
-        SourceKind::GcpSm => &[
-            "GOOGLE_CLOUD_PROJECT",
-            "CLOUDSDK_CORE_PROJECT",
-            "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
-        ],
-    }
+    kind.identity_variables()
 }
 
 /// One run's snapshot: where it lives, what its key is derived from, how old it may be.

@@ -8,9 +8,9 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::{env_name, read_local, Entries, FetchFuture, Provider};
 

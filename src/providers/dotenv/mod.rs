@@ -15,11 +15,11 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::spec::SourceSpec;
 use crate::dotenvx::{self, KeyNames, ENCRYPTED_PREFIX};
 use crate::envfile::{self, Assignment};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::{env_name, read_local, Context, Entries, FetchFuture, Provider};
 
@@ -260,16 +260,7 @@ mod tests {
     }
 
     fn values(content: &str) -> Vec<(String, String)> {
-        parse(content)
-            .unwrap()
-            .into_iter()
-            .map(|(name, value)| {
-                (
-                    name.to_string(),
-                    String::from_utf8(value.expose().to_vec()).unwrap(),
-                )
-            })
-            .collect()
+        crate::providers::plain_entries(parse(content).unwrap())
     }
 
     #[test]

@@ -50,9 +50,9 @@ use aws_sdk_ssm::types::Parameter;
 use aws_sdk_ssm::Client;
 use tokio::sync::OnceCell;
 
+use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::aws::{self, Connected};
 use super::naming::{from_path, sanitize};

@@ -60,10 +60,9 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 use rustify::endpoint::Endpoint;
@@ -85,20 +84,23 @@ use vaultrs::api::kv2::responses::{
 use vaultrs::api::{AuthInfo, EndpointMiddleware, EndpointResult};
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 
+use super::spec::SourceSpec;
+
+mod location;
+use location::{parse_location, relative_path, valid_segment, Location};
+
+mod auth;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
-use crate::source::SourceSpec;
+use auth::{checked_token, env_text, read_secret_file, refused, token_from_env, Auth};
 
 use super::{
-    http, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
-    FetchFuture, Fetched, Provider,
+    http, listing, lock, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture,
+    Context, Entries, FetchFuture, Fetched, Provider,
 };
 
 /// Where Kubernetes mounts a pod's service account token.
 const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-
-/// Secrets of one folder read at once: enough to hide latency, few enough not to be throttled.
-const READS_AT_ONCE: usize = 8;
 
 const TOKEN_CREDENTIALS: &[&str] = &["VAULT_TOKEN", "VAULT_TOKEN_FILE"];
 const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
@@ -106,9 +108,7 @@ const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
 #[derive(Debug)]
 pub struct Vault {
     context: Arc<Context>,
-    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
-    /// location, so the problem is reported when the source is fetched (still before any I/O).
-    location: Result<Location, String>,
+    location: Location,
     field: Option<String>,
     prefix: String,
     version: Option<u64>,
@@ -141,7 +141,7 @@ impl Vault {
             });
         }
         Ok(Self {
-            location: parse_location(&spec.location),
+            location: parse_location(&spec.location).map_err(SpecProblem::BadLocation)?,
             field: spec.key.clone(),
             prefix,
             version,
@@ -154,12 +154,7 @@ impl Vault {
     /// Reads the source; a single KV v2 secret whose version is still `validator` (asked of its
     /// metadata, which holds no value) is not read again.
     async fn read(&self, validator: Option<String>) -> Result<Fetched, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let shared = self
             .context
             .vault
@@ -195,20 +190,15 @@ impl Vault {
             secrets = paths.len(),
             "vault folder listed"
         );
-        // `buffered` keeps the sorted order, which decides which of two equal names wins.
         let reader = &reader;
         // Owned paths: a closure over borrowed ones is not `Send` enough for the fetch future.
-        let secrets: Vec<_> = stream::iter(paths)
-            .map(|path| async move { reader.read_listed(&path).await })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await;
-        let mut entries = Entries::new();
-        for secret in secrets {
-            if let Some(secret) = secret? {
-                entries.extend(naming::expand_object(&secret, &self.prefix, None)?);
+        let entries = listing::read_each(paths, |path| async move {
+            match reader.read_listed(&path).await? {
+                Some(secret) => naming::expand_object(&secret, &self.prefix, None),
+                None => Ok(Entries::new()),
             }
-        }
+        })
+        .await?;
         // A folder's versions would cost a metadata request per secret: no cheaper than reading.
         Ok(Fetched::Entries {
             entries,
@@ -245,142 +235,6 @@ fn parse_version(text: &str) -> Result<u64, SpecProblem> {
         })
 }
 
-/// A spec's location: a path from the Vault root, mount first, without the trailing slash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Location {
-    path: String,
-    folder: bool,
-}
-
-fn parse_location(text: &str) -> Result<Location, String> {
-    let folder = text.ends_with('/');
-    let path = text.strip_suffix('/').unwrap_or(text);
-    // The URL builder would silently drop `.` and `..` and squeeze empty segments, reading
-    // another path than the one written.
-    if path.split('/').all(valid_segment) {
-        Ok(Location {
-            path: path.to_string(),
-            folder,
-        })
-    } else {
-        Err(format!(
-            "'{text}' is not a Vault path: write the mount and path separated by single '/', \
-             without '.' or '..' (e.g. secret/app/db, or secret/app/ for a folder)"
-        ))
-    }
-}
-
-fn valid_segment(segment: &str) -> bool {
-    !segment.is_empty() && segment != "." && segment != ".."
-}
-
-/// How a source logs in; also the key under which its login is shared within a run.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Auth {
-    Token,
-    AppRole {
-        mount: String,
-        role_id: String,
-        secret_id_file: PathBuf,
-    },
-    Kubernetes {
-        mount: String,
-        role: String,
-        jwt_file: PathBuf,
-    },
-}
-
-impl Auth {
-    fn from_spec(spec: &mut SourceSpec, env: &ParentEnv) -> Result<Self, SpecProblem> {
-        let method = spec.take_value("auth")?;
-        let role_id = spec.take_non_empty("role-id", "a role ID")?;
-        let secret_id_file = spec.take_non_empty("secret-id-file", "a file path")?;
-        let approle_mount = mount_option(spec, "approle-mount")?;
-        let role = spec.take_non_empty("role", "a role name")?;
-        let jwt_file = spec.take_non_empty("jwt-file", "a file path")?;
-        let kubernetes_mount = mount_option(spec, "kubernetes-mount")?;
-
-        // An option of another method is a mistake worth reporting, not something to ignore.
-        let misplaced =
-            |given: &[(&str, bool)], expected| match given.iter().find(|(_, present)| *present) {
-                Some((option, _)) => Err(SpecProblem::BadOptionValue {
-                    option: option.to_string(),
-                    expected,
-                }),
-                None => Ok(()),
-            };
-        let approle_options = [
-            ("role-id", role_id.is_some()),
-            ("secret-id-file", secret_id_file.is_some()),
-            ("approle-mount", approle_mount.is_some()),
-        ];
-        let kubernetes_options = [
-            ("role", role.is_some()),
-            ("jwt-file", jwt_file.is_some()),
-            ("kubernetes-mount", kubernetes_mount.is_some()),
-        ];
-        match method.as_deref().unwrap_or("token") {
-            "token" => {
-                misplaced(&approle_options, "auth=approle")?;
-                misplaced(&kubernetes_options, "auth=kubernetes")?;
-                Ok(Auth::Token)
-            }
-            "approle" => {
-                misplaced(&kubernetes_options, "auth=kubernetes")?;
-                let role_id = role_id
-                    .or_else(|| env.get_str("VAULT_ROLE_ID").map(str::to_string))
-                    .ok_or(SpecProblem::BadOptionValue {
-                        option: "role-id".into(),
-                        expected: "a role ID with auth=approle (or set VAULT_ROLE_ID)",
-                    })?;
-                let secret_id_file = secret_id_file
-                    .or_else(|| env.get_str("VAULT_SECRET_ID_FILE").map(str::to_string))
-                    .ok_or(SpecProblem::BadOptionValue {
-                        option: "secret-id-file".into(),
-                        expected: "a file path with auth=approle (or set VAULT_SECRET_ID_FILE)",
-                    })?;
-                Ok(Auth::AppRole {
-                    mount: approle_mount.unwrap_or_else(|| "approle".into()),
-                    role_id,
-                    secret_id_file: secret_id_file.into(),
-                })
-            }
-            "kubernetes" => {
-                misplaced(&approle_options, "auth=approle")?;
-                let role = role.ok_or(SpecProblem::BadOptionValue {
-                    option: "role".into(),
-                    expected: "a Vault role name with auth=kubernetes",
-                })?;
-                Ok(Auth::Kubernetes {
-                    mount: kubernetes_mount.unwrap_or_else(|| "kubernetes".into()),
-                    role,
-                    jwt_file: jwt_file.unwrap_or_else(|| DEFAULT_JWT_FILE.into()).into(),
-                })
-            }
-            _ => Err(SpecProblem::BadOptionValue {
-                option: "auth".into(),
-                expected: "token, approle or kubernetes",
-            }),
-        }
-    }
-}
-
-/// An auth method's mount (`approle`, `team/approle`), without the slashes around it.
-fn mount_option(spec: &mut SourceSpec, option: &str) -> Result<Option<String>, SpecProblem> {
-    let Some(value) = spec.take_value(option)? else {
-        return Ok(None);
-    };
-    let mount = value.trim_matches('/');
-    if mount.split('/').all(valid_segment) {
-        Ok(Some(mount.to_string()))
-    } else {
-        Err(SpecProblem::BadOptionValue {
-            option: option.into(),
-            expected: "an auth mount path such as approle",
-        })
-    }
-}
-
 /// What every vault source of a run shares: how to reach the server, one logged-in client per
 /// auth setting, and the mounts looked up so far. Created on the first fetch; no I/O until then.
 pub struct SharedClient {
@@ -399,11 +253,6 @@ impl std::fmt::Debug for SharedClient {
             .field("mounts", &*lock(&self.mounts))
             .finish()
     }
-}
-
-/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SharedClient {
@@ -713,98 +562,6 @@ fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-/// A variable's value when set and non-empty; an error if it is not UTF-8.
-fn env_text<'a>(env: &'a ParentEnv, name: &str) -> Result<Option<&'a str>, SourceError> {
-    match env.get(name).filter(|value| !value.is_empty()) {
-        None => Ok(None),
-        Some(value) => value.to_str().map(Some).ok_or_else(|| SourceError::Config {
-            problem: format!("{name} is not valid UTF-8"),
-        }),
-    }
-}
-
-/// The token for `auth=token`, from the first place that has one.
-async fn token_from_env(env: &ParentEnv) -> Result<SecretString, SourceError> {
-    if let Some(token) = env_text(env, "VAULT_TOKEN")? {
-        return checked_token(SecretString::from(token), "VAULT_TOKEN");
-    }
-    if let Some(path) = env.get("VAULT_TOKEN_FILE").filter(|path| !path.is_empty()) {
-        let token = read_secret_file(Path::new(path), "VAULT_TOKEN_FILE").await?;
-        return checked_token(token, "VAULT_TOKEN_FILE");
-    }
-    if let Some(home) = env.get("HOME").filter(|home| !home.is_empty()) {
-        let path = Path::new(home).join(".vault-token");
-        match read_file(path.clone()).await {
-            Ok(bytes) => {
-                let token = secret_text(bytes, &path, "~/.vault-token")?;
-                return checked_token(token, "~/.vault-token");
-            }
-            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
-            Err(source) => return Err(SourceError::Read { path, source }),
-        }
-    }
-    Err(SourceError::Config {
-        problem: "no Vault token: set VAULT_TOKEN, or VAULT_TOKEN_FILE to a file that holds it, \
-                  or log in with `vault login` (which writes ~/.vault-token); or add \
-                  ?auth=approle or ?auth=kubernetes to the source"
-            .into(),
-    })
-}
-
-/// A token goes in a header: only visible ASCII, or vaultrs would panic building it.
-fn checked_token(token: SecretString, origin: &str) -> Result<SecretString, SourceError> {
-    super::http::check_header_token(token.expose_secret(), "Vault token", origin)?;
-    Ok(token)
-}
-
-/// A credential file (token, secret id, JWT), its one trailing newline removed.
-async fn read_secret_file(path: &Path, what: &str) -> Result<SecretString, SourceError> {
-    let bytes = read_file(path.to_path_buf())
-        .await
-        .map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    secret_text(bytes, path, what)
-}
-
-/// Reads on the blocking pool: a file that never answers (a FIFO, a hung network mount) must not
-/// stall the runtime.
-async fn read_file(path: PathBuf) -> io::Result<Vec<u8>> {
-    tokio::task::spawn_blocking(move || std::fs::read(path))
-        .await
-        .unwrap_or_else(|_| Err(io::Error::other("the file reader stopped unexpectedly")))
-}
-
-fn secret_text(bytes: Vec<u8>, path: &Path, what: &str) -> Result<SecretString, SourceError> {
-    let text = String::from_utf8(trim_one_newline(bytes)).map_err(|_| SourceError::Config {
-        problem: format!("{what} '{}' is not UTF-8 text", path.display()),
-    })?;
-    if text.is_empty() {
-        return Err(SourceError::Config {
-            problem: format!("{what} '{}' is empty", path.display()),
-        });
-    }
-    Ok(SecretString::from(text))
-}
-
-/// A login's refusal says which login and what to check; Vault's reason is not shown (it could
-/// echo what was sent).
-fn refused(error: SourceError, login: String, check: &str) -> SourceError {
-    match error {
-        SourceError::Http {
-            status: status @ 400..=499,
-            ..
-        } => SourceError::Config {
-            problem: format!(
-                "{login} was refused (HTTP {status}): check {check}, and that the auth method \
-                 is enabled there"
-            ),
-        },
-        other => other,
-    }
-}
-
 /// A KV mount as `sys/internal/ui/mounts` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Mount {
@@ -879,45 +636,6 @@ fn cached_mount(mounts: &[Mount], path: &str) -> Option<Mount> {
         .filter(|mount| path.starts_with(&mount.path))
         .max_by_key(|mount| mount.path.len())
         .cloned()
-}
-
-/// The location's path inside its mount, without KV v2's `data/` or `metadata/`.
-fn relative_path(location: &Location, mount: &Mount) -> Result<String, SourceError> {
-    let full = format!("{}/", location.path);
-    let inside = full
-        .strip_prefix(&mount.path)
-        .ok_or_else(|| SourceError::BadResponse {
-            problem: format!("'{}' is not in the mount '{}'", location.path, mount.path),
-        })?;
-    let mut relative = inside.strip_suffix('/').unwrap_or(inside);
-    if mount.kv2 {
-        relative = strip_api_segment(relative);
-    }
-    if relative.is_empty() && !location.folder {
-        return Err(SourceError::Config {
-            problem: format!(
-                "'{}' is the mount '{}', not a secret: add the secret's path, or end the \
-                 location with '/' to read every secret in the mount",
-                location.path, mount.path
-            ),
-        });
-    }
-    Ok(relative.to_string())
-}
-
-fn strip_api_segment(relative: &str) -> &str {
-    for api in ["data", "metadata"] {
-        if relative == api {
-            return "";
-        }
-        if let Some(rest) = relative
-            .strip_prefix(api)
-            .and_then(|rest| rest.strip_prefix('/'))
-        {
-            return rest;
-        }
-    }
-    relative
 }
 
 /// KV reads and lists with one logged-in client, in one mount.
@@ -1378,7 +1096,7 @@ mod tests {
         assert_eq!(vault.auth, Auth::Token);
         let folder = build("vault:secret/app/?recursive", &[]).unwrap();
         assert!(folder.recursive);
-        assert!(folder.location.unwrap().folder);
+        assert!(folder.location.folder);
     }
 
     #[test]
@@ -1457,13 +1175,12 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_location_fails_at_fetch_without_io() {
-        let vault = build("vault:secret//app", &[("VAULT_ADDR", "http://127.0.0.1:1")]).unwrap();
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let err = runtime.block_on(vault.fetch()).unwrap_err();
-        assert!(err.to_string().contains("is not a Vault path"), "{err}");
+    fn a_bad_location_is_a_spec_problem() {
+        let err = build("vault:secret//app", &[("VAULT_ADDR", "http://127.0.0.1:1")]).unwrap_err();
+        assert!(
+            matches!(&err, SpecProblem::BadLocation(problem) if problem.contains("is not a Vault path")),
+            "{err}"
+        );
     }
 
     #[test]

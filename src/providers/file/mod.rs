@@ -7,9 +7,9 @@
 use std::io;
 use std::path::PathBuf;
 
+use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::{env_name, naming, read_local, trim_one_newline, FetchFuture, Provider};
 

@@ -69,28 +69,33 @@ use std::ffi::OsStr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures_util::stream::{self, StreamExt};
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
-use serde_json::Value;
 
+use super::spec::SourceSpec;
+
+mod location;
+use location::{parse_location, Location, VaultUrl, What};
+
+mod auth;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
+use auth::fetch_token;
+pub(super) use auth::OAuthError;
 
-use super::{env_name, http, naming, Context, Entries, FetchFuture, Provider};
+use super::{
+    env_name, http, listing, lock, naming, oauth, Context, Entries, FetchFuture, Provider,
+};
 
 const API_VERSION: &str = "7.4";
 /// Key Vault's own maximum page size: the fewest round trips.
 const PAGE_SIZE: &str = "25";
-/// Secrets of a listing read at once: enough to hide latency, few enough not to be throttled.
-const READS_AT_ONCE: usize = 8;
 
 const DEFAULT_AUTHORITY_HOST: &str = "https://login.microsoftonline.com";
 /// The instance metadata service, plain http by design (a link-local address, never routed).
@@ -117,9 +122,7 @@ const AZURE_CLI: &str = "the Azure CLI credential (az account get-access-token)"
 #[derive(Debug)]
 pub struct AzureKv {
     context: Arc<Context>,
-    /// The parsed location, or what is wrong with it: `SpecProblem` has no variant for a bad
-    /// location, so the problem is reported when the source is fetched (still before any I/O).
-    location: Result<Location, String>,
+    location: Location,
     /// The `vault=` option.
     vault: Option<String>,
     prefix: String,
@@ -159,7 +162,7 @@ impl AzureKv {
         }
         Ok(Self {
             context,
-            location,
+            location: location.map_err(SpecProblem::BadLocation)?,
             vault,
             prefix,
             json,
@@ -168,12 +171,7 @@ impl AzureKv {
     }
 
     async fn read(&self) -> Result<Entries, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let vault = self.vault_url(location)?;
         let shared = self
             .context
@@ -229,26 +227,17 @@ impl AzureKv {
                 what: format!("no enabled secret name starts with '{prefix}' in vault {vault}"),
             });
         }
-        // `buffered` keeps the name order, which decides which of two equal names wins.
-        let values: Vec<_> = stream::iter(names)
-            .map(|name| async move {
-                let read = client.read(&name, None).await;
-                (name, read)
-            })
-            .buffered(READS_AT_ONCE)
-            .collect()
-            .await;
-        let mut entries = Entries::new();
-        for (name, read) in values {
-            match read? {
-                Read::Value(value) => entries.extend(self.entries(&name, value, None)?),
+        listing::read_each(names, |name| async move {
+            match client.read(&name, None).await? {
+                Read::Value(value) => self.entries(&name, value, None),
                 // Deleted or disabled since the listing: as if it had not been listed.
                 Read::Missing | Read::Disabled => {
-                    tracing::debug!(secret = %name, "azure-kv secret gone since listed")
+                    tracing::debug!(secret = %name, "azure-kv secret gone since listed");
+                    Ok(Entries::new())
                 }
             }
-        }
-        Ok(entries)
+        })
+        .await
     }
 
     /// The vault of this source: the location's URL, else `vault=`, else `AZURE_KEYVAULT_URL`.
@@ -282,19 +271,7 @@ impl AzureKv {
             let shown = pick.map_or_else(|| naming::sanitize(name), str::to_string);
             return Ok(vec![(env_name(format!("{}{shown}", self.prefix))?, value)]);
         }
-        let object = serde_json::from_slice::<Value>(value.expose())
-            .ok()
-            .and_then(|json| match json {
-                Value::Object(object) => Some(object),
-                _ => None,
-            })
-            .ok_or_else(|| SourceError::Config {
-                problem: format!(
-                    "the secret '{name}' does not hold a JSON object, which the json option \
-                     expects"
-                ),
-            })?;
-        naming::expand_object(&object, &self.prefix, pick)
+        listing::json_object_entries(name, &value, &self.prefix, pick)
     }
 }
 
@@ -305,193 +282,6 @@ impl Provider for AzureKv {
 
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
-    }
-}
-
-/// Where a source's secrets are, as written in its location.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Location {
-    /// The vault, when the location is a full URL.
-    vault: Option<String>,
-    what: What,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum What {
-    Secret {
-        name: String,
-        version: Option<String>,
-    },
-    /// Every enabled secret whose name starts with `prefix` (`""`: all).
-    Listing { prefix: String },
-}
-
-fn parse_location(location: &str) -> Result<Location, String> {
-    if location.contains("://") {
-        return parse_secret_url(location);
-    }
-    Ok(Location {
-        vault: None,
-        what: parse_what(location)?,
-    })
-}
-
-/// `NAME`, `NAME/VERSION`, `PREFIX*` or `*`.
-fn parse_what(text: &str) -> Result<What, String> {
-    if let Some(prefix) = text.strip_suffix('*') {
-        if !prefix.is_empty() {
-            check_name(prefix, "prefix")?;
-        }
-        return Ok(What::Listing {
-            prefix: prefix.to_string(),
-        });
-    }
-    let (name, version) = match text.split_once('/') {
-        Some((name, version)) => (name, Some(version)),
-        None => (text, None),
-    };
-    check_name(name, "secret name")?;
-    if let Some(version) = version {
-        // Versions are 32 hex digits; anything else cannot exist, and would change the URL's path.
-        if version.is_empty() || !version.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(format!("'{version}' is not a Key Vault secret version"));
-        }
-    }
-    Ok(What::Secret {
-        name: name.to_string(),
-        version: version.map(str::to_string),
-    })
-}
-
-/// Key Vault's rule for object names: 1 to 127 letters, digits and dashes.
-fn check_name(name: &str, what: &str) -> Result<(), String> {
-    let valid = !name.is_empty()
-        && name.len() <= 127
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    if valid {
-        Ok(())
-    } else {
-        Err(format!(
-            "'{name}' is not a Key Vault {what}: use letters, digits and '-' only (or \
-             https://VAULT.vault.azure.net/secrets/NAME)"
-        ))
-    }
-}
-
-/// `https://VAULT.vault.azure.net[/PROXY/PATH]/secrets/NAME[/VERSION]` (or `…/secrets/PREFIX*`).
-fn parse_secret_url(text: &str) -> Result<Location, String> {
-    let bad = || {
-        format!(
-            "'{text}' is not a Key Vault secret URL \
-             (https://VAULT.vault.azure.net/secrets/NAME[/VERSION])"
-        )
-    };
-    let url = Url::parse(text).map_err(|_| bad())?;
-    let segments: Vec<&str> = url
-        .path_segments()
-        .ok_or_else(bad)?
-        .filter(|segment| !segment.is_empty())
-        .collect();
-    // The version form first: a vault's own URL has no path, so the shortest vault path is the
-    // likeliest reading of `/secrets/secrets/x`.
-    let at = [3, 2]
-        .into_iter()
-        .filter(|tail| segments.len() >= *tail)
-        .map(|tail| segments.len() - tail)
-        .find(|at| segments[*at] == "secrets")
-        .ok_or_else(bad)?;
-    let what = parse_what(&segments[at + 1..].join("/"))?;
-    let mut vault = url.clone();
-    vault.set_query(None);
-    vault.set_fragment(None);
-    vault.set_path(&segments[..at].join("/"));
-    Ok(Location {
-        vault: Some(vault.to_string()),
-        what,
-    })
-}
-
-/// A vault's base URL: every request URL is built under it.
-#[derive(Debug, Clone)]
-struct VaultUrl(Url);
-
-impl VaultUrl {
-    fn parse(text: &str, setting: &'static str, allow_insecure: bool) -> Result<Self, SourceError> {
-        let full;
-        let text = if text.contains("://") {
-            text
-        } else if (3..=24).contains(&text.len())
-            && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        {
-            // A bare vault name, as the `az` CLI takes it: Azure's public cloud.
-            full = format!("https://{text}.vault.azure.net");
-            &full
-        } else {
-            return Err(SourceError::Config {
-                problem: format!(
-                    "{setting} is neither a vault URL (https://NAME.vault.azure.net) nor a vault \
-                     name"
-                ),
-            });
-        };
-        let mut url = http::base_url(text, setting, allow_insecure)?;
-        url.set_query(None);
-        url.set_fragment(None);
-        Ok(Self(url))
-    }
-
-    /// `{vault}/{segments…}?api-version=7.4`, under whatever path the vault URL has.
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.0.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty().extend(segments);
-        }
-        url.query_pairs_mut()
-            .append_pair("api-version", API_VERSION);
-        url
-    }
-
-    /// A listing's `nextLink`, refused unless it stays on the vault: the token goes with it.
-    fn next_page(&self, link: &str) -> Result<Url, SourceError> {
-        let url = Url::parse(link).ok().filter(|url| {
-            url.scheme() == self.0.scheme()
-                && url.host() == self.0.host()
-                && url.port_or_known_default() == self.0.port_or_known_default()
-        });
-        url.ok_or_else(|| SourceError::BadResponse {
-            problem: "the secret listing's nextLink points outside the vault".into(),
-        })
-    }
-
-    /// Checks that the token a challenge asks for is meant for this vault's domain.
-    fn check_challenge(&self, challenge: &Challenge) -> Result<(), SourceError> {
-        if http::is_loopback(&self.0) {
-            return Ok(());
-        }
-        let resource = Url::parse(&challenge.scope)
-            .ok()
-            .and_then(|url| url.host_str().map(str::to_ascii_lowercase))
-            .filter(|host| !host.is_empty())
-            .ok_or_else(|| SourceError::BadResponse {
-                problem: "the vault's authentication challenge names no valid resource".into(),
-            })?;
-        let host = self.0.host_str().unwrap_or_default().to_ascii_lowercase();
-        if host.ends_with(&format!(".{resource}")) {
-            Ok(())
-        } else {
-            Err(SourceError::Config {
-                problem: format!(
-                    "{self} asks for a token for '{resource}', which is not its own domain; no \
-                     token is sent to it (is the vault URL right?)"
-                ),
-            })
-        }
-    }
-}
-
-impl std::fmt::Display for VaultUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0.as_str().trim_end_matches('/'))
     }
 }
 
@@ -519,11 +309,6 @@ impl std::fmt::Debug for SharedClient {
             .field("tokens", &tokens)
             .finish()
     }
-}
-
-/// The data behind these locks is valid after any panic (plain inserts), so poison is ignored.
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl SharedClient {
@@ -895,10 +680,6 @@ fn secret_value<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretValue>, 
     Ok(Option::<String>::deserialize(d)?.map(SecretValue::from))
 }
 
-fn secret_string<'de, D: Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
-    String::deserialize(d).map(SecretString::from)
-}
-
 /// An `Authorization: Bearer …` header, marked sensitive so that no debug output shows it.
 #[derive(Clone)]
 struct Bearer(HeaderValue);
@@ -915,475 +696,9 @@ impl Bearer {
     }
 }
 
-/// A credential configured through the environment, in `DefaultAzureCredential`'s order.
-#[derive(Debug)]
-enum Credential {
-    ClientSecret {
-        client_id: String,
-        secret: SecretString,
-    },
-    WorkloadIdentity {
-        client_id: String,
-        token_file: PathBuf,
-    },
-    AppService {
-        endpoint: String,
-        header: SecretString,
-        client_id: Option<String>,
-    },
-}
-
-impl Credential {
-    /// The configured credential; `None` leaves IMDS and the Azure CLI to try. A half-configured
-    /// one is an error, not a silent fall back to another identity.
-    fn from_env(env: &ParentEnv) -> Result<Option<Self>, SourceError> {
-        let client_id = env.get_str("AZURE_CLIENT_ID").map(str::to_string);
-        let missing_id = |variable: &str| SourceError::Config {
-            problem: format!("{variable} is set but AZURE_CLIENT_ID is not"),
-        };
-        if let Some(secret) = env.get("AZURE_CLIENT_SECRET").filter(|s| !s.is_empty()) {
-            let secret = secret.to_str().ok_or_else(|| SourceError::Config {
-                problem: "AZURE_CLIENT_SECRET is not valid UTF-8".into(),
-            })?;
-            return Ok(Some(Self::ClientSecret {
-                client_id: client_id.ok_or_else(|| missing_id("AZURE_CLIENT_SECRET"))?,
-                secret: SecretString::from(secret.to_string()),
-            }));
-        }
-        if env.get_str("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
-            return Err(SourceError::Config {
-                problem: "AZURE_CLIENT_CERTIFICATE_PATH is set, but certificate credentials are \
-                          not supported; use a client secret, workload identity, a managed \
-                          identity or the Azure CLI"
-                    .into(),
-            });
-        }
-        if let Some(file) = env
-            .get("AZURE_FEDERATED_TOKEN_FILE")
-            .filter(|f| !f.is_empty())
-        {
-            return Ok(Some(Self::WorkloadIdentity {
-                client_id: client_id.ok_or_else(|| missing_id("AZURE_FEDERATED_TOKEN_FILE"))?,
-                token_file: PathBuf::from(file),
-            }));
-        }
-        match (
-            env.get_str("IDENTITY_ENDPOINT"),
-            env.get_str("IDENTITY_HEADER"),
-        ) {
-            (Some(endpoint), Some(header)) => Ok(Some(Self::AppService {
-                endpoint: endpoint.to_string(),
-                header: SecretString::from(header.to_string()),
-                client_id,
-            })),
-            _ => Ok(None),
-        }
-    }
-}
-
-/// A token for `scope`, from the first credential available.
-async fn fetch_token(
-    context: &Context,
-    tenant: Option<&str>,
-    scope: &str,
-) -> Result<Bearer, SourceError> {
-    let resource = resource_of(scope);
-    let (token, credential) = match Credential::from_env(&context.env)? {
-        Some(Credential::ClientSecret { client_id, secret }) => {
-            let tenant = require_tenant(tenant, CLIENT_SECRET)?;
-            let fields = [
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id.as_str()),
-                ("client_secret", secret.expose_secret()),
-                ("scope", scope),
-            ];
-            let token = entra_token(context, CLIENT_SECRET, tenant, &fields).await?;
-            (token, CLIENT_SECRET)
-        }
-        Some(Credential::WorkloadIdentity {
-            client_id,
-            token_file,
-        }) => {
-            let tenant = require_tenant(tenant, WORKLOAD_IDENTITY)?;
-            let assertion = read_assertion(&token_file)?;
-            let fields = [
-                ("grant_type", "client_credentials"),
-                ("client_id", client_id.as_str()),
-                (
-                    "client_assertion_type",
-                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
-                ),
-                ("client_assertion", assertion.expose_secret()),
-                ("scope", scope),
-            ];
-            let token = entra_token(context, WORKLOAD_IDENTITY, tenant, &fields).await?;
-            (token, WORKLOAD_IDENTITY)
-        }
-        Some(Credential::AppService {
-            endpoint,
-            header,
-            client_id,
-        }) => {
-            let token =
-                app_service_token(context, &endpoint, &header, client_id.as_deref(), resource)
-                    .await?;
-            (token, APP_SERVICE)
-        }
-        None => {
-            let client_id = context.env.get_str("AZURE_CLIENT_ID");
-            if let Some(token) = imds_token(context, resource, client_id).await? {
-                (token, IMDS)
-            } else if let Some(token) = cli_token(context, resource).await? {
-                (token, AZURE_CLI)
-            } else {
-                return Err(SourceError::Config {
-                    problem: "no Azure credential: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET \
-                              (and AZURE_TENANT_ID), or AZURE_FEDERATED_TOKEN_FILE (workload \
-                              identity), run on Azure with a managed identity, or log in with \
-                              `az login` (az was not found on PATH)"
-                        .into(),
-                });
-            }
-        }
-    };
-    tracing::debug!(credential, "azure token obtained");
-    Bearer::new(&token, credential)
-}
-
-fn require_tenant<'a>(tenant: Option<&'a str>, credential: &str) -> Result<&'a str, SourceError> {
-    match tenant {
-        Some(tenant) if valid_tenant(tenant) => Ok(tenant),
-        Some(_) => Err(SourceError::Config {
-            problem: "AZURE_TENANT_ID is not a tenant id or domain".into(),
-        }),
-        None => Err(SourceError::Config {
-            problem: format!(
-                "{credential} needs a tenant: set AZURE_TENANT_ID (the vault's challenge named \
-                 none)"
-            ),
-        }),
-    }
-}
-
-/// The federated token Kubernetes projects into the pod (and rotates: read on each use).
-fn read_assertion(path: &Path) -> Result<SecretString, SourceError> {
-    let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let text = String::from_utf8(bytes).map_err(|_| SourceError::Config {
-        problem: "AZURE_FEDERATED_TOKEN_FILE does not hold UTF-8 text".into(),
-    })?;
-    let text = SecretString::from(text);
-    let token = text.expose_secret().trim();
-    if token.is_empty() {
-        return Err(SourceError::Config {
-            problem: "AZURE_FEDERATED_TOKEN_FILE is empty".into(),
-        });
-    }
-    Ok(SecretString::from(token.to_string()))
-}
-
-/// Entra ID's client credentials grant: `POST {authority}/{tenant}/oauth2/v2.0/token`.
-async fn entra_token(
-    context: &Context,
-    credential: &'static str,
-    tenant: &str,
-    fields: &[(&str, &str)],
-) -> Result<SecretString, SourceError> {
-    let authority = context
-        .env
-        .get_str("AZURE_AUTHORITY_HOST")
-        .unwrap_or(DEFAULT_AUTHORITY_HOST);
-    let mut url = http::base_url(
-        authority,
-        "AZURE_AUTHORITY_HOST",
-        context.settings.allow_insecure_http,
-    )?;
-    url.set_query(None);
-    url.set_fragment(None);
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty()
-            .extend([tenant, "oauth2", "v2.0", "token"]);
-    }
-    // Built by hand: reqwest's `form` feature is off.
-    let body = SecretString::from(
-        url::form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(fields)
-            .finish(),
-    );
-    // Entra ID answers a refused credential with 400 or 401 and an OAuth error body.
-    let refused = |status: StatusCode| matches!(status.as_u16(), 400 | 401);
-    let response = http::send_accepting(context, credential, refused, |client| {
-        client
-            .post(url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body.expose_secret().to_string())
-    })
-    .await
-    .map_err(|error| failed(credential, &error))?;
-    token_from(response, credential).await
-}
-
-/// Managed identity in App Service, Functions and Container Apps.
-async fn app_service_token(
-    context: &Context,
-    endpoint: &str,
-    header: &SecretString,
-    client_id: Option<&str>,
-    resource: &str,
-) -> Result<SecretString, SourceError> {
-    let mut url = http::base_url(
-        endpoint,
-        "IDENTITY_ENDPOINT",
-        context.settings.allow_insecure_http,
-    )?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("api-version", "2019-08-01")
-            .append_pair("resource", resource);
-        if let Some(client_id) = client_id {
-            query.append_pair("client_id", client_id);
-        }
-    }
-    let mut header =
-        HeaderValue::from_str(header.expose_secret()).map_err(|_| SourceError::Config {
-            problem: "IDENTITY_HEADER is not a valid header value".into(),
-        })?;
-    header.set_sensitive(true);
-    let refused = |status: StatusCode| matches!(status.as_u16(), 400..=404);
-    let response = http::send_accepting(context, APP_SERVICE, refused, |client| {
-        client
-            .get(url.clone())
-            .header("X-IDENTITY-HEADER", header.clone())
-    })
-    .await
-    .map_err(|error| failed(APP_SERVICE, &error))?;
-    token_from(response, APP_SERVICE).await
-}
-
-/// Managed identity from a VM's instance metadata service; `None` when there is none.
-async fn imds_token(
-    context: &Context,
-    resource: &str,
-    client_id: Option<&str>,
-) -> Result<Option<SecretString>, SourceError> {
-    let mut url = imds_url(&context.env, context.settings.allow_insecure_http)?;
-    {
-        let mut query = url.query_pairs_mut();
-        query
-            .append_pair("api-version", "2018-02-01")
-            .append_pair("resource", resource);
-        if let Some(client_id) = client_id {
-            query.append_pair("client_id", client_id);
-        }
-    }
-    // Is IMDS there at all? Without the Metadata header it refuses at once; outside Azure
-    // nothing answers. Only that much is asked of the probe, so it is sent once, not retried.
-    let probe = context
-        .http_client()?
-        .get(url.clone())
-        .timeout(IMDS_PROBE_TIMEOUT)
-        .send()
-        .await;
-    if let Err(error) = probe {
-        tracing::debug!(error = %error, "no instance metadata service");
-        return Ok(None);
-    }
-    // 400: the machine has no (such) managed identity, so the next credential is tried.
-    let no_identity = |status: StatusCode| status == StatusCode::BAD_REQUEST;
-    let response = http::send_accepting(context, IMDS, no_identity, |client| {
-        client.get(url.clone()).header("Metadata", "true")
-    })
-    .await
-    .map_err(|error| failed(IMDS, &error))?;
-    if response.status() == StatusCode::BAD_REQUEST {
-        tracing::debug!("the instance metadata service has no managed identity for us");
-        return Ok(None);
-    }
-    token_from(response, IMDS).await.map(Some)
-}
-
-/// `{host}/metadata/identity/oauth2/token`: plain http to the IMDS address, or where
-/// `AZURE_POD_IDENTITY_AUTHORITY_HOST` says under the usual rules.
-fn imds_url(env: &ParentEnv, allow_insecure: bool) -> Result<Url, SourceError> {
-    let (host, allow_insecure) = match env.get_str("AZURE_POD_IDENTITY_AUTHORITY_HOST") {
-        Some(host) if host.trim_end_matches('/') != IMDS_ADDRESS => (host, allow_insecure),
-        _ => (IMDS_ADDRESS, true),
-    };
-    let mut url = http::base_url(host, "AZURE_POD_IDENTITY_AUTHORITY_HOST", allow_insecure)?;
-    url.set_query(None);
-    url.set_fragment(None);
-    if let Ok(mut path) = url.path_segments_mut() {
-        path.pop_if_empty()
-            .extend(["metadata", "identity", "oauth2", "token"]);
-    }
-    Ok(url)
-}
-
-/// A token endpoint's answer: the token, or an error that names the credential and what the
-/// endpoint said (its OAuth error code and first line of description, never a secret).
-async fn token_from(response: Response, credential: &str) -> Result<SecretString, SourceError> {
-    let status = response.status();
-    if status.is_success() {
-        let token: TokenAnswer = http::json(response, "Azure token")
-            .await
-            .map_err(|error| failed(credential, &error))?;
-        return Ok(token.access_token);
-    }
-    let answer: OAuthError = http::json(response, "Azure token error")
-        .await
-        .unwrap_or_default();
-    let detail: Vec<&str> = [
-        answer.error.as_deref(),
-        answer
-            .error_description
-            .as_deref()
-            .or(answer.message.as_deref())
-            .and_then(|text| text.lines().next()),
-    ]
-    .into_iter()
-    .flatten()
-    .filter(|text| !text.is_empty())
-    .collect();
-    let detail = match detail.join(": ") {
-        text if text.is_empty() => String::new(),
-        text => format!(": {}", truncate(&text, 300)),
-    };
-    let status = SourceError::Http {
-        status: status.as_u16(),
-        retry_after: None,
-    };
-    Err(SourceError::Config {
-        problem: format!("{credential} failed: {status}{detail}"),
-    })
-}
-
-/// A credential's failure, naming the credential.
-fn failed(credential: &str, error: &SourceError) -> SourceError {
-    SourceError::Config {
-        problem: format!("{credential} failed: {error}"),
-    }
-}
-
-fn truncate(text: &str, limit: usize) -> &str {
-    match text.char_indices().nth(limit) {
-        Some((at, _)) => &text[..at],
-        None => text,
-    }
-}
-
-#[derive(Deserialize)]
-pub(super) struct TokenAnswer {
-    #[serde(deserialize_with = "secret_string")]
-    access_token: SecretString,
-}
-
-/// Entra ID's and IMDS's `{"error", "error_description"}`; App Service's `{"message"}`.
-#[derive(Deserialize, Default)]
-pub(super) struct OAuthError {
-    error: Option<String>,
-    error_description: Option<String>,
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct CliAnswer {
-    #[serde(rename = "accessToken", deserialize_with = "secret_string")]
-    access_token: SecretString,
-}
-
-/// The Azure CLI's token; `None` when `az` is not on `PATH`.
-async fn cli_token(context: &Context, resource: &str) -> Result<Option<SecretString>, SourceError> {
-    let Some(program) = find_program(context.env.get("PATH"), "az") else {
-        return Ok(None);
-    };
-    let mut command = std::process::Command::new(&program);
-    command
-        .args([
-            "account",
-            "get-access-token",
-            "--resource",
-            resource,
-            "-o",
-            "json",
-        ])
-        .env_clear()
-        .envs(context.env.iter())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    if let Some(tenant) = context.env.get_str("AZURE_TENANT_ID") {
-        command.args(["--tenant", tenant]);
-    }
-    let child = command.spawn().map_err(|error| SourceError::Config {
-        problem: format!(
-            "{AZURE_CLI} failed: cannot run {}: {error}",
-            program.display()
-        ),
-    })?;
-    let pid = child.id();
-    // tokio's `process` feature is off: the blocking pool waits, and a timeout kills.
-    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
-    let timeout = context.settings.request_timeout;
-    let output = match tokio::time::timeout(timeout, waiting).await {
-        Ok(Ok(Ok(output))) => output,
-        Ok(Ok(Err(error))) => {
-            return Err(SourceError::Config {
-                problem: format!("{AZURE_CLI} failed: {error}"),
-            })
-        }
-        Ok(Err(_)) => {
-            return Err(SourceError::Config {
-                problem: format!("{AZURE_CLI} failed: the wait for az stopped unexpectedly"),
-            })
-        }
-        Err(_) => {
-            // Still running, so the pid is still az's (the waiting thread has not reaped it).
-            if let Ok(pid) = i32::try_from(pid) {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
-            return Err(failed(AZURE_CLI, &SourceError::Timeout { after: timeout }));
-        }
-    };
-    if !output.status.success() {
-        // az's own message ("Please run 'az login' to setup account.") says what to do.
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let said = stderr
-            .lines()
-            .map(str::trim)
-            .find(|line| !line.is_empty())
-            .map(|line| format!(": {}", truncate(line, 300)))
-            .unwrap_or_default();
-        return Err(SourceError::Config {
-            problem: format!("{AZURE_CLI} failed: az exited with {}{said}", output.status),
-        });
-    }
-    let answer: CliAnswer =
-        serde_json::from_slice(&output.stdout).map_err(|_| SourceError::Config {
-            problem: format!("{AZURE_CLI} failed: az did not print the expected JSON"),
-        })?;
-    Ok(Some(answer.access_token))
-}
-
-/// The first executable file named `name` in the directories of `path`.
-fn find_program(path: Option<&OsStr>, name: &str) -> Option<PathBuf> {
-    std::env::split_paths(path?)
-        .filter(|dir| !dir.as_os_str().is_empty())
-        .map(|dir| dir.join(name))
-        .find(|candidate| {
-            candidate
-                .metadata()
-                .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
-        })
-}
-
 #[cfg(test)]
 mod tests {
+    use super::auth::{find_program, imds_url, Credential};
     use super::*;
 
     fn location(text: &str) -> Result<Location, String> {

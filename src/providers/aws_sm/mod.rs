@@ -49,9 +49,9 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use aws_sdk_secretsmanager::Client;
 use tokio::sync::OnceCell;
 
+use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};

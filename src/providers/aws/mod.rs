@@ -48,6 +48,16 @@ pub const CREDENTIAL_VARIABLES: &[&str] = &[
     "AWS_SESSION_TOKEN",
 ];
 
+/// Non-secret settings that say which AWS account, region and endpoint a source talks to.
+pub(super) const IDENTITY_VARIABLES: &[&str] = &[
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+    "AWS_ENDPOINT_URL_SSM",
+];
+
 /// A run's AWS state, kept in [`Context`]: empty until an AWS source is fetched.
 #[derive(Default)]
 pub struct Shared {

@@ -43,9 +43,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
+use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
 
 use super::{
     digest_text, env_name, http, naming, trim_one_newline, unconditional, Advice,
@@ -123,7 +123,7 @@ impl Doppler {
             "DOPPLER_API_HOST",
             self.context.settings.allow_insecure_http,
         )?;
-        let token = self.token()?;
+        let token = self.token().await?;
         let (project, config) = (self.project(), self.config());
         let warned = token.check_scope(project, config)?;
 
@@ -217,23 +217,47 @@ impl Doppler {
             .or_else(|| self.context.env.get_str("DOPPLER_CONFIG"))
     }
 
-    /// The token, from the first place that has one.
-    fn token(&self) -> Result<Token, SourceError> {
+    /// The token, from the first place that has one; a token file is read off the runtime.
+    async fn token(&self) -> Result<Token, SourceError> {
+        match self.token_place()? {
+            TokenPlace::Given(text) => Token::new(text.to_string(), "DOPPLER_TOKEN"),
+            TokenPlace::File(path, origin) => {
+                Token::from_file(super::read_credential_file(path).await?, origin)
+            }
+        }
+    }
+
+    /// [`Self::token`], a token file read at once: for [`Provider::advice`], which cannot wait.
+    fn token_now(&self) -> Result<Token, SourceError> {
+        match self.token_place()? {
+            TokenPlace::Given(text) => Token::new(text.to_string(), "DOPPLER_TOKEN"),
+            TokenPlace::File(path, origin) => {
+                let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                Token::from_file(bytes, origin)
+            }
+        }
+    }
+
+    /// Where the token is: the first place that has one.
+    fn token_place(&self) -> Result<TokenPlace<'_>, SourceError> {
         if let Some(path) = &self.token_file {
-            return Token::from_file(path, "the source's token-file");
+            return Ok(TokenPlace::File(path, "the source's token-file"));
         }
         let env = &self.context.env;
         if let Some(value) = env.get("DOPPLER_TOKEN").filter(|value| !value.is_empty()) {
             let text = value.to_str().ok_or_else(|| SourceError::Config {
                 problem: "DOPPLER_TOKEN is not valid UTF-8".into(),
             })?;
-            return Token::new(text.to_string(), "DOPPLER_TOKEN");
+            return Ok(TokenPlace::Given(text));
         }
         if let Some(path) = env
             .get("DOPPLER_TOKEN_FILE")
             .filter(|path| !path.is_empty())
         {
-            return Token::from_file(Path::new(path), "DOPPLER_TOKEN_FILE");
+            return Ok(TokenPlace::File(Path::new(path), "DOPPLER_TOKEN_FILE"));
         }
         Err(SourceError::Config {
             problem: "no Doppler token: set DOPPLER_TOKEN, or DOPPLER_TOKEN_FILE to a file that \
@@ -259,13 +283,21 @@ impl Provider for Doppler {
     /// A service token for another environment than the configured config's: Doppler answers
     /// such a request with a bare 403. A token that cannot be read is the fetch's error.
     fn advice(&self) -> Option<Advice> {
-        let token = self.token().ok()?;
+        let token = self.token_now().ok()?;
         let config = self.config()?;
         let environment = token.foreign_environment(config)?;
         Some(Advice {
             message: token.mismatch(environment, config),
         })
     }
+}
+
+/// Where a source's Doppler token is.
+enum TokenPlace<'a> {
+    /// `$DOPPLER_TOKEN`.
+    Given(&'a str),
+    /// A file, and the setting that named it.
+    File(&'a Path, &'static str),
 }
 
 /// What one download request got: a config, or "unchanged" to a conditional request.
@@ -448,12 +480,9 @@ impl Token {
         Ok(Self { secret, origin })
     }
 
-    /// Reads a token file in fetch (never while planning), dropping the newline editors add.
-    fn from_file(path: &Path, origin: &'static str) -> Result<Self, SourceError> {
-        let bytes = std::fs::read(path).map_err(|source| SourceError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    /// A token file's content (read in fetch, never while planning), dropping the newline
+    /// editors add.
+    fn from_file(bytes: Vec<u8>, origin: &'static str) -> Result<Self, SourceError> {
         let text = String::from_utf8(trim_one_newline(bytes)).map_err(|_| SourceError::Config {
             problem: format!("the Doppler token file from {origin} is not UTF-8 text"),
         })?;
@@ -570,13 +599,7 @@ mod tests {
     fn names_values(filter: &Filter) -> Result<Vec<(String, String)>, SourceError> {
         let secrets = download();
         let entries = filter.entries(&secrets, || place(&secrets, None, None))?;
-        Ok(entries
-            .into_iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8(value.expose().to_vec()).unwrap();
-                (name.to_string(), text)
-            })
-            .collect())
+        Ok(crate::providers::plain_entries(entries))
     }
 
     fn names(spec: &str) -> Vec<String> {
@@ -758,13 +781,13 @@ mod tests {
             ("DOPPLER_TOKEN_FILE", env_file),
         ];
 
-        let token = provider(&with_file, &both).token().unwrap();
+        let token = provider(&with_file, &both).token_now().unwrap();
         assert_eq!(token.secret.expose_secret(), "dp.st.dev.from-spec");
-        let token = provider("doppler:*", &both).token().unwrap();
+        let token = provider("doppler:*", &both).token_now().unwrap();
         assert_eq!(token.secret.expose_secret(), "dp.st.dev.from-env");
         // One newline is trimmed, not two: the token then holds a newline and is refused.
         let err = provider("doppler:*", &[("DOPPLER_TOKEN_FILE", env_file)])
-            .token()
+            .token_now()
             .unwrap_err();
         assert!(
             err.to_string().contains("DOPPLER_TOKEN_FILE contains"),
@@ -772,7 +795,7 @@ mod tests {
         );
 
         let err = provider("doppler:*", &[("DOPPLER_TOKEN", "")])
-            .token()
+            .token_now()
             .unwrap_err();
         assert!(
             err.to_string().contains("DOPPLER_TOKEN")

@@ -85,7 +85,6 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
-use futures_util::{stream, StreamExt, TryStreamExt};
 use reqwest::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE};
 use reqwest::{Response, Url};
 use rustls::pki_types::pem::PemObject;
@@ -94,12 +93,18 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::spec::SourceSpec;
+
+mod auth;
+use auth::{metadata_get, metadata_url, Credentials};
+
+mod location;
 use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
-use crate::source::SourceSpec;
+use location::{list_filter, listing_subject, Label, Location, Target};
 
-use super::{env_name, http, naming, off_runtime, Context, Entries, FetchFuture, Provider};
+use super::{env_name, http, listing, naming, oauth, Context, Entries, FetchFuture, Provider};
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 const ENDPOINT_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER";
@@ -121,9 +126,6 @@ const ASSERTION_LIFETIME_SECS: u64 = 3600;
 const METADATA_PROBE: Duration = Duration::from_secs(3);
 /// Secrets per list page (the API caps it at 25000); few pages, small answers.
 const PAGE_SIZE: &str = "500";
-/// Versions read at once in a listing: enough to hide latency, few enough for the API's
-/// per-minute quota.
-const READS_AT_ONCE: usize = 8;
 
 /// Only the token itself: see the module documentation for why not the key file's path.
 const CREDENTIALS: &[&str] = &[TOKEN_VAR];
@@ -131,9 +133,7 @@ const CREDENTIALS: &[&str] = &[TOKEN_VAR];
 #[derive(Debug)]
 pub struct GcpSm {
     context: Arc<Context>,
-    /// The parsed location, or why the text is not one; a [`SpecProblem`] has no room for the
-    /// reason, so it is reported when the source is fetched.
-    location: Result<Location, String>,
+    location: Location,
     /// Put before every name (the `prefix=` option).
     name_prefix: String,
     json: bool,
@@ -169,7 +169,7 @@ impl GcpSm {
         }
         Ok(Self {
             context,
-            location,
+            location: location.map_err(SpecProblem::BadLocation)?,
             name_prefix,
             json,
             key: spec.key.clone(),
@@ -177,12 +177,7 @@ impl GcpSm {
     }
 
     async fn read(&self) -> Result<Entries, SourceError> {
-        let location = self
-            .location
-            .as_ref()
-            .map_err(|problem| SourceError::Config {
-                problem: problem.clone(),
-            })?;
+        let location = &self.location;
         let shared = self
             .context
             .gcp
@@ -204,20 +199,11 @@ impl GcpSm {
                 }
                 tracing::debug!(project, secrets = ids.len(), "secrets listed");
                 let project = project.as_str();
-                // `buffered` keeps the sorted order, which decides which of two equal names wins.
-                let values: Vec<(String, SecretValue)> = stream::iter(ids)
-                    .map(|id| async move {
-                        let value = self.access(shared, project, &id, "latest").await?;
-                        Ok::<_, SourceError>((id, value))
-                    })
-                    .buffered(READS_AT_ONCE)
-                    .try_collect()
-                    .await?;
-                let mut entries = Entries::new();
-                for (id, value) in values {
-                    entries.extend(self.entries(&id, value, None)?);
-                }
-                Ok(entries)
+                listing::read_each(ids, |id| async move {
+                    let value = self.access(shared, project, &id, "latest").await?;
+                    self.entries(&id, value, None)
+                })
+                .await
             }
         }
     }
@@ -354,14 +340,7 @@ impl GcpSm {
         key: Option<&str>,
     ) -> Result<Entries, SourceError> {
         if self.json {
-            let Ok(Value::Object(object)) = serde_json::from_slice(value.expose()) else {
-                return Err(SourceError::Config {
-                    problem: format!(
-                        "secret '{id}' does not hold a JSON object, which the json option expects"
-                    ),
-                });
-            };
-            return naming::expand_object(&object, &self.name_prefix, key);
+            return listing::json_object_entries(id, &value, &self.name_prefix, key);
         }
         let name = naming::sanitize(key.unwrap_or(id));
         Ok(vec![(
@@ -379,245 +358,6 @@ impl Provider for GcpSm {
     fn consumed(&self) -> &'static [&'static str] {
         CREDENTIALS
     }
-}
-
-/// What a spec's location names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Location {
-    /// From the location or `project=`; else found at fetch time.
-    project: Option<String>,
-    target: Target,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Target {
-    /// One secret; `None` reads `latest`.
-    Secret { id: String, version: Option<String> },
-    /// Every secret whose id starts with `prefix` (maybe empty) and that has every label.
-    Listing { prefix: String, labels: Vec<Label> },
-}
-
-impl Location {
-    fn parse(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "'{text}' is not a Secret Manager location: write SECRET, SECRET/versions/VERSION, \
-                 PREFIX* or *, each optionally after projects/PROJECT/secrets/ (a secret id holds \
-                 only letters, digits, '-' and '_')"
-            )
-        };
-        let (project, rest) = match text.strip_prefix("projects/") {
-            Some(rest) => {
-                let (project, rest) = rest.split_once('/').ok_or_else(bad)?;
-                if rest.starts_with("locations/") {
-                    return Err(format!(
-                        "'{text}' names a regional secret, which gcp-sm does not read (only \
-                         global secrets: projects/PROJECT/secrets/SECRET)"
-                    ));
-                }
-                let rest = rest.strip_prefix("secrets/").ok_or_else(bad)?;
-                if !valid_project(project) {
-                    return Err(bad());
-                }
-                (Some(project.to_string()), rest)
-            }
-            None => (None, text),
-        };
-        let target = match rest.strip_suffix('*') {
-            Some(prefix) if prefix.len() <= 255 && prefix.chars().all(id_char) => Target::Listing {
-                prefix: prefix.to_string(),
-                labels: Vec::new(),
-            },
-            Some(_) => return Err(bad()),
-            None => {
-                let (id, version) = match rest.split_once('/') {
-                    Some((id, tail)) => (id, Some(tail.strip_prefix("versions/").ok_or_else(bad)?)),
-                    None => (rest, None),
-                };
-                if !valid_id(id) || !version.is_none_or(valid_version) {
-                    return Err(bad());
-                }
-                Target::Secret {
-                    id: id.to_string(),
-                    version: version.map(str::to_string),
-                }
-            }
-        };
-        Ok(Self { project, target })
-    }
-
-    fn is_listing(&self) -> bool {
-        matches!(self.target, Target::Listing { .. })
-    }
-
-    /// A bare `*`: every secret of a project, which no spec should read by accident.
-    fn reads_whole_project(&self) -> bool {
-        match &self.target {
-            Target::Listing { prefix, labels } => prefix.is_empty() && labels.is_empty(),
-            Target::Secret { .. } => false,
-        }
-    }
-
-    /// Adds the options that refine a location, refusing those that contradict it.
-    fn apply(
-        &mut self,
-        project: Option<String>,
-        version: Option<String>,
-        labels: Vec<Label>,
-    ) -> Result<(), SpecProblem> {
-        let problem = |option: &str, expected| SpecProblem::BadOptionValue {
-            option: option.into(),
-            expected,
-        };
-        if let Some(project) = project {
-            if self.project.is_some() {
-                return Err(problem(
-                    "project",
-                    "a short location (this one names projects/PROJECT already)",
-                ));
-            }
-            if !valid_project(&project) {
-                return Err(problem("project", "a project ID or number"));
-            }
-            self.project = Some(project);
-        }
-        match &mut self.target {
-            Target::Secret {
-                version: current, ..
-            } => {
-                if !labels.is_empty() {
-                    return Err(problem("label", "a listing location (PREFIX* or *)"));
-                }
-                if let Some(version) = version {
-                    if current.is_some() {
-                        return Err(problem(
-                            "version",
-                            "a location without /versions/ (it names a version already)",
-                        ));
-                    }
-                    if !valid_version(&version) {
-                        return Err(problem("version", "a version number, an alias or latest"));
-                    }
-                    *current = Some(version);
-                }
-            }
-            Target::Listing {
-                labels: current, ..
-            } => {
-                if version.is_some() {
-                    return Err(problem(
-                        "version",
-                        "a single secret, not a listing ending in '*' (a listing reads each \
-                         secret's latest version)",
-                    ));
-                }
-                *current = labels;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn id_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || c == '-' || c == '_'
-}
-
-/// Secret Manager's rule for ids: 1 to 255 of `[A-Za-z0-9_-]`. Checked before any request, so a
-/// `/`, `..` or `?` can never turn into another path or query.
-fn valid_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 255 && id.chars().all(id_char)
-}
-
-/// A number, `latest` or an alias: the same characters as an id.
-fn valid_version(version: &str) -> bool {
-    valid_id(version)
-}
-
-/// Project ids (`my-project`), numbers, and the old domain-scoped ids (`example.com:project`).
-fn valid_project(project: &str) -> bool {
-    !project.is_empty()
-        && project
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | ':'))
-}
-
-/// A label a listed secret must carry: `KEY:VALUE`, or `KEY` with any value.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Label {
-    key: String,
-    value: Option<String>,
-}
-
-impl Label {
-    /// GCP's rules: a key starts with a lower-case letter; keys and values hold lower-case
-    /// letters, digits, `_` and `-`, at most 63 of them.
-    fn parse(text: &str) -> Option<Self> {
-        let (key, value) = match text.split_once([':', '=']) {
-            Some((key, value)) => (key, Some(value)),
-            None => (text, None),
-        };
-        let allowed = |part: &str| {
-            part.chars().count() <= 63
-                && part
-                    .chars()
-                    .all(|c| c.is_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        };
-        let key_ok = key.chars().next().is_some_and(char::is_lowercase) && allowed(key);
-        let value_ok = value.is_none_or(|value| !value.is_empty() && allowed(value));
-        (key_ok && value_ok).then(|| Self {
-            key: key.to_string(),
-            value: value.map(str::to_string),
-        })
-    }
-
-    fn matches(&self, labels: &HashMap<String, String>) -> bool {
-        match (&self.value, labels.get(&self.key)) {
-            (None, found) => found.is_some(),
-            (Some(wanted), Some(found)) => wanted == found,
-            (Some(_), None) => false,
-        }
-    }
-
-    /// The term of a `ListSecrets` filter.
-    fn filter_term(&self) -> String {
-        match &self.value {
-            Some(value) => format!("labels.{}={value}", self.key),
-            None => format!("labels.{}:*", self.key),
-        }
-    }
-}
-
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.value {
-            Some(value) => write!(f, "{}={value}", self.key),
-            None => f.write_str(&self.key),
-        }
-    }
-}
-
-/// The `filter` of a listing, narrowing what the server sends; `name:` matches a substring of
-/// the full name, so it is a hint, not the prefix test (which is done on every answer).
-fn list_filter(prefix: &str, labels: &[Label]) -> String {
-    let name = (!prefix.is_empty()).then(|| format!("name:{prefix}"));
-    name.into_iter()
-        .chain(labels.iter().map(Label::filter_term))
-        .collect::<Vec<_>>()
-        .join(" AND ")
-}
-
-/// What a listing looked for, for a "not found" error.
-fn listing_subject(project: &str, prefix: &str, labels: &[Label]) -> String {
-    let mut what = format!("no secret in project '{project}'");
-    if !prefix.is_empty() {
-        what.push_str(&format!(" whose id starts with '{prefix}'"));
-    }
-    if !labels.is_empty() {
-        let labels: Vec<String> = labels.iter().map(ToString::to_string).collect();
-        let joiner = if prefix.is_empty() { "" } else { " and" };
-        what.push_str(&format!("{joiner} with the label(s) {}", labels.join(", ")));
-    }
-    what
 }
 
 /// What every `gcp-sm` source of a run shares: the endpoint and one access token. Created by the
@@ -758,439 +498,6 @@ impl SharedClient {
     }
 }
 
-/// Where the access token comes from, in the order they are looked for.
-enum Credentials {
-    /// `GOOGLE_OAUTH_ACCESS_TOKEN`.
-    Token(SecretString),
-    ServiceAccount(ServiceAccount),
-    AuthorizedUser(AuthorizedUser),
-    /// The metadata server's base URL, `…/computeMetadata/v1/`; `explicit` when
-    /// `GCE_METADATA_HOST` named it.
-    Metadata {
-        base: Url,
-        explicit: bool,
-    },
-}
-
-/// A service account key file: its key signs the assertion exchanged for a token.
-struct ServiceAccount {
-    origin: String,
-    email: String,
-    key: RsaKeyPair,
-    key_id: Option<String>,
-    token_uri: Url,
-    project: Option<String>,
-    quota_project: Option<String>,
-}
-
-/// gcloud's application default credentials: a refresh token of the user's login.
-struct AuthorizedUser {
-    origin: String,
-    client_id: String,
-    client_secret: SecretString,
-    refresh_token: SecretString,
-    token_uri: Url,
-    quota_project: Option<String>,
-}
-
-/// The fields of both kinds of credentials file. No `Debug`: it holds keys and refresh tokens.
-#[derive(Deserialize)]
-struct CredentialsFile {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    client_email: Option<String>,
-    private_key: Option<String>,
-    private_key_id: Option<String>,
-    token_uri: Option<String>,
-    project_id: Option<String>,
-    quota_project_id: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<String>,
-    refresh_token: Option<String>,
-}
-
-impl Credentials {
-    async fn find(context: &Context) -> Result<Self, SourceError> {
-        let env = &context.env;
-        if let Some(token) = env.get(TOKEN_VAR).filter(|token| !token.is_empty()) {
-            let text = token.to_str().ok_or_else(|| SourceError::Config {
-                problem: format!("{TOKEN_VAR} is not valid UTF-8"),
-            })?;
-            return Ok(Self::Token(SecretString::from(text.to_string())));
-        }
-        if let Some(path) = env.get(CREDENTIALS_VAR).filter(|path| !path.is_empty()) {
-            let path = PathBuf::from(path);
-            let origin = format!(
-                "the credentials file '{}' ({CREDENTIALS_VAR})",
-                path.display()
-            );
-            // The variable is named: a path that was copied wrong is the likely mistake.
-            let bytes = read_file(path, false)
-                .await
-                .map_err(|error| SourceError::Config {
-                    problem: format!("{CREDENTIALS_VAR}: {error}"),
-                })?
-                .unwrap_or_default();
-            return Self::from_file(&bytes, origin, context);
-        }
-        if let Some(path) = gcloud_adc_path(env) {
-            let origin = format!(
-                "gcloud's application default credentials '{}'",
-                path.display()
-            );
-            if let Some(bytes) = read_file(path, true).await? {
-                return Self::from_file(&bytes, origin, context);
-            }
-        }
-        let (host, explicit) = match env.get_str(METADATA_HOST_VAR) {
-            Some(host) => (host, true),
-            None => (DEFAULT_METADATA_HOST, false),
-        };
-        let base = Url::parse(&format!("http://{host}/computeMetadata/v1/"))
-            .ok()
-            .filter(|url| url.path() == "/computeMetadata/v1/")
-            .ok_or_else(|| SourceError::Config {
-                problem: format!("{METADATA_HOST_VAR} is not a HOST or HOST:PORT"),
-            })?;
-        Ok(Self::Metadata { base, explicit })
-    }
-
-    fn from_file(bytes: &[u8], origin: String, context: &Context) -> Result<Self, SourceError> {
-        // serde's messages may quote the value they choke on; only the position is told.
-        let file: CredentialsFile =
-            serde_json::from_slice(bytes).map_err(|error| SourceError::Config {
-                problem: format!(
-                    "{origin} is not a Google credentials JSON file (line {}, column {})",
-                    error.line(),
-                    error.column()
-                ),
-            })?;
-        let missing = |field: &str| SourceError::Config {
-            problem: format!("{origin} has no {field}"),
-        };
-        let token_uri = |text: Option<&str>| {
-            http::base_url(
-                text.unwrap_or(DEFAULT_TOKEN_URI),
-                "token_uri",
-                context.settings.allow_insecure_http,
-            )
-            .map_err(|error| SourceError::Config {
-                problem: format!("{origin}: {error}"),
-            })
-        };
-        match file.kind.as_deref() {
-            Some("service_account") => {
-                let pem =
-                    SecretString::from(file.private_key.ok_or_else(|| missing("private_key"))?);
-                let key = rsa_key(pem.expose_secret()).ok_or_else(|| SourceError::Config {
-                    problem: format!("{origin}: private_key is not a PEM RSA private key"),
-                })?;
-                Ok(Self::ServiceAccount(ServiceAccount {
-                    email: file.client_email.ok_or_else(|| missing("client_email"))?,
-                    key,
-                    key_id: file.private_key_id,
-                    token_uri: token_uri(file.token_uri.as_deref())?,
-                    project: file.project_id.filter(|project| !project.is_empty()),
-                    quota_project: file.quota_project_id,
-                    origin,
-                }))
-            }
-            Some("authorized_user") => Ok(Self::AuthorizedUser(AuthorizedUser {
-                client_id: file.client_id.ok_or_else(|| missing("client_id"))?,
-                client_secret: file
-                    .client_secret
-                    .map(SecretString::from)
-                    .ok_or_else(|| missing("client_secret"))?,
-                refresh_token: file
-                    .refresh_token
-                    .map(SecretString::from)
-                    .ok_or_else(|| missing("refresh_token"))?,
-                token_uri: token_uri(file.token_uri.as_deref())?,
-                quota_project: file.quota_project_id,
-                origin,
-            })),
-            Some(other) => Err(SourceError::Config {
-                problem: format!(
-                    "{origin} holds '{other}' credentials, which secretrun cannot use: use a \
-                     service account key or `gcloud auth application-default login`, or set \
-                     {TOKEN_VAR} (e.g. to $(gcloud auth print-access-token))"
-                ),
-            }),
-            None => Err(missing("type")),
-        }
-    }
-
-    fn origin(&self) -> String {
-        match self {
-            Self::Token(_) => TOKEN_VAR.into(),
-            Self::ServiceAccount(ServiceAccount { origin, .. })
-            | Self::AuthorizedUser(AuthorizedUser { origin, .. }) => origin.clone(),
-            Self::Metadata { base, .. } => metadata_origin(base),
-        }
-    }
-
-    fn quota_project(&self) -> Option<&str> {
-        match self {
-            Self::ServiceAccount(ServiceAccount { quota_project, .. })
-            | Self::AuthorizedUser(AuthorizedUser { quota_project, .. }) => quota_project
-                .as_deref()
-                .filter(|project| !project.is_empty()),
-            _ => None,
-        }
-    }
-
-    /// An access token, as an `Authorization` value.
-    async fn token(&self, context: &Context) -> Result<HeaderValue, SourceError> {
-        match self {
-            Self::Token(token) => bearer(token, TOKEN_VAR),
-            Self::ServiceAccount(account) => {
-                let assertion = account.assertion(unix_now())?;
-                let body = form(&[
-                    ("grant_type", JWT_GRANT),
-                    ("assertion", assertion.expose_secret()),
-                ]);
-                exchange(
-                    context,
-                    &account.token_uri,
-                    &body,
-                    &account.origin,
-                    "the key may be deleted or disabled, or this machine's clock is off",
-                )
-                .await
-            }
-            Self::AuthorizedUser(user) => {
-                let body = form(&[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", &user.client_id),
-                    ("client_secret", user.client_secret.expose_secret()),
-                    ("refresh_token", user.refresh_token.expose_secret()),
-                ]);
-                exchange(
-                    context,
-                    &user.token_uri,
-                    &body,
-                    &user.origin,
-                    "the login has expired or was revoked: run `gcloud auth \
-                     application-default login` again",
-                )
-                .await
-            }
-            Self::Metadata { base, explicit } => metadata_token(context, base, *explicit).await,
-        }
-    }
-}
-
-impl ServiceAccount {
-    /// The signed JWT (RS256) Google's token endpoint exchanges for an access token.
-    fn assertion(&self, now: u64) -> Result<SecretString, SourceError> {
-        let mut header = serde_json::json!({"alg": "RS256", "typ": "JWT"});
-        if let Some(key_id) = &self.key_id {
-            header["kid"] = Value::from(key_id.as_str());
-        }
-        let claims = serde_json::json!({
-            "iss": self.email,
-            "scope": SCOPE,
-            "aud": self.token_uri.as_str(),
-            "iat": now,
-            "exp": now + ASSERTION_LIFETIME_SECS,
-        });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut signature = vec![0; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &RSA_PKCS1_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut signature,
-            )
-            .map_err(|_| SourceError::Config {
-                problem: format!("{}: cannot sign with its private_key", self.origin),
-            })?;
-        Ok(SecretString::from(format!(
-            "{signing_input}.{}",
-            URL_SAFE_NO_PAD.encode(signature)
-        )))
-    }
-}
-
-/// An RSA key in PEM, PKCS#8 as Google issues them (PKCS#1 accepted too).
-fn rsa_key(pem: &str) -> Option<RsaKeyPair> {
-    match PrivateKeyDer::from_pem_slice(pem.as_bytes()).ok()? {
-        PrivateKeyDer::Pkcs8(der) => RsaKeyPair::from_pkcs8(der.secret_pkcs8_der()).ok(),
-        PrivateKeyDer::Pkcs1(der) => RsaKeyPair::from_der(der.secret_pkcs1_der()).ok(),
-        _ => None,
-    }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs())
-}
-
-/// `application/x-www-form-urlencoded`; it carries a credential, so it stays secret.
-fn form(pairs: &[(&str, &str)]) -> SecretString {
-    let mut serializer = url::form_urlencoded::Serializer::new(String::new());
-    serializer.extend_pairs(pairs);
-    SecretString::from(serializer.finish())
-}
-
-/// Exchanges a grant at an OAuth 2.0 token endpoint. `refused` says what a refusal means for
-/// these credentials: Google's 400 `invalid_grant` covers them all.
-async fn exchange(
-    context: &Context,
-    uri: &Url,
-    body: &SecretString,
-    origin: &str,
-    refused: &str,
-) -> Result<HeaderValue, SourceError> {
-    let response = http::send(context, "Google OAuth token request", |client| {
-        client
-            .post(uri.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body.expose_secret().to_owned())
-    })
-    .await
-    .map_err(|error| SourceError::Config {
-        problem: match error {
-            SourceError::Http {
-                status: status @ (400 | 401 | 403),
-                ..
-            } => format!(
-                "{origin}: the token endpoint {uri} refused the credentials (HTTP {status}): \
-                 {refused}"
-            ),
-            other => format!("{origin}: no access token from {uri}: {other}"),
-        },
-    })?;
-    token_from(response, origin).await
-}
-
-/// `{"access_token", "expires_in", "token_type"}`, as the token endpoint and the metadata
-/// server answer. No `Debug`: it holds the token.
-#[derive(Deserialize)]
-pub(super) struct TokenResponse {
-    access_token: String,
-    #[serde(default)]
-    token_type: Option<String>,
-}
-
-async fn token_from(response: Response, origin: &str) -> Result<HeaderValue, SourceError> {
-    let answer: TokenResponse = http::json(response, "OAuth token").await?;
-    let token = SecretString::from(answer.access_token);
-    if let Some(kind) = answer
-        .token_type
-        .filter(|kind| !kind.eq_ignore_ascii_case("bearer"))
-    {
-        return Err(SourceError::BadResponse {
-            problem: format!("{origin} gave a '{kind}' token, not a Bearer token"),
-        });
-    }
-    bearer(&token, origin)
-}
-
-/// `Authorization: Bearer TOKEN`, checked and marked sensitive.
-fn bearer(token: &SecretString, origin: &str) -> Result<HeaderValue, SourceError> {
-    http::bearer(token.expose_secret(), "access token", origin)
-}
-
-/// Reads a credentials file off the runtime; `None` when `optional` and it does not exist.
-async fn read_file(path: PathBuf, optional: bool) -> Result<Option<Vec<u8>>, SourceError> {
-    off_runtime(move || match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(bytes)),
-        Err(error) if optional && error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(SourceError::Read { path, source }),
-    })
-    .await
-}
-
-/// gcloud's ADC file: in `$CLOUDSDK_CONFIG` when set (gcloud's own configuration directory),
-/// else `~/.config/gcloud`.
-fn gcloud_adc_path(env: &ParentEnv) -> Option<PathBuf> {
-    let dir = match env.get("CLOUDSDK_CONFIG").filter(|dir| !dir.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env.get("HOME").filter(|home| !home.is_empty())?)
-            .join(".config")
-            .join("gcloud"),
-    };
-    Some(dir.join("application_default_credentials.json"))
-}
-
-fn metadata_origin(base: &Url) -> String {
-    let host = base.host_str().unwrap_or_default();
-    match base.port() {
-        Some(port) => format!("the metadata server at {host}:{port}"),
-        None => format!("the metadata server at {host}"),
-    }
-}
-
-fn metadata_url(base: &Url, path: &str) -> Result<Url, SourceError> {
-    base.join(path).map_err(|_| SourceError::Config {
-        problem: format!("{METADATA_HOST_VAR} does not make a valid URL"),
-    })
-}
-
-/// The last place looked: the metadata server, when on GCP.
-async fn metadata_token(
-    context: &Context,
-    base: &Url,
-    explicit: bool,
-) -> Result<HeaderValue, SourceError> {
-    // Off GCP the default name does not resolve: that ends the search without an HTTP attempt,
-    // let alone retries.
-    if !explicit && !resolves(base).await {
-        return Err(SourceError::Config {
-            problem: format!(
-                "no Google Cloud credentials: set {CREDENTIALS_VAR} to a service account key \
-                 file, run `gcloud auth application-default login`, or set {TOKEN_VAR} (e.g. to \
-                 $(gcloud auth print-access-token)); not on GCP either ({DEFAULT_METADATA_HOST} \
-                 does not resolve)"
-            ),
-        });
-    }
-    let origin = metadata_origin(base);
-    let url = metadata_url(base, "instance/service-accounts/default/token")?;
-    let response = metadata_get(context, &url)
-        .await
-        .map_err(|error| SourceError::Config {
-            problem: format!("{origin}: no access token: {error}"),
-        })?;
-    token_from(response, &origin).await
-}
-
-async fn resolves(base: &Url) -> bool {
-    let (Some(host), Some(port)) = (base.host_str(), base.port_or_known_default()) else {
-        return false;
-    };
-    let lookup = tokio::time::timeout(METADATA_PROBE, tokio::net::lookup_host((host, port)));
-    match lookup.await {
-        Ok(Ok(mut addresses)) => addresses.next().is_some(),
-        _ => false,
-    }
-}
-
-async fn metadata_get(context: &Context, url: &Url) -> Result<Response, SourceError> {
-    let response = http::send(context, "GCE metadata request", |client| {
-        client
-            .get(url.clone())
-            .header(METADATA_FLAVOR, HeaderValue::from_static("Google"))
-    })
-    .await?;
-    // Whatever answers on that name, only the metadata server answers with its flavour.
-    let flavor = response.headers().get(METADATA_FLAVOR);
-    if flavor.and_then(|value| value.to_str().ok()) != Some("Google") {
-        return Err(SourceError::BadResponse {
-            problem: "the answer is not from a GCP metadata server (no Metadata-Flavor: Google)"
-                .into(),
-        });
-    }
-    Ok(response)
-}
-
 /// `AccessSecretVersionResponse`. No `Debug`: the payload is the secret.
 #[derive(Deserialize)]
 pub(super) struct AccessResponse {
@@ -1276,6 +583,7 @@ struct ListedSecret {
 
 #[cfg(test)]
 mod tests {
+    use super::auth::{bearer, ServiceAccount};
     use super::*;
     use crate::providers::FetchSettings;
     use aws_lc_rs::encoding::AsDer;
@@ -1293,8 +601,13 @@ mod tests {
         GcpSm::from_spec(&mut spec, context(&[]))
     }
 
+    /// The parsed location, or the reason a bad one is refused with.
     fn location(text: &str) -> Result<Location, String> {
-        build(text).unwrap().location
+        match build(text) {
+            Ok(gcp) => Ok(gcp.location),
+            Err(SpecProblem::BadLocation(problem)) => Err(problem),
+            Err(other) => panic!("{text}: {other}"),
+        }
     }
 
     fn secret(project: Option<&str>, id: &str, version: Option<&str>) -> Location {
@@ -1505,13 +818,7 @@ mod tests {
         let provider = build(spec).unwrap();
         let key = provider.key.clone();
         let entries = provider.entries(id, SecretValue::from(value.to_string()), key.as_deref())?;
-        Ok(entries
-            .into_iter()
-            .map(|(name, value)| {
-                let text = String::from_utf8(value.expose().to_vec()).unwrap();
-                (name.to_string(), text)
-            })
-            .collect())
+        Ok(crate::providers::plain_entries(entries))
     }
 
     #[test]

@@ -1,0 +1,243 @@
+//! The one table of store kinds. Each entry says all that the rest of secretrun needs to know of
+//! a kind without fetching anything: its scheme, where its names rank, whether its location is a
+//! local path, the parent variables that say which service it talks to, how an environment value
+//! refers to one of its secrets, and how to build its provider from a spec. A new store is its folder under `providers/` and one entry here.
+
+use std::sync::Arc;
+
+use crate::error::SpecProblem;
+
+use super::spec::{SourceClass, SourceKind, SourceSpec};
+use super::{
+    aws, aws_sm, aws_ssm, azure_kv, dir, doppler, dotenv, file, gcp_sm, vault, Context, Provider,
+};
+
+/// What a source of one kind is, before it is fetched.
+pub(crate) struct Store {
+    pub kind: SourceKind,
+    /// How specs, config and docs spell the kind: `aws-sm` in `aws-sm:prod/db`.
+    pub scheme: &'static str,
+    pub class: SourceClass,
+    pub location: Location,
+    /// Non-secret settings that say which service a source talks to; part of a fallback
+    /// snapshot's identity, so a snapshot of one Vault is never served for another. (The
+    /// credential variables a source consumes are its provider's [`Provider::consumed`]: they
+    /// depend on its spec, a Vault token or an AppRole.)
+    pub identity_variables: &'static [&'static str],
+    pub reference: Reference,
+    /// Validates the spec's options and builds the provider. Pure: no I/O, no network.
+    pub build: Build,
+}
+
+type Build = fn(&mut SourceSpec, &Arc<Context>) -> Result<Box<dyn Provider>, SpecProblem>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Location {
+    /// A local path, which a config file makes relative to itself; never in a fallback snapshot.
+    Path,
+    /// A name in a remote store: the only kind a fallback snapshot holds or serves.
+    Remote,
+}
+
+/// How an environment value (`DB_PASSWORD=vault:secret/app#password`) names one of the kind's
+/// secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reference {
+    /// Sources of this kind are whole files or folders, never a single value.
+    Never,
+    /// `file:/ABSOLUTE/PATH` only: `file://host/...` and `file:relative.db` are URLs and paths
+    /// of other programs.
+    AbsolutePath,
+    /// `KIND:NAME[?OPTIONS]` names one secret of the configured set, where a source names a
+    /// prefix: it stands for `KIND:*[?OPTIONS]#NAME`.
+    NameInSet,
+    /// The value is a spec of the kind as it is; `also` is a prefix that marks a reference
+    /// without the scheme (an AWS ARN).
+    Spec { also: Option<&'static str> },
+}
+
+/// Builds a provider whose constructor takes the run's shared [`Context`].
+macro_rules! with_context {
+    ($provider:path) => {
+        |spec, context| Ok(Box::new(<$provider>::from_spec(spec, context.clone())?))
+    };
+}
+
+/// In [`SourceKind::ALL`]'s order (a unit test holds them together).
+static STORES: [Store; 9] = [
+    Store {
+        kind: SourceKind::Dotenv,
+        scheme: "dotenv",
+        class: SourceClass::EnvFile,
+        location: Location::Path,
+        identity_variables: &[],
+        reference: Reference::Never,
+        build: with_context!(dotenv::Dotenv),
+    },
+    Store {
+        kind: SourceKind::Dir,
+        scheme: "dir",
+        class: SourceClass::Secret,
+        location: Location::Path,
+        identity_variables: &[],
+        reference: Reference::Never,
+        build: |spec, _| Ok(Box::new(dir::Dir::from_spec(spec)?)),
+    },
+    Store {
+        kind: SourceKind::File,
+        scheme: "file",
+        class: SourceClass::Secret,
+        location: Location::Path,
+        identity_variables: &[],
+        reference: Reference::AbsolutePath,
+        build: |spec, _| Ok(Box::new(file::File::from_spec(spec)?)),
+    },
+    Store {
+        kind: SourceKind::Doppler,
+        scheme: "doppler",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: &["DOPPLER_API_HOST", "DOPPLER_PROJECT", "DOPPLER_CONFIG"],
+        reference: Reference::NameInSet,
+        build: with_context!(doppler::Doppler),
+    },
+    Store {
+        kind: SourceKind::AwsSm,
+        scheme: "aws-sm",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: aws::IDENTITY_VARIABLES,
+        reference: Reference::Spec {
+            also: Some("arn:aws:secretsmanager:"),
+        },
+        build: with_context!(aws_sm::AwsSm),
+    },
+    Store {
+        kind: SourceKind::Vault,
+        scheme: "vault",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: &["VAULT_ADDR", "BAO_ADDR", "VAULT_NAMESPACE"],
+        reference: Reference::Spec { also: None },
+        build: with_context!(vault::Vault),
+    },
+    Store {
+        kind: SourceKind::AwsSsm,
+        scheme: "aws-ssm",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: aws::IDENTITY_VARIABLES,
+        reference: Reference::Spec { also: None },
+        build: with_context!(aws_ssm::AwsSsm),
+    },
+    Store {
+        kind: SourceKind::AzureKv,
+        scheme: "azure-kv",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: &[
+            "AZURE_KEYVAULT_URL",
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_AUTHORITY_HOST",
+        ],
+        reference: Reference::Spec { also: None },
+        build: with_context!(azure_kv::AzureKv),
+    },
+    Store {
+        kind: SourceKind::GcpSm,
+        scheme: "gcp-sm",
+        class: SourceClass::Secret,
+        location: Location::Remote,
+        identity_variables: &[
+            "GOOGLE_CLOUD_PROJECT",
+            "CLOUDSDK_CORE_PROJECT",
+            "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
+        ],
+        reference: Reference::Spec { also: None },
+        build: with_context!(gcp_sm::GcpSm),
+    },
+];
+
+/// Every store kind, in [`SourceKind::ALL`]'s order.
+pub(crate) fn stores() -> &'static [Store] {
+    &STORES
+}
+
+/// What a kind is: its registry entry, and the answers read from it.
+impl SourceKind {
+    pub(crate) fn store(self) -> &'static Store {
+        &STORES[self as usize]
+    }
+
+    pub fn scheme(self) -> &'static str {
+        self.store().scheme
+    }
+
+    pub fn class(self) -> SourceClass {
+        self.store().class
+    }
+
+    /// Kinds whose location is a local path, which a config file makes relative to itself.
+    pub fn takes_path(self) -> bool {
+        self.store().location == Location::Path
+    }
+
+    /// Kinds a fallback snapshot holds and serves.
+    pub fn is_remote(self) -> bool {
+        self.store().location == Location::Remote
+    }
+
+    pub fn identity_variables(self) -> &'static [&'static str] {
+        self.store().identity_variables
+    }
+
+    pub(crate) fn from_scheme(scheme: &str) -> Option<Self> {
+        STORES
+            .iter()
+            .find(|store| store.scheme == scheme)
+            .map(|store| store.kind)
+    }
+
+    /// The schemes, for an error that names an unknown one.
+    pub(crate) fn known_schemes() -> String {
+        let schemes: Vec<&str> = STORES.iter().map(|store| store.scheme).collect();
+        schemes.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_entry_per_kind_in_order() {
+        assert_eq!(STORES.len(), SourceKind::ALL.len());
+        for (store, kind) in STORES.iter().zip(SourceKind::ALL) {
+            assert_eq!(store.kind, *kind);
+            assert_eq!(kind.store().kind, *kind);
+        }
+    }
+
+    #[test]
+    fn schemes_are_unique() {
+        for (i, a) in SourceKind::ALL.iter().enumerate() {
+            for b in &SourceKind::ALL[i + 1..] {
+                assert_ne!(a.scheme(), b.scheme());
+            }
+            assert_eq!(SourceKind::from_scheme(a.scheme()), Some(*a));
+        }
+    }
+
+    #[test]
+    fn only_env_files_rank_below_the_parent_and_only_path_kinds_are_local() {
+        for kind in SourceKind::ALL {
+            assert_eq!(
+                kind.class() == SourceClass::EnvFile,
+                *kind == SourceKind::Dotenv
+            );
+            assert_eq!(kind.takes_path(), !kind.is_remote());
+            assert_eq!(kind.is_remote(), !kind.identity_variables().is_empty());
+        }
+    }
+}
