@@ -854,7 +854,9 @@ fn open(
 }
 
 /// What one fetch of phase 2 gave, for [`settle`].
-pub struct Attempt {
+pub struct Attempt<Id> {
+    /// Which source this is, as the caller names it; [`Settled::layers`] is keyed by it.
+    pub id: Id,
     pub origin: String,
     pub class: SourceClass,
     pub remote: bool,
@@ -863,8 +865,9 @@ pub struct Attempt {
 }
 
 /// Phase 2's layers after the fallback rules, and what to write as the new snapshot.
-pub struct Settled {
-    pub layers: Vec<Layer>,
+pub struct Settled<Id> {
+    /// Each source's layer with its id, in the order the attempts came.
+    pub layers: Vec<(Id, Layer)>,
     /// The remote layers, when every one was fetched fresh.
     pub remote: Option<Vec<Layer>>,
 }
@@ -873,12 +876,12 @@ pub struct Settled {
 /// failed remote sources are served from the snapshot when every failure is transient; a
 /// definitive remote failure deletes the snapshot. Without fallback every failure is reported,
 /// as [`Error::from_many`] reports them.
-pub fn settle(
+pub fn settle<Id>(
     fallback: Option<&Fallback>,
     mode: FallbackMode,
-    attempts: Vec<Attempt>,
-) -> Result<Settled, Error> {
-    let failed_remote = |attempt: &Attempt| match &attempt.result {
+    attempts: Vec<Attempt<Id>>,
+) -> Result<Settled<Id>, Error> {
+    let failed_remote = |attempt: &Attempt<Id>| match &attempt.result {
         None => true,
         Some(Err(_)) => attempt.remote,
         Some(Ok(_)) => false,
@@ -968,17 +971,17 @@ pub fn settle(
                 if attempt.remote && fresh && fallback.is_some() {
                     remote.push(layer.clone());
                 }
-                layers.push(layer);
+                layers.push((attempt.id, layer));
             }
             Some(Err(error)) => match served(Some(&error)) {
-                Some(layer) => layers.push(layer),
+                Some(layer) => layers.push((attempt.id, layer)),
                 None => errors.push(Error::Source {
                     origin: attempt.origin,
                     error,
                 }),
             },
             None => match served(None) {
-                Some(layer) => layers.push(layer),
+                Some(layer) => layers.push((attempt.id, layer)),
                 None => errors.push(Error::NoSnapshot {
                     path: fallback.map(|f| f.path.clone()).unwrap_or_default(),
                     problem: format!("it holds nothing for {}", attempt.origin),

@@ -5,9 +5,12 @@
 //! (a `DOPPLER_TOKEN` or `SECRETS_MANAGER=vault` kept in `.env`; the parent environment still
 //! wins); then every secret source at once, bounded. Every failure is collected, so the user
 //! sees all broken sources at once, not the first. References in environment values (see
-//! [`reference`]) are fetched in the second phase, together with the secret sources.
+//! [`references`]) are fetched in the second phase, together with the secret sources, and
+//! the fallback step ([`fallback::settle`]) then decides what each failed source yields.
+//! Results are keyed by [`SourceId`], never lined up by position.
 
 pub mod fallback;
+mod references;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ffi::OsString;
@@ -18,12 +21,11 @@ use futures_util::stream::{self, StreamExt};
 use tokio::sync::OnceCell;
 
 use crate::compat;
-use crate::env::merge::{Holder, Layer, Substitute, Substitutions};
+use crate::env::merge::{Layer, Substitutions};
 use crate::environment::ParentEnv;
 use crate::error::{Error, SourceError};
 use crate::providers::{self, Advice, Context, Entries, FetchSettings, Fetched, Provider};
-use crate::reference::{self, Parsed};
-use crate::secret::{self, SecretValue};
+use crate::secret;
 use crate::source::{SourceClass, SourceKind, SourceSpec};
 use fallback::{Attempt, Fallback, FallbackMode, FallbackSettings, Remote, Sealed, Validators};
 
@@ -91,14 +93,17 @@ pub struct Resolved {
     pub consumed: BTreeSet<String>,
 }
 
-/// A variable whose value is a reference, waiting to be fetched.
-struct Pending {
-    holder: Holder,
-    name: String,
-    reference: String,
+/// Which fetch a result belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SourceId {
+    /// A declared (or `SECRETS_MANAGER`-style) source, by its place among them.
+    Source(usize),
+    /// The reference at this index of the pending references.
+    Reference(usize),
 }
 
 struct Fetch {
+    id: SourceId,
     origin: String,
     class: SourceClass,
     kind: SourceKind,
@@ -157,7 +162,13 @@ pub async fn resolve(
         .partition(|source| source.class == SourceClass::EnvFile);
 
     let local = Arc::new(Context::new(parent.clone(), plan.fetch.clone()));
-    let env_files = build(env_files.into_iter().map(|s| s.spec.clone()), &local)?;
+    let env_files = build(
+        env_files
+            .into_iter()
+            .enumerate()
+            .map(|(index, s)| (SourceId::Source(index), s.spec.clone())),
+        &local,
+    )?;
     let mut layers: Vec<Layer> = plan.config_env.iter().cloned().collect();
     layers.extend(fetch_all(env_files.fetches, plan.fetch.deadline, shared).await?);
 
@@ -184,10 +195,10 @@ pub async fn resolve(
     }
     specs.extend(secret_specs.into_iter().map(|s| s.spec.clone()));
     let mut substitutions = Substitutions::new();
-    let mut pending = Vec::new();
-    if plan.references {
-        find_references(parent, &layers, &mut substitutions, &mut pending)?;
-    }
+    let pending = match plan.references {
+        true => references::find(parent, &layers, &mut substitutions)?,
+        false => Vec::new(),
+    };
     if specs.is_empty() && pending.is_empty() {
         return Ok(Resolved {
             layers,
@@ -197,15 +208,13 @@ pub async fn resolve(
     }
 
     let context = Arc::new(Context::new(settings, plan.fetch.clone()));
-    let source_count = specs.len();
-    let references = pending.iter().map(|p| {
-        // Parsed once already; a reference that parsed then cannot fail to parse now.
-        reference_spec(&p.reference)
-            .map(|spec| spec.with_text(&format!("{}={}", p.name, p.reference)))
-    });
-    let mut all_specs = specs;
-    for spec in references {
-        all_specs.push(spec?);
+    let mut all_specs: Vec<(SourceId, SourceSpec)> = specs
+        .into_iter()
+        .enumerate()
+        .map(|(index, spec)| (SourceId::Source(index), spec))
+        .collect();
+    for (index, pending) in pending.iter().enumerate() {
+        all_specs.push((SourceId::Reference(index), pending.spec()?));
     }
     let built = build(all_specs.into_iter(), &context)?;
     if let Some(shared) = shared {
@@ -264,6 +273,7 @@ pub async fn resolve(
         .into_iter()
         .zip(results)
         .map(|(fetch, result)| Attempt {
+            id: fetch.id,
             remote: fallback::is_remote(fetch.kind),
             origin: fetch.origin,
             class: fetch.class,
@@ -271,32 +281,16 @@ pub async fn resolve(
         })
         .collect();
     let settled = fallback::settle(snapshot.as_ref(), plan.fallback.mode, attempts)?;
-    let mut fetched = settled.layers;
-    let resolved_references = fetched.split_off(source_count);
-    layers.extend(fetched);
-
-    let mut errors = Vec::new();
-    for (pending, layer) in pending.into_iter().zip(resolved_references) {
-        match single_value(layer) {
-            Ok(value) => {
-                substitutions.insert(
-                    (pending.holder, pending.name),
-                    Substitute {
-                        value,
-                        reference: Some(pending.reference),
-                    },
-                );
+    let mut fetched_references = BTreeMap::new();
+    for (id, layer) in settled.layers {
+        match id {
+            SourceId::Source(_) => layers.push(layer),
+            SourceId::Reference(index) => {
+                fetched_references.insert(index, layer);
             }
-            Err(problem) => errors.push(Error::Reference {
-                var: pending.name,
-                reference: pending.reference,
-                problem,
-            }),
         }
     }
-    if let Some(error) = Error::from_many(errors) {
-        return Err(error);
-    }
+    references::substitute(pending, fetched_references, &mut substitutions)?;
     if let (Some(snapshot), Some(key), Some(remote)) = (&snapshot, sealing_key, settled.remote) {
         if let Some(key) = key.wait().await {
             snapshot.save(key, &remote, &validators);
@@ -309,85 +303,22 @@ pub async fn resolve(
     })
 }
 
-/// Every parent and `.env` value that is a reference (to fetch) or an escaped look-alike (to
-/// unescape). A malformed reference is an error naming the variable.
-fn find_references(
-    parent: &ParentEnv,
-    layers: &[Layer],
-    substitutions: &mut Substitutions,
-    pending: &mut Vec<Pending>,
-) -> Result<(), Error> {
-    let parent_values = parent
-        .iter()
-        .filter_map(|(name, value)| Some((Holder::Parent, name.to_str()?, value.to_str()?)));
-    let layer_values = layers.iter().enumerate().flat_map(|(index, layer)| {
-        layer.entries.iter().filter_map(move |(name, value)| {
-            let text = std::str::from_utf8(value.expose()).ok()?;
-            Some((Holder::Layer(index), name.as_str(), text))
-        })
-    });
-    let mut errors = Vec::new();
-    for (holder, name, value) in parent_values.chain(layer_values) {
-        match reference::parse(value) {
-            Parsed::Plain => {}
-            Parsed::Escaped(unescaped) => {
-                substitutions.insert(
-                    (holder, name.to_string()),
-                    Substitute {
-                        value: SecretValue::from(unescaped),
-                        reference: None,
-                    },
-                );
-            }
-            Parsed::Reference(Ok(_)) => pending.push(Pending {
-                holder,
-                name: name.to_string(),
-                reference: value.to_string(),
-            }),
-            Parsed::Reference(Err(problem)) => errors.push(Error::Reference {
-                var: name.to_string(),
-                reference: value.to_string(),
-                problem,
-            }),
-        }
-    }
-    Error::from_many(errors).map_or(Ok(()), Err)
-}
-
-fn reference_spec(reference: &str) -> Result<SourceSpec, Error> {
-    match reference::parse(reference) {
-        Parsed::Reference(Ok(spec)) => Ok(spec),
-        _ => Err(Error::Spec {
-            spec: reference.to_string(),
-            problem: crate::error::SpecProblem::MissingKind,
-        }),
-    }
-}
-
-/// The one value a reference must yield.
-fn single_value(layer: Layer) -> Result<SecretValue, String> {
-    let count = layer.entries.len();
-    let mut entries = layer.entries.into_iter();
-    match (entries.next(), count) {
-        (Some((_, value)), 1) => Ok(value),
-        (None, _) => Err("it yields no value".into()),
-        _ => Err(format!("it yields {count} values; name one with #KEY")),
-    }
-}
-
 struct Built {
     fetches: Vec<Fetch>,
     consumed: BTreeSet<String>,
 }
 
-fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Result<Built, Error> {
+fn build(
+    specs: impl Iterator<Item = (SourceId, SourceSpec)>,
+    context: &Arc<Context>,
+) -> Result<Built, Error> {
     let mut built = Built {
         fetches: Vec::new(),
         consumed: BTreeSet::new(),
     };
     let mut errors = Vec::new();
     let settings = settings_digest(&context.env);
-    for spec in specs {
+    for (id, spec) in specs {
         let origin = spec.text().to_string();
         let answer_key = format!("{origin}\0{settings}");
         let class = spec.class();
@@ -396,6 +327,7 @@ fn build(specs: impl Iterator<Item = SourceSpec>, context: &Arc<Context>) -> Res
             Ok(provider) => {
                 built.consumed.extend(provider.consumed_names());
                 built.fetches.push(Fetch {
+                    id,
                     origin,
                     class,
                     kind,
