@@ -38,13 +38,14 @@ use futures_util::future::join_all;
 use serde::Serialize;
 
 use crate::cli::{CheckArgs, CheckFormat};
-use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::env::merge::ChildEnv;
+use crate::env::origin::Origin;
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::plan::Plan;
 use crate::providers::Advice;
 use crate::resolve::{self, PlannedSource, Resolved, Sharing};
-use crate::source::{SourceClass, SourceKind, SourceSpec};
+use crate::source::{SourceClass, SourceKind};
 
 use super::EXIT_FOUND;
 use crate::pipeline::{merged_sharing, missing_required, rules_environment, Session, Stop};
@@ -310,7 +311,7 @@ fn report(
         });
     }
     findings.extend(rule_findings(plan, &child_env));
-    findings.extend(override_findings(plan, &child_env));
+    findings.extend(override_findings(&child_env));
     findings
 }
 
@@ -570,25 +571,18 @@ fn git_tracks(path: &Path) -> Option<Tracking> {
 }
 
 /// Names a secret source sets over a `.env` file's value.
-fn override_findings(plan: &Plan, child_env: &ChildEnv) -> Vec<Finding> {
-    let class = |origin: &str| {
-        plan.sources
-            .iter()
-            .find(|source| source.origin == origin)
-            .map(|source| source.class)
-            .or_else(|| SourceSpec::parse(origin).ok().map(|spec| spec.class()))
-    };
+fn override_findings(child_env: &ChildEnv) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (name, entry) in &child_env.vars {
-        if entry.origin == PARENT_ORIGIN || class(&entry.origin) == Some(SourceClass::EnvFile) {
+        if entry.origin == Origin::Parent || entry.origin.class() == Some(SourceClass::EnvFile) {
             continue;
         }
         for loser in &entry.overridden {
-            if class(loser) == Some(SourceClass::EnvFile) {
+            if loser.class() == Some(SourceClass::EnvFile) {
                 findings.push(Finding::new(
                     Level::Warn,
                     "override",
-                    Some(loser),
+                    Some(&loser.to_string()),
                     format!(
                         "{} is overridden by {}: the value here is never used; remove it so no \
                          stale credential stays on disk",

@@ -29,7 +29,8 @@ use ignore::{WalkBuilder, WalkState};
 
 use crate::cli::ScanArgs;
 use crate::dotenvx;
-use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::env::merge::ChildEnv;
+use crate::env::origin::Origin;
 use crate::envfile;
 use crate::environment::ParentEnv;
 use crate::error::Error;
@@ -144,11 +145,12 @@ impl Needles {
         let values = child_env
             .vars
             .iter()
-            .filter(|(_, entry)| entry.origin != PARENT_ORIGIN)
+            .filter(|(_, entry)| entry.origin != Origin::Parent)
             .map(|(name, entry)| {
                 let name = display_name(name);
-                let file = defining_file(&entry.origin, &name, plan);
-                (name, entry.origin.clone(), entry.value.as_bytes(), file)
+                let origin = entry.origin.to_string();
+                let file = defining_file(&origin, &name, plan);
+                (name, origin, entry.value.as_bytes(), file)
             });
         let keys = keys.iter().map(|key| {
             let file = Some(key.keys_file.clone());

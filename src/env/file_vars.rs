@@ -8,9 +8,11 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use crate::env::merge::{self, ChildEnv, Entry, MergeRules, Value};
+use crate::env::origin::Origin;
 use crate::error::Error;
 use crate::providers::trim_one_newline;
 use crate::secret::SecretValue;
+use crate::source::SourceKind;
 
 const SUFFIX: &str = "_FILE";
 
@@ -53,7 +55,7 @@ pub fn apply(child: &mut ChildEnv, rules: &MergeRules) -> Result<(), Error> {
             target.into(),
             Entry {
                 value: Value::Secret(content),
-                origin,
+                origin: Origin::source(origin, SourceKind::File.class()),
                 overridden: Vec::new(),
             },
         );
@@ -86,7 +88,7 @@ mod tests {
         apply(&mut child, &MergeRules::default()).unwrap();
         let entry = &child.vars[OsStr::new("DB_PASSWORD")];
         assert_eq!(entry.value.as_bytes(), b"s3cret");
-        assert_eq!(entry.origin, format!("file:{}", path.display()));
+        assert_eq!(entry.origin.to_string(), format!("file:{}", path.display()));
         assert!(!child.contains("DB_PASSWORD_FILE"));
     }
 

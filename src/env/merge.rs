@@ -9,11 +9,11 @@
 //! lifts the parent above secret sources (for all names or the listed ones); `--pristine` keeps
 //! only [`PRISTINE_NAMES`] of the parent.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 
+use crate::env::origin::Origin;
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::providers::Entries;
@@ -131,9 +131,6 @@ pub struct MergeRules {
     pub keep_config_vars: bool,
 }
 
-/// Where a value came from.
-pub const PARENT_ORIGIN: &str = "environment";
-
 #[derive(Debug, Clone)]
 pub enum Value {
     /// From the parent environment, byte for byte.
@@ -154,9 +151,9 @@ impl Value {
 pub struct Entry {
     pub value: Value,
     /// The source that won.
-    pub origin: String,
+    pub origin: Origin,
     /// The sources it beat, lowest rank first.
-    pub overridden: Vec<String>,
+    pub overridden: Vec<Origin>,
 }
 
 /// The environment the child will get, with the provenance of every name.
@@ -193,11 +190,11 @@ enum Rank {
     PreservedParent,
 }
 
-struct Candidate<'a> {
+struct Candidate {
     rank: Rank,
     /// Declared order within the rank.
     order: usize,
-    origin: Cow<'a, str>,
+    origin: Origin,
     value: Value,
 }
 
@@ -224,7 +221,7 @@ pub fn merge(
             substitutions,
             Holder::Parent,
             name,
-            PARENT_ORIGIN,
+            Origin::Parent,
             Value::Parent(value.to_os_string()),
         );
         candidates
@@ -252,7 +249,7 @@ pub fn merge(
                 substitutions,
                 Holder::Layer(order),
                 name.as_os_str(),
-                &layer.origin,
+                Origin::source(&layer.origin, layer.class),
                 Value::Secret(value.clone()),
             );
             list.push(Candidate {
@@ -272,17 +269,17 @@ pub fn merge(
         // Stable sort: parent entries (all order 0) keep the environment's own order.
         list.sort_by_key(|c| (c.rank, c.order));
         let Some(winner) = list.pop() else { continue };
-        let mut overridden: Vec<String> = Vec::new();
-        for loser in &list {
-            if overridden.last().map(String::as_str) != Some(&*loser.origin) {
-                overridden.push(loser.origin.to_string());
+        let mut overridden: Vec<Origin> = Vec::new();
+        for loser in list {
+            if overridden.last() != Some(&loser.origin) {
+                overridden.push(loser.origin);
             }
         }
         child.vars.insert(
             name,
             Entry {
                 value: winner.value,
-                origin: winner.origin.to_string(),
+                origin: winner.origin,
                 overridden,
             },
         );
@@ -311,25 +308,28 @@ fn check_layers(layers: &[Layer], rules: &MergeRules) -> Result<(), Error> {
 }
 
 /// The value and provenance of a variable, after any substitution.
-fn substituted<'a>(
+fn substituted(
     substitutions: &Substitutions,
     holder: Holder,
     name: &OsStr,
-    origin: &'a str,
+    origin: Origin,
     own: Value,
-) -> (Cow<'a, str>, Value) {
+) -> (Origin, Value) {
     match name
         .to_str()
         .and_then(|name| substitutions.get(&(holder, name.to_string())))
     {
         Some(substitute) => (
             match &substitute.reference {
-                Some(reference) => Cow::Owned(format!("{origin} → {reference}")),
-                None => Cow::Borrowed(origin),
+                Some(reference) => Origin::Reference {
+                    through: Box::new(origin),
+                    reference: reference.clone(),
+                },
+                None => origin,
             },
             Value::Secret(substitute.value.clone()),
         ),
-        None => (Cow::Borrowed(origin), own),
+        None => (origin, own),
     }
 }
 
@@ -443,8 +443,8 @@ mod tests {
         let entry = &child.vars[OsStr::new(name)];
         (
             String::from_utf8(entry.value.as_bytes().to_vec()).unwrap(),
-            entry.origin.clone(),
-            entry.overridden.clone(),
+            entry.origin.to_string(),
+            entry.overridden.iter().map(Origin::to_string).collect(),
         )
     }
 
@@ -477,7 +477,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             winner(&child, "K"),
-            ("env".into(), PARENT_ORIGIN.into(), strings(&["dotenv:a"]))
+            ("env".into(), "environment".into(), strings(&["dotenv:a"]))
         );
     }
 
@@ -499,7 +499,7 @@ mod tests {
             (
                 "secret".into(),
                 "dir:s".into(),
-                strings(&["dotenv:a", PARENT_ORIGIN])
+                strings(&["dotenv:a", "environment"])
             )
         );
     }
@@ -542,7 +542,7 @@ mod tests {
             winner(&child, "K"),
             (
                 "env".into(),
-                PARENT_ORIGIN.into(),
+                "environment".into(),
                 strings(&["dotenv:a", "dir:s"])
             )
         );

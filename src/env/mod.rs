@@ -5,4 +5,5 @@
 
 pub mod file_vars;
 pub mod merge;
+pub mod origin;
 pub mod rules;

@@ -6,7 +6,8 @@ use std::ffi::OsStr;
 use std::io::{self, Write};
 
 use crate::cli::{ShowArgs, ShowFormat};
-use crate::env::merge::{ChildEnv, Entry, Value, PARENT_ORIGIN};
+use crate::env::merge::{ChildEnv, Entry, Value};
+use crate::env::origin::Origin;
 use crate::secret::{display_name, SecretValue};
 
 struct Row {
@@ -30,7 +31,7 @@ pub fn render(
         .filter(|(_, entry)| args.all || !is_plain_parent(entry))
         .map(|(name, entry)| {
             let mut row = row(name, entry, args.reveal);
-            if encrypted.contains(&(entry.origin.clone(), row.name.clone())) {
+            if encrypted.contains(&(entry.origin.to_string(), row.name.clone())) {
                 row.source.push_str(" (encrypted)");
             }
             row
@@ -45,7 +46,7 @@ pub fn render(
 
 /// A name the parent environment set and no source touched: noise unless `--all`.
 pub(crate) fn is_plain_parent(entry: &Entry) -> bool {
-    entry.origin == PARENT_ORIGIN && entry.overridden.is_empty()
+    entry.origin == Origin::Parent && entry.overridden.is_empty()
 }
 
 fn row(name: &OsStr, entry: &Entry, reveal: bool) -> Row {
@@ -60,8 +61,8 @@ fn row(name: &OsStr, entry: &Entry, reveal: bool) -> Row {
     Row {
         name: display_name(name),
         value,
-        source: entry.origin.clone(),
-        overrides: entry.overridden.clone(),
+        source: entry.origin.to_string(),
+        overrides: entry.overridden.iter().map(Origin::to_string).collect(),
     }
 }
 

@@ -30,7 +30,8 @@ use base64::Engine;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
 
-use crate::env::merge::{ChildEnv, PARENT_ORIGIN};
+use crate::env::merge::ChildEnv;
+use crate::env::origin::Origin;
 use crate::error::Error;
 use crate::secret::display_name;
 
@@ -109,7 +110,7 @@ impl Masker {
         let secrets = child_env
             .vars
             .iter()
-            .filter(|(_, entry)| entry.origin != PARENT_ORIGIN)
+            .filter(|(_, entry)| entry.origin != Origin::Parent)
             .map(|(name, entry)| (display_name(name), entry.value.as_bytes()));
         Masker::from_secrets(secrets)
     }

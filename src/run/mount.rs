@@ -38,6 +38,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::env::merge::{ChildEnv, Entry, Value};
+use crate::env::origin::Origin;
 use crate::environment::ParentEnv;
 use crate::error::Error;
 use crate::output::{export, show};
@@ -47,8 +48,6 @@ use crate::secret::{display_name, SecretValue};
 
 /// The variable that tells the child where the `--mount` file is.
 pub const MOUNT_VAR: &str = "SECRETRUN_MOUNT";
-/// The provenance `show`-style code would see for the variables secretrun adds.
-const ORIGIN: &str = "secretrun";
 
 impl SecretFiles {
     fn is_empty(&self) -> bool {
@@ -65,7 +64,7 @@ impl SecretFiles {
             let set: Vec<&OsString> = child_env
                 .vars
                 .iter()
-                .filter(|(_, entry)| &entry.origin == origin)
+                .filter(|(_, entry)| entry.origin.spec() == Some(origin.as_str()))
                 .map(|(name, _)| name)
                 .collect();
             let problem = match set.as_slice() {
@@ -252,7 +251,7 @@ impl Mounted {
                 name,
                 Entry {
                     value: Value::Parent(path.into_os_string()),
-                    origin: ORIGIN.to_string(),
+                    origin: Origin::Secretrun,
                     overridden: Vec::new(),
                 },
             );
@@ -473,33 +472,44 @@ mod tests {
     use super::*;
     use crate::cli::settings::FileSettings;
     use crate::cli::{ExportFormat, LaunchArgs, MountFormat};
-    use crate::env::merge::PARENT_ORIGIN;
     use crate::output::template::template_environment;
     use crate::secret::SecretValue;
+    use crate::source::SourceClass;
 
     /// The command line's files, no source with `?file=`.
     fn from_args(args: &LaunchArgs) -> Result<SecretFiles, Error> {
         SecretFiles::build(&FileSettings::from_args(args), Vec::new())
     }
 
-    fn entry(value: &str, origin: &str) -> Entry {
+    fn entry(value: &str, origin: Origin) -> Entry {
         Entry {
             value: match origin {
-                PARENT_ORIGIN => Value::Parent(value.into()),
+                Origin::Parent => Value::Parent(value.into()),
                 _ => Value::Secret(SecretValue::from(value.to_string())),
             },
-            origin: origin.to_string(),
+            origin,
             overridden: Vec::new(),
         }
     }
 
+    fn env_file(spec: &str) -> Origin {
+        Origin::source(spec, SourceClass::EnvFile)
+    }
+
+    fn secrets(spec: &str) -> Origin {
+        Origin::source(spec, SourceClass::Secret)
+    }
+
     fn child_env() -> ChildEnv {
         let mut env = ChildEnv::default();
-        env.vars.insert("PATH".into(), entry("/bin", PARENT_ORIGIN));
         env.vars
-            .insert("TOKEN".into(), entry("t0k\"en", "dotenv:.env"));
+            .insert("PATH".into(), entry("/bin", Origin::Parent));
         env.vars
-            .insert("KEY".into(), entry("-----BEGIN\nx\n", "dir:/run/s"));
+            .insert("TOKEN".into(), entry("t0k\"en", env_file("dotenv:.env")));
+        env.vars.insert(
+            "KEY".into(),
+            entry("-----BEGIN\nx\n", secrets("dir:/run/s")),
+        );
         env
     }
 
@@ -554,7 +564,7 @@ mod tests {
         env.vars
             .get_mut(std::ffi::OsStr::new("KEY"))
             .unwrap()
-            .origin = origin("key");
+            .origin = secrets(&origin("key"));
         let mut files = from_args(&args(None, &[])).unwrap();
         files.from_sources = vec![(origin("key"), MountTarget::Memfd)];
         assert!(!files.needs_cleanup());
@@ -809,7 +819,8 @@ mod tests {
         let mount = dir.path().join("m");
         let files = from_args(&template_args(dir.path(), mount.to_str().unwrap(), text)).unwrap();
         let mut env = child_env();
-        env.vars.insert("DB".into(), entry(SECRET, "vault:db"));
+        env.vars
+            .insert("DB".into(), entry(SECRET, secrets("vault:db")));
         let err = prepare(&files, &mut env, &ParentEnv::default()).unwrap_err();
         for shown in [err.to_string(), format!("{err:?}"), format!("{err:#?}")] {
             assert!(!shown.contains(SECRET), "{shown}");
@@ -836,7 +847,7 @@ mod tests {
             "BIN".into(),
             Entry {
                 value: Value::Secret(SecretValue::new(vec![0xff, 0xfe])),
-                origin: "dir:/s".into(),
+                origin: secrets("dir:/s"),
                 overridden: Vec::new(),
             },
         );
@@ -865,8 +876,10 @@ mod tests {
     /// `child_env` with other values, as a new resolution would give.
     fn changed_env() -> ChildEnv {
         let mut env = child_env();
-        env.vars.insert("TOKEN".into(), entry("new", "dotenv:.env"));
-        env.vars.insert("KEY".into(), entry("KEY2", "dir:/run/s"));
+        env.vars
+            .insert("TOKEN".into(), entry("new", env_file("dotenv:.env")));
+        env.vars
+            .insert("KEY".into(), entry("KEY2", secrets("dir:/run/s")));
         env
     }
 
@@ -933,7 +946,7 @@ mod tests {
         let mut env = child_env();
         env.vars.remove(std::ffi::OsStr::new("KEY"));
         env.vars
-            .insert("KEY".into(), entry("one line", "dir:/run/s"));
+            .insert("KEY".into(), entry("one line", secrets("dir:/run/s")));
         let mut mounted = prepare(&files, &mut env, &ParentEnv::default()).unwrap();
         let before = listing(dir.path());
 
@@ -941,7 +954,7 @@ mod tests {
         let mut new_env = changed_env();
         new_env
             .vars
-            .insert("TOKEN".into(), entry("two\nlines", "dotenv:.env"));
+            .insert("TOKEN".into(), entry("two\nlines", env_file("dotenv:.env")));
         let err = mounted
             .refresh(&files, &mut new_env, &ParentEnv::default())
             .unwrap_err();

@@ -254,8 +254,10 @@ impl Round<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::merge::{Entry, Value, PARENT_ORIGIN};
+    use crate::env::merge::{Entry, Value};
+    use crate::env::origin::Origin;
     use crate::secret::SecretValue;
+    use crate::source::SourceClass;
 
     fn env(pairs: &[(&str, &str)]) -> ChildEnv {
         let mut env = ChildEnv::default();
@@ -264,7 +266,7 @@ mod tests {
                 (*name).into(),
                 Entry {
                     value: Value::Secret(SecretValue::from(value.to_string())),
-                    origin: "doppler:*".into(),
+                    origin: Origin::source("doppler:*", SourceClass::Secret),
                     overridden: Vec::new(),
                 },
             );
@@ -273,7 +275,7 @@ mod tests {
             "PATH".into(),
             Entry {
                 value: Value::Parent("/bin".into()),
-                origin: PARENT_ORIGIN.into(),
+                origin: Origin::Parent,
                 overridden: Vec::new(),
             },
         );
