@@ -11,7 +11,10 @@ pub mod check;
 pub mod encrypt;
 pub mod export;
 pub mod get;
+pub mod push;
 pub mod scan;
+pub mod set;
+pub mod write_plan;
 
 use std::future::Future;
 use std::io::Write;
@@ -165,6 +168,8 @@ pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
         Command::Check(args) => check::run(session, &args),
         Command::Encrypt(args) => encrypt::encrypt(session, &args),
         Command::Decrypt(args) => encrypt::decrypt(session, &args),
+        Command::Set(args) => set::run(session, &args),
+        Command::Push(args) | Command::Copy(args) => push::run(session, &args),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod naming;
 pub mod retry;
 mod tls_roots;
 mod vault;
+pub(crate) mod write;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -204,6 +205,40 @@ pub fn build(
         SourceKind::GcpSm => Box::new(GcpSm::from_spec(&mut spec, context.clone())?),
     };
     Ok(provider)
+}
+
+/// Builds the writer for a `set`/`push` target `spec`, validating its options. Pure: no I/O.
+pub fn writer(
+    mut spec: SourceSpec,
+    context: &Arc<Context>,
+) -> Result<Box<dyn write::Writer>, SpecProblem> {
+    let writer: Box<dyn write::Writer> = match spec.kind {
+        SourceKind::Dotenv => Box::new(dotenv::write::DotenvWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::Vault => Box::new(vault::write::VaultWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::Dir | SourceKind::File => {
+            return Err(SpecProblem::Unwritable(
+                "a secrets directory or file is written by whatever mounts it; write to a \
+                 store or a dotenv: file",
+            ))
+        }
+        SourceKind::Doppler | SourceKind::AwsSm | SourceKind::AwsSsm => {
+            return Err(SpecProblem::Unwritable(
+                "this secretrun cannot write to this kind of store yet",
+            ))
+        }
+        SourceKind::AzureKv | SourceKind::GcpSm => {
+            return Err(SpecProblem::Unwritable(
+                "this secretrun cannot write to this kind of store yet",
+            ))
+        }
+    };
+    Ok(writer)
 }
 
 /// The most secretrun reads from one local file (a `.env` file, a secret file): far above any

@@ -89,6 +89,8 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use crate::source::SourceSpec;
 
+pub(crate) mod write;
+
 use super::{
     http, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture, Context, Entries,
     FetchFuture, Fetched, Provider,
@@ -1163,6 +1165,16 @@ where
     E: Endpoint,
     T: DeserializeOwned,
 {
+    http::json(send(context, client, what, request).await?, what).await
+}
+
+/// [`exec`] without reading the answer: a write's success may have no body.
+async fn send<E: Endpoint>(
+    context: &Context,
+    client: &VaultClient,
+    what: &'static str,
+    request: E,
+) -> Result<reqwest::Response, SourceError> {
     let built = quietly(|| {
         request
             .with_middleware(&client.middle)
@@ -1179,7 +1191,7 @@ where
     if let Some(token) = headers.get_mut("X-Vault-Token") {
         token.set_sensitive(true);
     }
-    let response = http::send(context, what, |_| {
+    http::send(context, what, |_| {
         client
             .http
             .http
@@ -1187,8 +1199,7 @@ where
             .headers(headers.clone())
             .body(body.clone())
     })
-    .await?;
-    http::json(response, what).await
+    .await
 }
 
 /// A login: the token is in the `auth` of Vault's envelope.
