@@ -1,0 +1,336 @@
+//! `set`, `push` and `copy` against each writable store: the shared round-trip suite
+//! (`write_roundtrip`) per store, and what is particular to each (a `.env` file's comments and
+//! mode, Vault's merge with existing keys and its refusal of a read-only token).
+
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::Path;
+
+use serde_json::json;
+
+use crate::support;
+use crate::write_roundtrip::{self as contract, WriteTarget};
+
+pub mod dotenv {
+    use super::*;
+
+    pub struct DotenvTarget;
+
+    impl WriteTarget for DotenvTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            Vec::new()
+        }
+
+        fn new_spec(&self, _dir: &Path) -> String {
+            "dotenv:target.env".into()
+        }
+
+        /// Every write renames a new file into place: the inode tells whether one happened.
+        fn revision(&self, dir: &Path, spec: &str) -> Option<String> {
+            let path = dir.join(spec.strip_prefix("dotenv:").unwrap());
+            Some(std::fs::metadata(path).unwrap().ino().to_string())
+        }
+    }
+
+    pub fn target() -> &'static DotenvTarget {
+        &DotenvTarget
+    }
+
+    crate::write_tests!(super::target);
+
+    #[test]
+    fn keeps_comments_order_and_writes_mode_0600() {
+        let dir = support::temp_dir();
+        let path = support::write(
+            dir.path(),
+            ".env",
+            "# database\nexport DB_HOST=localhost # local\n\nDB_PASS=old\n# end\n",
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &[
+                "set",
+                "--overwrite",
+                "--to",
+                "dotenv:.env",
+                "DB_PASS",
+                "API",
+            ],
+            b"DB_PASS=new\nAPI=\"a b\"\n",
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "# database\nexport DB_HOST=localhost # local\n\nDB_PASS=\"new\"\n# end\nAPI=\"a b\"\n"
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .filter(|name| name != ".env")
+            .collect();
+        assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
+    }
+
+    #[test]
+    fn a_value_on_the_command_line_is_refused_without_echoing_it() {
+        let dir = support::temp_dir();
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", "dotenv:.env", "TOKEN=hunter2-canary"],
+            b"",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(run.stderr.contains("'TOKEN=...'"), "{run:?}");
+        assert!(run.stderr.contains("stdin"), "{run:?}");
+        assert!(!run.stderr.contains("hunter2-canary"), "{run:?}");
+        assert!(!dir.path().join(".env").exists());
+    }
+
+    #[test]
+    fn stdin_lines_must_match_the_names_given() {
+        let dir = support::temp_dir();
+        let missing = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", "dotenv:.env", "A", "B"],
+            b"A=secret-a-value\n",
+        );
+        assert_eq!(missing.code, Some(125), "{missing:?}");
+        assert!(missing.stderr.contains("has no line for B"), "{missing:?}");
+        let extra = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", "dotenv:.env", "A", "B"],
+            b"A=1\nB=2\nC=secret-c-value\n",
+        );
+        assert_eq!(extra.code, Some(125), "{extra:?}");
+        assert!(extra.stderr.contains("sets C, not named"), "{extra:?}");
+        for run in [&missing, &extra] {
+            assert!(!run.stderr.contains("secret-"), "{run:?}");
+        }
+        assert!(!dir.path().join(".env").exists());
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_written_is_refused_before_anything_is_read() {
+        let dir = support::temp_dir();
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", "dir:/tmp", "A"],
+            b"1",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("source 'dir:/tmp': cannot be written to"),
+            "{run:?}"
+        );
+    }
+
+    #[test]
+    fn push_merges_its_sources_and_selects_names() {
+        let dir = support::temp_dir();
+        support::write(
+            dir.path(),
+            "a.env",
+            "APP_ONE=from-a\nAPP_TWO=from-a\nOTHER=o\n",
+        );
+        support::write(dir.path(), "secrets/APP_TWO", "from-dir\n");
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &[
+                "push",
+                "--from",
+                "dotenv:a.env",
+                "--from",
+                "dir:secrets",
+                "--prefix",
+                "APP_",
+                "--to",
+                "dotenv:out.env",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(
+            contract::read_back(target(), dir.path(), "dotenv:out.env"),
+            vec![
+                ("APP_ONE".to_string(), "from-a".to_string()),
+                ("APP_TWO".to_string(), "from-dir".to_string())
+            ]
+        );
+        let only = contract::run(
+            target(),
+            dir.path(),
+            &[
+                "copy",
+                "--from",
+                "dotenv:a.env",
+                "--only",
+                "OTHER,NOPE",
+                "--to",
+                "dotenv:o.env",
+            ],
+            b"",
+        );
+        assert_eq!(only.code, Some(125), "{only:?}");
+        assert!(
+            only.stderr.contains("no --from source sets NOPE"),
+            "{only:?}"
+        );
+    }
+}
+
+pub mod vault {
+    use super::*;
+    use crate::vault::{api, bao, ROOT_TOKEN};
+
+    pub struct VaultTarget {
+        /// The KV mount: `secret` (KV v2) or `kv1`.
+        mount: &'static str,
+    }
+
+    fn env_with(token: &str) -> Vec<(String, String)> {
+        vec![
+            ("VAULT_ADDR".into(), bao().addr()),
+            ("VAULT_TOKEN".into(), token.into()),
+        ]
+    }
+
+    impl WriteTarget for VaultTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            env_with(ROOT_TOKEN)
+        }
+
+        fn new_spec(&self, _dir: &Path) -> String {
+            format!("vault:{}/{}", self.mount, support::unique("write/t"))
+        }
+
+        /// KV v2's current version; KV v1 keeps none.
+        fn revision(&self, _dir: &Path, spec: &str) -> Option<String> {
+            let path = spec.strip_prefix("vault:secret/")?;
+            let metadata = api("GET", &format!("/v1/secret/metadata/{path}"), json!({}));
+            Some(metadata["data"]["current_version"].to_string())
+        }
+    }
+
+    pub mod kv2 {
+        pub fn target() -> &'static super::VaultTarget {
+            &super::VaultTarget { mount: "secret" }
+        }
+        crate::write_tests!(super::target);
+    }
+
+    pub mod kv1 {
+        pub fn target() -> &'static super::VaultTarget {
+            &super::VaultTarget { mount: "kv1" }
+        }
+        crate::write_tests!(super::target);
+    }
+
+    #[test]
+    fn writes_merge_with_the_keys_a_secret_has() {
+        let target = kv2::target();
+        let dir = support::temp_dir();
+        let path = support::unique("write/m");
+        api(
+            "POST",
+            &format!("/v1/secret/data/{path}"),
+            json!({"data": {"client-id": "old-id", "region": "eu"}}),
+        );
+        let spec = format!("vault:secret/{path}");
+        let run = contract::push(
+            target,
+            dir.path(),
+            &spec,
+            &[("CLIENT_ID", "new-id"), ("TOKEN", "t")],
+            &["--overwrite"],
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(run.stdout, "updated   CLIENT_ID\ncreated   TOKEN\n");
+        let data = api("GET", &format!("/v1/secret/data/{path}"), json!({}));
+        assert_eq!(
+            data["data"]["data"],
+            json!({"client-id": "new-id", "region": "eu", "TOKEN": "t"})
+        );
+        assert_eq!(data["data"]["metadata"]["version"], json!(2));
+    }
+
+    #[test]
+    fn a_read_only_token_is_refused_naming_the_store_and_the_permission() {
+        let dir = support::temp_dir();
+        let token = api(
+            "POST",
+            "/v1/auth/token/create",
+            json!({"policies": ["app-read"], "ttl": "1h"}),
+        )["auth"]["client_token"]
+            .as_str()
+            .expect("a token")
+            .to_string();
+        let path = support::unique("write/ro");
+        let spec = format!("vault:secret/{path}");
+        let dir_path = dir.path();
+        let source = support::write(dir_path, "from/ALPHA", "ro-canary-alpha");
+        support::write(dir_path, "from/BETA", "ro-canary-beta");
+        let from = format!("dir:{}", source.parent().unwrap().display());
+        let env = env_with(&token);
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let run = support::run(
+            support::secretrun_with(dir_path, &pairs)
+                .args(["push", "--from", &from, "--to", &spec]),
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert_eq!(run.stdout, "failed    ALPHA\nfailed    BETA\n");
+        assert!(
+            run.stderr.contains(&format!(
+                "Vault ('secret/{path}') refused the write (HTTP 403)"
+            )),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr.contains(&format!(
+                "lack the 'create' and 'update' capabilities on secret/data/{path}"
+            )),
+            "{run:?}"
+        );
+        assert!(
+            run.stderr
+                .contains("2 of 2 name(s) not written (ALPHA, BETA)"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("ro-canary"), "{run:?}");
+        // With a token that may write, the same command finishes the job.
+        let run = contract::push(
+            kv2::target(),
+            dir_path,
+            &spec,
+            &[("ALPHA", "ro-canary-alpha"), ("BETA", "ro-canary-beta")],
+            &[],
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+    }
+
+    #[test]
+    fn lower_case_names_are_refused_before_any_write() {
+        let dir = support::temp_dir();
+        let spec = kv2::target().new_spec(dir.path());
+        let run = contract::run(
+            kv2::target(),
+            dir.path(),
+            &["set", "--to", &spec, "api_key"],
+            b"v",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("variable api_key: this store's reader upper-cases"),
+            "{run:?}"
+        );
+    }
+}
