@@ -88,6 +88,8 @@ pub fn apply(
     for (name, value) in &wanted {
         if let Some(problem) = writer.refuses_name(name) {
             errors.push(unwritable(name, problem));
+        } else if let Some(problem) = writer.refuses_value(value) {
+            errors.push(unwritable(name, problem));
         } else if value.contains_nul() {
             errors.push(unwritable(
                 name,
@@ -138,12 +140,10 @@ pub fn apply(
     }
 
     let mut changes = Vec::new();
-    let mut done = Vec::new();
+    let mut order = Vec::new();
     for ((name, value), action) in wanted.into_iter().zip(actions) {
-        if action == Action::Unchanged {
-            print(&mut out, action.done(), &name)?;
-        } else {
-            done.push(action);
+        order.push((name.clone(), action));
+        if action != Action::Unchanged {
             changes.push(Change {
                 name,
                 value,
@@ -151,19 +151,29 @@ pub fn apply(
             });
         }
     }
-    if changes.is_empty() {
-        return Ok(0);
-    }
-    let outcomes = session.block_on(writer.write(&changes))?;
+    let mut outcomes = if changes.is_empty() {
+        Vec::new()
+    } else {
+        session.block_on(writer.write(&changes))?
+    };
     drop(changes);
     let total = outcomes.len();
     let mut failed = Vec::new();
-    for ((name, outcome), action) in outcomes.into_iter().zip(done) {
+    // Each name's outcome in the order the names were given.
+    for (name, action) in order {
+        let outcome = match outcomes.iter().position(|(written, _)| *written == name) {
+            Some(at) => outcomes.swap_remove(at).1,
+            None => Ok(()),
+        };
         match outcome {
             Ok(()) => print(&mut out, action.done(), &name)?,
             Err(error) => {
                 print(&mut out, "failed", &name)?;
-                tracing::error!(target = %target, name = %name, %error, "not written");
+                // Said at once, beside the name's line; the summary error comes last.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "secretrun: error: {target}: variable {name} not written: {error}"
+                );
                 failed.push(name.to_string());
             }
         }

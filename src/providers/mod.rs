@@ -227,12 +227,15 @@ pub fn writer(
                  store or a dotenv: file",
             ))
         }
-        SourceKind::Doppler | SourceKind::AwsSm | SourceKind::AwsSsm => {
-            return Err(SpecProblem::Unwritable(
-                "this secretrun cannot write to this kind of store yet",
-            ))
-        }
-        SourceKind::AzureKv | SourceKind::GcpSm => {
+        SourceKind::AwsSm => Box::new(aws_sm::write::AwsSmWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::AwsSsm => Box::new(aws_ssm::write::AwsSsmWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::Doppler | SourceKind::AzureKv | SourceKind::GcpSm => {
             return Err(SpecProblem::Unwritable(
                 "this secretrun cannot write to this kind of store yet",
             ))

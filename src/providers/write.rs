@@ -40,6 +40,12 @@ pub trait Writer: Send + Sync + std::fmt::Debug {
         None
     }
 
+    /// Why `value` cannot be written so that reading yields it back; `None` when it can.
+    fn refuses_value(&self, value: &SecretValue) -> Option<&'static str> {
+        let _ = value;
+        None
+    }
+
     /// Writes every change; a name unchanged is never given.
     fn write<'a>(&'a self, changes: &'a [Change]) -> WriteFuture<'a>;
 }

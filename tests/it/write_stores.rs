@@ -334,3 +334,247 @@ pub mod vault {
         );
     }
 }
+
+pub mod aws {
+    use super::*;
+    use crate::aws_sm::{boto, fixture as sm_fixture};
+    use crate::contract::Fixture as _;
+    use serde_json::Value;
+
+    #[derive(Clone, Copy)]
+    pub enum Layout {
+        /// `aws-sm:NAME`: one JSON secret.
+        Secret,
+        /// `aws-sm:PREFIX/*`: one secret per name.
+        PerName,
+        /// `aws-ssm:/PATH/`: one parameter per name.
+        Parameters,
+    }
+
+    pub struct AwsTarget {
+        layout: Layout,
+    }
+
+    fn call(service: &str, op: &str, args: Value) -> Value {
+        boto(&[json!({"service": service, "op": op, "args": args})]).remove(0)
+    }
+
+    impl WriteTarget for AwsTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            sm_fixture().env()
+        }
+
+        fn new_spec(&self, _dir: &Path) -> String {
+            let unique = support::unique("secretrun-write/t");
+            match self.layout {
+                Layout::Secret => format!("aws-sm:{unique}"),
+                Layout::PerName => format!("aws-sm:{unique}/*"),
+                Layout::Parameters => format!("aws-ssm:/{unique}/"),
+            }
+        }
+
+        /// The current version ids (Secrets Manager) or version numbers (Parameter Store).
+        fn revision(&self, _dir: &Path, spec: &str) -> Option<String> {
+            match self.layout {
+                Layout::Secret => {
+                    let id = spec.strip_prefix("aws-sm:")?;
+                    let described =
+                        call("secretsmanager", "describe_secret", json!({"SecretId": id}));
+                    Some(described["VersionIdsToStages"].to_string())
+                }
+                Layout::PerName => None,
+                Layout::Parameters => {
+                    let path = spec.strip_prefix("aws-ssm:")?;
+                    let listed = call(
+                        "ssm",
+                        "get_parameters_by_path",
+                        json!({"Path": path, "WithDecryption": false}),
+                    );
+                    let versions: Vec<String> = listed["Parameters"]
+                        .as_array()?
+                        .iter()
+                        .map(|p| format!("{}={}", p["Name"], p["Version"]))
+                        .collect();
+                    Some(versions.join(","))
+                }
+            }
+        }
+
+        /// Only inside a JSON secret: a secret or parameter of its own cannot hold one.
+        fn holds_empty(&self) -> bool {
+            matches!(self.layout, Layout::Secret)
+        }
+    }
+
+    pub mod secret {
+        pub fn target() -> &'static super::AwsTarget {
+            &super::AwsTarget {
+                layout: super::Layout::Secret,
+            }
+        }
+        crate::write_tests!(super::target);
+    }
+
+    pub mod per_name {
+        pub fn target() -> &'static super::AwsTarget {
+            &super::AwsTarget {
+                layout: super::Layout::PerName,
+            }
+        }
+        crate::write_tests!(super::target);
+    }
+
+    pub mod parameters {
+        pub fn target() -> &'static super::AwsTarget {
+            &super::AwsTarget {
+                layout: super::Layout::Parameters,
+            }
+        }
+        crate::write_tests!(super::target);
+    }
+
+    #[test]
+    fn parameters_are_secure_strings_and_an_empty_value_is_refused() {
+        let target = parameters::target();
+        let dir = support::temp_dir();
+        let spec = target.new_spec(dir.path());
+        let run = contract::push(target, dir.path(), &spec, &[("DB_PASS", "p4ss")], &[]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let path = spec.strip_prefix("aws-ssm:").unwrap();
+        let parameter = call(
+            "ssm",
+            "get_parameter",
+            json!({"Name": format!("{path}DB_PASS"), "WithDecryption": true}),
+        );
+        assert_eq!(parameter["Parameter"]["Type"], json!("SecureString"));
+        assert_eq!(parameter["Parameter"]["Value"], json!("p4ss"));
+
+        let run = contract::push(
+            target,
+            dir.path(),
+            &spec,
+            &[("EMPTY", ""), ("OTHER", "o")],
+            &[],
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("variable EMPTY: the value is empty, which Parameter Store cannot hold"),
+            "{run:?}"
+        );
+        assert_eq!(
+            contract::read_back(target, dir.path(), &spec),
+            vec![("DB_PASS".to_string(), "p4ss".to_string())]
+        );
+    }
+
+    #[test]
+    fn a_json_secret_merges_with_its_keys_and_plain_text_is_left_alone() {
+        let target = secret::target();
+        let dir = support::temp_dir();
+        let id = support::unique("secretrun-write/m");
+        call(
+            "secretsmanager",
+            "create_secret",
+            json!({"Name": id, "SecretString": "{\"client-id\":\"old\",\"region\":\"eu\"}"}),
+        );
+        let spec = format!("aws-sm:{id}");
+        let run = contract::push(
+            target,
+            dir.path(),
+            &spec,
+            &[("CLIENT_ID", "new"), ("TOKEN", "t")],
+            &["--overwrite"],
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let stored = call(
+            "secretsmanager",
+            "get_secret_value",
+            json!({"SecretId": id}),
+        );
+        let object: Value = serde_json::from_str(stored["SecretString"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            object,
+            json!({"client-id": "new", "region": "eu", "TOKEN": "t"})
+        );
+
+        let plain = support::unique("secretrun-write/plain");
+        call(
+            "secretsmanager",
+            "create_secret",
+            json!({"Name": plain, "SecretString": "just text"}),
+        );
+        let run = contract::push(
+            target,
+            dir.path(),
+            &format!("aws-sm:{plain}"),
+            &[("OTHER", "x")],
+            &[],
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(run.stderr.contains("not a JSON object"), "{run:?}");
+        let stored = call(
+            "secretsmanager",
+            "get_secret_value",
+            json!({"SecretId": plain}),
+        );
+        assert_eq!(stored["SecretString"], json!("just text"));
+    }
+
+    /// A secret scheduled for deletion cannot be created again: that name fails, the others are
+    /// written, each outcome is printed, and once the secret is restored a re-run finishes.
+    #[test]
+    fn a_partial_failure_names_every_outcome_and_a_rerun_finishes() {
+        let target = per_name::target();
+        let dir = support::temp_dir();
+        let prefix = format!("{}/", support::unique("secretrun-write/partial"));
+        let blocked = format!("{prefix}BLOCKED");
+        call(
+            "secretsmanager",
+            "create_secret",
+            json!({"Name": blocked, "SecretString": "old-blocked"}),
+        );
+        call(
+            "secretsmanager",
+            "delete_secret",
+            json!({"SecretId": blocked, "RecoveryWindowInDays": 7}),
+        );
+        let spec = format!("aws-sm:{prefix}*");
+        let values = &[
+            ("ALPHA", "alpha-canary"),
+            ("BLOCKED", "blocked-canary"),
+            ("OMEGA", "omega-canary"),
+        ];
+        let run = contract::push(target, dir.path(), &spec, values, &[]);
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert_eq!(
+            run.stdout,
+            "created   ALPHA\nfailed    BLOCKED\ncreated   OMEGA\n"
+        );
+        assert!(
+            run.stderr.contains("1 of 3 name(s) not written (BLOCKED)"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("canary"), "{run:?}");
+
+        call(
+            "secretsmanager",
+            "restore_secret",
+            json!({"SecretId": blocked}),
+        );
+        let run = contract::push(target, dir.path(), &spec, values, &["--overwrite"]);
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(
+            run.stdout,
+            "unchanged ALPHA\nupdated   BLOCKED\nunchanged OMEGA\n"
+        );
+        assert_eq!(
+            contract::read_back(target, dir.path(), &spec),
+            vec![
+                ("ALPHA".to_string(), "alpha-canary".to_string()),
+                ("BLOCKED".to_string(), "blocked-canary".to_string()),
+                ("OMEGA".to_string(), "omega-canary".to_string()),
+            ]
+        );
+    }
+}
