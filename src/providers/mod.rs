@@ -235,7 +235,11 @@ pub fn writer(
             &mut spec,
             context.clone(),
         )?),
-        SourceKind::Doppler | SourceKind::AzureKv | SourceKind::GcpSm => {
+        SourceKind::AzureKv => Box::new(azure_kv::write::AzureKvWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::Doppler | SourceKind::GcpSm => {
             return Err(SpecProblem::Unwritable(
                 "this secretrun cannot write to this kind of store yet",
             ))

@@ -578,3 +578,61 @@ pub mod aws {
         );
     }
 }
+
+pub mod azure {
+    use super::*;
+    use crate::azure_kv::{writable_vault, writer_env};
+
+    pub struct AzureTarget;
+
+    impl WriteTarget for AzureTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            writer_env()
+        }
+
+        fn new_spec(&self, _dir: &Path) -> String {
+            format!("azure-kv:*?vault={}", writable_vault())
+        }
+
+        fn revision(&self, _dir: &Path, _spec: &str) -> Option<String> {
+            None
+        }
+    }
+
+    pub fn target() -> &'static AzureTarget {
+        &AzureTarget
+    }
+
+    crate::write_tests!(super::target);
+
+    #[test]
+    fn names_become_dashed_secrets_under_the_listing_prefix() {
+        let dir = support::temp_dir();
+        let vault = writable_vault();
+        let spec = format!("azure-kv:app-*?vault={vault}");
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", &spec, "APP_CH_HOST", "OTHER"],
+            b"APP_CH_HOST=db.internal\nOTHER=x\n",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("variable OTHER: its secret (the name with '_' as '-') would not start"),
+            "{run:?}"
+        );
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", &spec, "APP_CH_HOST"],
+            b"db.internal",
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let single = format!("azure-kv:APP-CH-HOST?vault={vault}");
+        assert_eq!(
+            contract::read_back(target(), dir.path(), &single),
+            vec![("APP_CH_HOST".to_string(), "db.internal".to_string())]
+        );
+    }
+}
