@@ -406,9 +406,55 @@ for bad in 'bad-name' '1LEADING_DIGIT' 'DOPPLER_CONFIG'; do
 done
 check_written "refused writes (bad names)"
 
-# 22. The stub's log never holds a token or a secret value.
+# 22. The documented request forms the CLI does not send, straight to the API:
+# the "secrets" map (null deletes), a rename, shouldDelete, a mismatching
+# originalValue (400, nothing written); and a download revalidated with the
+# pre-write ETag gets a 200.
+api_check=$("$python" - "$port" "$wtoken" <<'EOF'
+import json, sys, urllib.error, urllib.request
+port, tok = sys.argv[1], sys.argv[2]
+url = "http://127.0.0.1:%s/v3/configs/config/secrets" % port
+def call(path, body=None, headers=None):
+    req = urllib.request.Request(url + path, data=None if body is None else json.dumps(body).encode(),
+                                 headers=dict({"Authorization": "Bearer " + tok}, **(headers or {})))
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.status, json.loads(r.read() or b"null"), r.headers.get("ETag")
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read() or b"null"), e.headers.get("ETag")
+def secrets():
+    return {k: v for k, v in call("/download?format=json")[1].items() if not k.startswith("DOPPLER_")}
+problems = []
+def expect(what, got, want):
+    if got != want:
+        problems.append("%s: got %r" % (what, got))
+base = secrets()
+_, _, etag = call("/download?format=json")
+status, answer, _ = call("", {"secrets": {"MAP_SET": "a\nb ✓", "SET_EMPTY": None}})
+expect("secrets form status", status, 200)
+expect("secrets form answer", {k: v["raw"] for k, v in answer["secrets"].items() if not k.startswith("DOPPLER_")},
+       dict({k: v for k, v in base.items() if k != "SET_EMPTY"}, MAP_SET="a\nb ✓"))
+status, _, _ = call("", {"change_requests": [
+    {"name": "RENAMED", "originalName": "MAP_SET", "value": None},
+    {"name": "SET_SPACES", "shouldDelete": True}]})
+expect("rename/delete status", status, 200)
+now = secrets()
+expect("renamed value", now.get("RENAMED"), "a\nb ✓")
+expect("old and deleted names gone", [n for n in ("MAP_SET", "SET_SPACES", "SET_EMPTY") if n in now], [])
+status, body, _ = call("", {"change_requests": [
+    {"name": "RENAMED", "originalName": "RENAMED", "value": "new", "originalValue": "not it"}]})
+expect("originalValue mismatch status", status, 400)
+expect("originalValue mismatch left the value", secrets().get("RENAMED"), "a\nb ✓")
+expect("old ETag after writes", call("/download?format=json", headers={"If-None-Match": etag})[0], 200)
+print(json.dumps({"problems": problems}))
+EOF
+) || api_check='{"problems": ["the API check crashed"]}'
+problems=$("$python" -c 'import json,sys; print("; ".join(json.loads(sys.argv[1])["problems"]))' "$api_check")
+[[ -z $problems ]] && ok || fail "API write forms: $problems"
+
+# 23. The stub's log never holds a token or a secret value.
 if grep -q -e "$token" -e "$wtoken" -e 'päss' -e 'changed value' -e 'after the cache' \
-  -e 'second ✓' "$tmp/stub.err"; then
+  -e 'second ✓' -e 'b ✓' "$tmp/stub.err"; then
   fail "the stub logged a token or a secret value"
 else
   ok

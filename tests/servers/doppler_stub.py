@@ -116,8 +116,9 @@ revalidating with If-None-Match after a write gets a 200, never a 304.
     optional "export ", # comments). Every name in it is set; others stay.
     `doppler secrets upload FILE` sends the file's bytes as is, .env or .json.
   Both answer 200 {"secrets": {NAME: {"raw", "computed", "note"}}, "success":
-  true} with every secret of the config after the write (DOPPLER_* included),
-  as the API reference shows. Nothing is written when anything in the request
+  true} (the reference's shape) with every secret of the config after the
+  write, DOPPLER_* included; the CLI shows only the names it set for `set`,
+  everything for `upload`. Nothing is written when anything in the request
   is refused:
     400 invalid JSON / not an object / both or neither of secrets and
         change_requests / a value that is not a string (or null) / an
