@@ -239,7 +239,11 @@ pub fn writer(
             &mut spec,
             context.clone(),
         )?),
-        SourceKind::Doppler | SourceKind::GcpSm => {
+        SourceKind::Doppler => Box::new(doppler::write::DopplerWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
+        SourceKind::GcpSm => {
             return Err(SpecProblem::Unwritable(
                 "this secretrun cannot write to this kind of store yet",
             ))

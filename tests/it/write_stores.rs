@@ -636,3 +636,115 @@ pub mod azure {
         );
     }
 }
+
+pub mod doppler {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::OnceLock;
+
+    const PERSONAL: &str = "dp.pt.write-tests";
+    const READ_ONLY: &str = "dp.st.ro.write-tests-read-only";
+    const PROJECT: &str = "writes";
+    /// Configs enough for every write test; each takes a new one.
+    const CONFIGS: usize = 16;
+
+    /// A stand-in of its own, every config made before any test writes (secretrun's writes go
+    /// to its data file, which is never rewritten by the tests after).
+    fn stub() -> &'static support::StubServer {
+        static STUB: OnceLock<support::StubServer> = OnceLock::new();
+        STUB.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique("doppler-write-"));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let configs: serde_json::Map<String, serde_json::Value> = (0..CONFIGS)
+                .map(|n| (format!("c{n}"), json!({})))
+                .collect();
+            let data = json!({
+                "tokens": {
+                    PERSONAL: {"type": "personal", "configs": {PROJECT: configs}},
+                    READ_ONLY: {"project": PROJECT, "config": "ro", "secrets": {}, "access": "read"},
+                },
+                "faults": {},
+            });
+            support::StubServer::start(&dir, "doppler_stub.py", &data)
+        })
+    }
+
+    pub struct DopplerTarget;
+
+    impl WriteTarget for DopplerTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            vec![
+                ("DOPPLER_TOKEN".into(), PERSONAL.into()),
+                ("DOPPLER_API_HOST".into(), stub().url.clone()),
+            ]
+        }
+
+        fn new_spec(&self, _dir: &Path) -> String {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let next = NEXT.fetch_add(1, Ordering::SeqCst);
+            assert!(next < CONFIGS, "more write tests than CONFIGS: raise it");
+            format!("doppler:*?project={PROJECT}&config=c{next}")
+        }
+
+        fn revision(&self, _dir: &Path, _spec: &str) -> Option<String> {
+            None
+        }
+    }
+
+    pub fn target() -> &'static DopplerTarget {
+        &DopplerTarget
+    }
+
+    crate::write_tests!(super::target);
+
+    #[test]
+    fn a_read_only_service_token_is_refused_naming_the_access_it_lacks() {
+        let dir = support::temp_dir();
+        let env = [
+            ("DOPPLER_TOKEN", READ_ONLY),
+            ("DOPPLER_API_HOST", stub().url.as_str()),
+        ];
+        let mut command = support::secretrun_with(dir.path(), &env);
+        command.args(["set", "--to", "doppler:*", "API_KEY"]);
+        command.stdin(std::process::Stdio::piped());
+        let mut child = command
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"ro-canary-value")
+            .unwrap();
+        let run: support::Run = child.wait_with_output().unwrap().into();
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert_eq!(run.stdout, "failed    API_KEY\n");
+        assert!(
+            run.stderr.contains("Doppler (the token's config) refused the write (HTTP 403): the credentials lack the write access"),
+            "{run:?}"
+        );
+        assert!(!run.stderr.contains("ro-canary-value"), "{run:?}");
+    }
+
+    #[test]
+    fn doppler_names_are_refused_before_any_write() {
+        let dir = support::temp_dir();
+        let spec = target().new_spec(dir.path());
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", &spec, "DOPPLER_CONFIG"],
+            b"x",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("Doppler manages the DOPPLER_* names itself"),
+            "{run:?}"
+        );
+    }
+}
