@@ -243,11 +243,10 @@ pub fn writer(
             &mut spec,
             context.clone(),
         )?),
-        SourceKind::GcpSm => {
-            return Err(SpecProblem::Unwritable(
-                "this secretrun cannot write to this kind of store yet",
-            ))
-        }
+        SourceKind::GcpSm => Box::new(gcp_sm::write::GcpSmWriter::from_spec(
+            &mut spec,
+            context.clone(),
+        )?),
     };
     Ok(writer)
 }

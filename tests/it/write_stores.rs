@@ -748,3 +748,98 @@ pub mod doppler {
         );
     }
 }
+
+pub mod gcp {
+    use super::*;
+    use std::sync::OnceLock;
+
+    const PROJECT: &str = "write-proj";
+    const TOKEN: &str = "ya29.write-tests";
+
+    /// A stand-in of its own, set up before any test writes (secretrun's writes go to its data
+    /// file, which the tests never rewrite after).
+    fn stub() -> &'static support::StubServer {
+        static STUB: OnceLock<support::StubServer> = OnceLock::new();
+        STUB.get_or_init(|| {
+            let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique("gcp-write-"));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let data = json!({
+                "projects": {PROJECT: {"number": "100000000009", "secrets": {}}},
+                "tokens": {TOKEN: {"projects": [PROJECT]}},
+                "service_accounts": {},
+                "refresh_tokens": {},
+                "max_page_size": 2,
+                "faults": {},
+            });
+            support::StubServer::start(&dir, "gcp_stub.py", &data)
+        })
+    }
+
+    pub struct GcpTarget;
+
+    impl WriteTarget for GcpTarget {
+        fn env(&self) -> Vec<(String, String)> {
+            vec![
+                ("GOOGLE_OAUTH_ACCESS_TOKEN".into(), TOKEN.into()),
+                ("GOOGLE_CLOUD_PROJECT".into(), PROJECT.into()),
+                (
+                    "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER".into(),
+                    stub().url.clone(),
+                ),
+            ]
+        }
+
+        /// Every name of the suite in one project: a label per test keeps them apart.
+        fn new_spec(&self, _dir: &Path) -> String {
+            format!(
+                "gcp-sm:*?label=suite:{}",
+                support::unique("t").to_lowercase()
+            )
+        }
+
+        fn revision(&self, _dir: &Path, _spec: &str) -> Option<String> {
+            None
+        }
+    }
+
+    pub fn target() -> &'static GcpTarget {
+        &GcpTarget
+    }
+
+    crate::write_tests!(super::target);
+
+    #[test]
+    fn new_secrets_carry_the_label_and_the_prefix_is_kept() {
+        let dir = support::temp_dir();
+        let label = support::unique("l").to_lowercase();
+        let spec = format!("gcp-sm:APP_*?label=suite:{label}");
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", &spec, "APP_TOKEN", "OTHER"],
+            b"APP_TOKEN=t\nOTHER=o\n",
+        );
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr
+                .contains("variable OTHER: its secret id (the name) would not start"),
+            "{run:?}"
+        );
+        let run = contract::run(
+            target(),
+            dir.path(),
+            &["set", "--to", &spec, "APP_TOKEN"],
+            b"t0k",
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        let data: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&stub().data_path).unwrap()).unwrap();
+        let secret = &data["projects"][PROJECT]["secrets"]["APP_TOKEN"];
+        assert_eq!(secret["labels"], json!({"suite": label}), "{secret}");
+        assert_eq!(
+            contract::read_back(target(), dir.path(), &spec),
+            vec![("APP_TOKEN".to_string(), "t0k".to_string())]
+        );
+    }
+}
