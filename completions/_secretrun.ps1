@@ -423,7 +423,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;set' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -468,7 +468,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -513,7 +513,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
             [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
             [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')

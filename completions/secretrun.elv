@@ -411,7 +411,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
         }
         &'secretrun;set'= {
-            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)'
+            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)'
             cand -e 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand --env-file 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)'
@@ -455,7 +455,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --from 'A source to read, in the syntax of --source (repeatable; a later one wins)'
             cand --only 'Only these names (repeatable or comma-separated)'
             cand --prefix 'Only names starting with TEXT'
-            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)'
+            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)'
             cand -e 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand --env-file 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)'
@@ -499,7 +499,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --from 'A source to read, in the syntax of --source (repeatable; a later one wins)'
             cand --only 'Only these names (repeatable or comma-separated)'
             cand --prefix 'Only names starting with TEXT'
-            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)'
+            cand --to 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)'
             cand -e 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand --env-file 'Read a .env file (repeatable; a later file beats an earlier one)'
             cand -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)'

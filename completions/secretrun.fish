@@ -324,7 +324,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l keep-con
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -357,7 +357,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s h -l help -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l only -d 'Only these names (repeatable or comma-separated)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l prefix -d 'Only names starting with TEXT' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -390,7 +390,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s h -l help -
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l only -d 'Only these names (repeatable or comma-separated)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l prefix -d 'Only names starting with TEXT' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r

@@ -168,8 +168,9 @@ values written: dotenv:PATH (the file is replaced atomically, mode 0600; comment
 kept; values are double-quoted with escapes), vault:MOUNT/PATH (one KV secret, one key per name, \
 merged with the keys it has; check-and-set on KV v2), aws-sm:NAME (one JSON secret, merged), \
 aws-sm:PREFIX/* (one secret per name), aws-ssm:/PATH/ (one SecureString per name) or \
-azure-kv:* and azure-kv:PREFIX* (one secret per name, CH_HOST as CH-HOST) or doppler:* and \
-doppler:PREFIX (Doppler's secrets update call). A name that exists with another \
+azure-kv:* and azure-kv:PREFIX* (one secret per name, CH_HOST as CH-HOST), doppler:* and \
+doppler:PREFIX (Doppler's secrets update call) or gcp-sm:PREFIX* and gcp-sm:*?label=KEY:VALUE \
+(one secret per name, a new version each). A name that exists with another \
 value is not replaced without --overwrite; an unchanged value is not written again (no new \
 version). --dry-run prints create, update or unchanged per name, never a value. When some names \
 cannot be written, each name's outcome is printed, the exit status is 125, and running the same \
@@ -200,7 +201,7 @@ a .env file, ...) are not written.\n\n",
 #[derive(Debug, Clone, Args)]
 pub struct WriteArgs {
     /// The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH,
-    /// aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*)
+    /// aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)
     #[arg(long, value_name = "SPEC")]
     pub to: String,
 
