@@ -74,6 +74,145 @@ pub mod dotenv {
         assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
     }
 
+    /// `set` in a real terminal (a tmux pane): `script` runs in `dir` with a scrubbed
+    /// environment, then writes its exit status to `done` and the terminal's settings to `stty`.
+    struct Terminal {
+        socket: std::path::PathBuf,
+    }
+
+    impl Terminal {
+        fn start(dir: &Path, args: &str) -> Terminal {
+            let socket = dir.join("tmux.sock");
+            let script = format!(
+                // The shell outlives a Ctrl-C (a trap, not an ignore, which secretrun would
+                // inherit) to report how secretrun ended.
+                "trap true INT; cd '{}' && env -i PATH=\"$PATH\" HOME=/nonexistent {} {args}; echo $? > done; \
+                 stty -a > stty; sleep 60",
+                dir.display(),
+                support::bin()
+            );
+            let terminal = Terminal { socket };
+            terminal.tmux(&[
+                "new-session",
+                "-d",
+                "-x",
+                "150",
+                "-y",
+                "30",
+                "sh",
+                "-c",
+                &script,
+            ]);
+            terminal
+        }
+
+        fn tmux(&self, args: &[&str]) -> String {
+            let output = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(&self.socket)
+                .args(args)
+                .output()
+                .expect("tmux runs");
+            assert!(output.status.success(), "tmux {args:?}: {output:?}");
+            String::from_utf8_lossy(&output.stdout).into_owned()
+        }
+
+        fn screen(&self) -> String {
+            self.tmux(&["capture-pane", "-p"])
+        }
+
+        fn wait_for(&self, text: &str) -> String {
+            let started = std::time::Instant::now();
+            loop {
+                let screen = self.screen();
+                if screen.contains(text) {
+                    return screen;
+                }
+                assert!(
+                    started.elapsed() < std::time::Duration::from_secs(20),
+                    "'{text}' never appeared; the screen:\n{screen}"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+
+        fn type_line(&self, text: &str) {
+            self.tmux(&["send-keys", "-l", text]);
+            self.tmux(&["send-keys", "Enter"]);
+        }
+    }
+
+    impl Drop for Terminal {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("tmux")
+                .arg("-S")
+                .arg(&self.socket)
+                .arg("kill-server")
+                .output();
+        }
+    }
+
+    fn wait_for_file(path: &Path) -> String {
+        let started = std::time::Instant::now();
+        while !path.exists() {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(20),
+                "{} never appeared",
+                path.display()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn on_a_terminal_each_value_is_asked_for_without_echo() {
+        let dir = support::temp_dir();
+        let terminal = Terminal::start(dir.path(), "set --to dotenv:.env API_KEY DB_PASS");
+        terminal.wait_for("API_KEY (input hidden):");
+        terminal.type_line("typed-canary-one $x");
+        terminal.wait_for("DB_PASS (input hidden):");
+        terminal.type_line("typed-canary-two");
+        assert_eq!(wait_for_file(&dir.path().join("done")).trim(), "0");
+        let screen = terminal.screen();
+        assert!(
+            !screen.contains("typed-canary"),
+            "a value was echoed:\n{screen}"
+        );
+        assert!(screen.contains("created   API_KEY"), "{screen}");
+        assert!(
+            wait_for_file(&dir.path().join("stty")).contains(" echo "),
+            "echo was not restored"
+        );
+        assert_eq!(
+            contract::read_back(target(), dir.path(), "dotenv:.env"),
+            vec![
+                ("API_KEY".to_string(), "typed-canary-one $x".to_string()),
+                ("DB_PASS".to_string(), "typed-canary-two".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn ctrl_c_at_the_prompt_writes_nothing_and_restores_echo() {
+        let dir = support::temp_dir();
+        let terminal = Terminal::start(dir.path(), "set --to dotenv:.env API_KEY DB_PASS");
+        terminal.wait_for("API_KEY (input hidden):");
+        terminal.type_line("half-canary");
+        terminal.wait_for("DB_PASS (input hidden):");
+        terminal.tmux(&["send-keys", "C-c"]);
+        // Killed by SIGINT, as the shell reports it.
+        assert_eq!(wait_for_file(&dir.path().join("done")).trim(), "130");
+        let stty = wait_for_file(&dir.path().join("stty"));
+        assert!(
+            stty.contains(" echo ") && !stty.contains("-echo "),
+            "{stty}"
+        );
+        assert!(!dir.path().join(".env").exists());
+        assert!(!terminal.screen().contains("half-canary"));
+    }
+
     #[test]
     fn a_value_on_the_command_line_is_refused_without_echoing_it() {
         let dir = support::temp_dir();
