@@ -86,6 +86,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write values read from stdin or a no-echo prompt into a store')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Write every name the --from sources resolve to into a store')
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy the secrets of one store into another (push between stores)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Move a project''s .env secrets into a store and set the project up to read them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -554,6 +555,50 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'secretrun;init' {
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store to move the secrets into [default: the store secretrun.toml reads]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The .env file to move secrets from')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated; default: every name)')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
+            [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
+            [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
+            [CompletionResult]::new('--secrets-dir', '--secrets-dir', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)')
+            [CompletionResult]::new('--source', '--source', [CompletionResultType]::ParameterName, 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)')
+            [CompletionResult]::new('--env-keys-file', '--env-keys-file', [CompletionResultType]::ParameterName, 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Limit for each request to a secret manager [default: 10s]')
+            [CompletionResult]::new('--deadline', '--deadline', [CompletionResultType]::ParameterName, 'Limit for each source, retries included [default: 60s]')
+            [CompletionResult]::new('--fallback', '--fallback', [CompletionResultType]::ParameterName, 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]')
+            [CompletionResult]::new('--fallback-max-age', '--fallback-max-age', [CompletionResultType]::ParameterName, 'Ignore a snapshot older than DURATION [default: no limit]')
+            [CompletionResult]::new('-r', '-r', [CompletionResultType]::ParameterName, 'Fail with exit code 125 unless NAME is set after merging (repeatable)')
+            [CompletionResult]::new('--require', '--require', [CompletionResultType]::ParameterName, 'Fail with exit code 125 unless NAME is set after merging (repeatable)')
+            [CompletionResult]::new('--require-from', '--require-from', [CompletionResultType]::ParameterName, 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)')
+            [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
+            [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
+            [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the store holds already with the .env file''s')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do it without asking (required without a terminal)')
+            [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
+            [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
+            [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
+            [CompletionResult]::new('--no-references', '--no-references', [CompletionResultType]::ParameterName, 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are')
+            [CompletionResult]::new('--no-secrets-settings', '--no-secrets-settings', [CompletionResultType]::ParameterName, 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects'' own syntax)')
+            [CompletionResult]::new('--allow-insecure-http', '--allow-insecure-http', [CompletionResultType]::ParameterName, 'Allow plain http:// to a secret manager that is not on loopback')
+            [CompletionResult]::new('--no-fallback', '--no-fallback', [CompletionResultType]::ParameterName, 'Neither read nor write the last-known-good snapshot')
+            [CompletionResult]::new('--fallback-only', '--fallback-only', [CompletionResultType]::ParameterName, 'Never contact a secret manager: serve every remote source from the snapshot')
+            [CompletionResult]::new('--offline', '--offline', [CompletionResultType]::ParameterName, 'Never contact a secret manager: serve every remote source from the snapshot')
+            [CompletionResult]::new('--pristine', '--pristine', [CompletionResultType]::ParameterName, 'Give the command only the resolved secrets and a minimal set of the parent environment')
+            [CompletionResult]::new('--keep-config-vars', '--keep-config-vars', [CompletionResultType]::ParameterName, 'Pass SECRETRUN_* and consumed provider credentials on to the command')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'secretrun;help' {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show the environment the command would get, with the source of every value')
             [CompletionResult]::new('get', 'get', [CompletionResultType]::ParameterValue, 'Print one resolved value, for scripts')
@@ -565,6 +610,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('set', 'set', [CompletionResultType]::ParameterValue, 'Write values read from stdin or a no-echo prompt into a store')
             [CompletionResult]::new('push', 'push', [CompletionResultType]::ParameterValue, 'Write every name the --from sources resolve to into a store')
             [CompletionResult]::new('copy', 'copy', [CompletionResultType]::ParameterValue, 'Copy the secrets of one store into another (push between stores)')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Move a project''s .env secrets into a store and set the project up to read them')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -596,6 +642,9 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;help;copy' {
+            break
+        }
+        'secretrun;help;init' {
             break
         }
         'secretrun;help;help' {

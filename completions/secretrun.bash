@@ -40,6 +40,9 @@ _secretrun() {
             secretrun,help)
                 cmd="secretrun__subcmd__help"
                 ;;
+            secretrun,init)
+                cmd="secretrun__subcmd__init"
+                ;;
             secretrun,push)
                 cmd="secretrun__subcmd__push"
                 ;;
@@ -73,6 +76,9 @@ _secretrun() {
             secretrun__subcmd__help,help)
                 cmd="secretrun__subcmd__help__subcmd__help"
                 ;;
+            secretrun__subcmd__help,init)
+                cmd="secretrun__subcmd__help__subcmd__init"
+                ;;
             secretrun__subcmd__help,push)
                 cmd="secretrun__subcmd__help__subcmd__push"
                 ;;
@@ -92,7 +98,7 @@ _secretrun() {
 
     case "${cmd}" in
         secretrun)
-            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --signal-group --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor encrypt decrypt set push copy help"
+            opts="-e -d -s -c -r -v -q -h -V --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --command --exec --supervise --subreaper --signal-group --kill-after --grace-period --mask-output --watch --on-change --stop-signal --mount --mount-format --mount-template --file --mount-keep-env --verbose --quiet --help --version show get export scan check doctor encrypt decrypt set push copy init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -826,7 +832,7 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__help)
-            opts="show get export scan check encrypt decrypt set push copy help"
+            opts="show get export scan check encrypt decrypt set push copy init help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -937,6 +943,20 @@ _secretrun() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        secretrun__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         secretrun__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -986,6 +1006,108 @@ _secretrun() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__init)
+            opts="-e -d -s -c -r -v -q -h --store --from --only --overwrite --yes --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -83,6 +83,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand set 'Write values read from stdin or a no-echo prompt into a store'
             cand push 'Write every name the --from sources resolve to into a store'
             cand copy 'Copy the secrets of one store into another (push between stores)'
+            cand init 'Move a project''s .env secrets into a store and set the project up to read them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'secretrun;show'= {
@@ -539,6 +540,49 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'secretrun;init'= {
+            cand --store 'The store to move the secrets into [default: the store secretrun.toml reads]'
+            cand --from 'The .env file to move secrets from'
+            cand --only 'Only these names (repeatable or comma-separated; default: every name)'
+            cand -e 'Read a .env file (repeatable; a later file beats an earlier one)'
+            cand --env-file 'Read a .env file (repeatable; a later file beats an earlier one)'
+            cand -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)'
+            cand --secrets-dir 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)'
+            cand -s 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)'
+            cand --source 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)'
+            cand --env-keys-file 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]'
+            cand -c 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]'
+            cand --config 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]'
+            cand --timeout 'Limit for each request to a secret manager [default: 10s]'
+            cand --deadline 'Limit for each source, retries included [default: 60s]'
+            cand --fallback 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]'
+            cand --fallback-max-age 'Ignore a snapshot older than DURATION [default: no limit]'
+            cand -r 'Fail with exit code 125 unless NAME is set after merging (repeatable)'
+            cand --require 'Fail with exit code 125 unless NAME is set after merging (repeatable)'
+            cand --require-from 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)'
+            cand --environment 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]'
+            cand --preserve-env 'Let the parent environment beat secret sources, for all names or only NAMES'
+            cand --allow-name 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)'
+            cand --overwrite 'Replace a value the store holds already with the .env file''s'
+            cand --yes 'Do it without asking (required without a terminal)'
+            cand --file-vars 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+            cand --no-config 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+            cand --no-credentials-directory 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+            cand --no-references 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+            cand --no-secrets-settings 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects'' own syntax)'
+            cand --allow-insecure-http 'Allow plain http:// to a secret manager that is not on loopback'
+            cand --no-fallback 'Neither read nor write the last-known-good snapshot'
+            cand --fallback-only 'Never contact a secret manager: serve every remote source from the snapshot'
+            cand --offline 'Never contact a secret manager: serve every remote source from the snapshot'
+            cand --pristine 'Give the command only the resolved secrets and a minimal set of the parent environment'
+            cand --keep-config-vars 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+            cand -v 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+            cand --verbose 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+            cand -q 'Only errors on stderr'
+            cand --quiet 'Only errors on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'secretrun;help'= {
             cand show 'Show the environment the command would get, with the source of every value'
             cand get 'Print one resolved value, for scripts'
@@ -550,6 +594,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand set 'Write values read from stdin or a no-echo prompt into a store'
             cand push 'Write every name the --from sources resolve to into a store'
             cand copy 'Copy the secrets of one store into another (push between stores)'
+            cand init 'Move a project''s .env secrets into a store and set the project up to read them'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'secretrun;help;show'= {
@@ -571,6 +616,8 @@ set edit:completion:arg-completer[secretrun] = {|@words|
         &'secretrun;help;push'= {
         }
         &'secretrun;help;copy'= {
+        }
+        &'secretrun;help;init'= {
         }
         &'secretrun;help;help'= {
         }

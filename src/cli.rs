@@ -89,7 +89,8 @@ the command never started. 126: COMMAND cannot be executed.
                       secretrun check [OPTIONS]\n       \
                       secretrun encrypt|decrypt [-f FILE]... [-k NAME]...\n       \
                       secretrun set --to SPEC NAME... < VALUES\n       \
-                      secretrun push|copy --from SPEC... --to SPEC",
+                      secretrun push|copy --from SPEC... --to SPEC\n       \
+                      secretrun init --store SPEC --yes",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -157,6 +158,44 @@ pub enum Command {
     /// Copy the secrets of one store into another (push between stores)
     #[command(long_about = PUSH_LONG_ABOUT)]
     Copy(PushArgs),
+
+    /// Move a project's .env secrets into a store and set the project up to read them
+    #[command(long_about = INIT_LONG_ABOUT)]
+    Init(InitArgs),
+}
+
+const INIT_LONG_ABOUT: &str = "\
+Move the secrets of a .env file into a store and set the project up to read them from there: \
+the store is written as push writes it (its credentials are checked by reading it first; a \
+different value needs --overwrite), then the .env file is backed up beside itself \
+(.env.secretrun-backup-TIME, mode 0600) and each moved line is commented out under a note \
+naming the store, secretrun.toml is written (sources: the .env file, then the store) unless it \
+exists, .env.example lists every name without values, .env is added to .gitignore inside a git \
+work tree, and the command to run is printed. Run again, it takes the store from secretrun.toml. \
+Every file is replaced atomically. Without a terminal (CI), give --store SPEC --yes; the \
+interactive wizard is not available yet.";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The store to move the secrets into [default: the store secretrun.toml reads]
+    #[arg(long, value_name = "SPEC")]
+    pub store: Option<String>,
+
+    /// The .env file to move secrets from
+    #[arg(long, value_name = "PATH", default_value = ".env")]
+    pub from: String,
+
+    /// Only these names (repeatable or comma-separated; default: every name)
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Replace a value the store holds already with the .env file's
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Do it without asking (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
 }
 
 /// What `set`, `push` and `copy` share in their help, once.

@@ -11,6 +11,7 @@ pub mod check;
 pub mod encrypt;
 pub mod export;
 pub mod get;
+pub mod init;
 pub mod push;
 pub mod scan;
 pub mod set;
@@ -170,6 +171,7 @@ pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
         Command::Decrypt(args) => encrypt::decrypt(session, &args),
         Command::Set(args) => set::run(session, &args),
         Command::Push(args) | Command::Copy(args) => push::run(session, &args),
+        Command::Init(args) => init::run(session, &args),
     }
 }
 

@@ -7,6 +7,9 @@
 //! writes the values it is given, reporting each name's outcome.
 
 use std::future::Future;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
 use std::pin::Pin;
 
 use crate::error::SourceError;
@@ -99,4 +102,29 @@ pub(crate) fn write_refused(error: SourceError, store: &str, permission: &str) -
              permission"
         ),
     }
+}
+
+/// Replaces (or creates) `path` with `content` atomically, mode 0600, durably: a temporary file
+/// in the same directory renamed over it, so a reader or an interruption sees the old file or
+/// the new one, never half of one.
+pub(crate) fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".secretrun-write-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    // Again, so no umask widens it.
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    temp.write_all(content)?;
+    temp.as_file().sync_all()?;
+    // On failure the temporary file is removed when the error is dropped.
+    temp.persist(path).map_err(|error| error.error)?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
 }

@@ -455,6 +455,118 @@ pub mod vault {
         assert_eq!(run.code, Some(0), "{run:?}");
     }
 
+    /// `init --store vault:... --yes` in a git work tree: the chosen names move into OpenBao,
+    /// the project reads them from there, and a re-run takes the store from secretrun.toml.
+    #[test]
+    fn init_moves_a_dotenv_file_into_openbao_and_a_rerun_starts_from_its_choice() {
+        let target = kv2::target();
+        let dir = support::temp_dir();
+        let git = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir.path())
+            .status()
+            .expect("git runs");
+        assert!(git.success());
+        let original =
+            "# app\nDB_HOST=localhost\nDB_PASS='s3cret canary'\nAPI_KEY=k-canary # key\n";
+        support::write(dir.path(), ".env", original);
+        let spec = target.new_spec(dir.path());
+        let run = contract::run(
+            target,
+            dir.path(),
+            &[
+                "init",
+                "--store",
+                &spec,
+                "--only",
+                "DB_PASS,API_KEY",
+                "--yes",
+            ],
+            b"",
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert!(
+            run.stdout
+                .contains("created   DB_PASS\ncreated   API_KEY\n"),
+            "{run:?}"
+        );
+        assert!(run.stdout.contains("secretrun -- YOUR_COMMAND"), "{run:?}");
+        assert!(
+            !run.stdout.contains("canary") && !run.stderr.contains("canary"),
+            "{run:?}"
+        );
+
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(
+            read(".env"),
+            format!(
+                "# app\nDB_HOST=localhost\n# DB_PASS: moved to {spec} by secretrun init\n\
+                 # DB_PASS='s3cret canary'\n# API_KEY: moved to {spec} by secretrun init\n\
+                 # API_KEY=k-canary # key\n"
+            )
+        );
+        let backup = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .find(|path| path.to_string_lossy().contains(".env.secretrun-backup-"))
+            .expect("a backup");
+        assert_eq!(std::fs::read_to_string(&backup).unwrap(), original);
+        assert_eq!(
+            std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let config: toml::Value = toml::from_str(&read("secretrun.toml")).unwrap();
+        assert_eq!(
+            config["sources"],
+            toml::Value::Array(vec!["dotenv:.env".into(), spec.clone().into()])
+        );
+        assert_eq!(read(".env.example"), "DB_HOST=\nDB_PASS=\nAPI_KEY=\n");
+        assert!(read(".gitignore").lines().any(|line| line == ".env"));
+
+        // The project now reads the moved names from OpenBao, the rest from .env.
+        let env = target.env();
+        let pairs: Vec<(&str, &str)> = env.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+        let run = support::run(
+            support::secretrun_with(dir.path(), &pairs)
+                .args(["--", "printenv", "DB_HOST", "DB_PASS", "API_KEY"]),
+        );
+        assert_eq!(run.code, Some(0), "{run:?}");
+        assert_eq!(run.stdout, "localhost\ns3cret canary\nk-canary\n");
+
+        // Again, without --store: the saved choice; what is left moves there too.
+        let rerun = contract::run(target, dir.path(), &["init", "--yes"], b"");
+        assert_eq!(rerun.code, Some(0), "{rerun:?}");
+        assert!(rerun.stdout.starts_with("created   DB_HOST\n"), "{rerun:?}");
+        assert_eq!(
+            contract::read_back(target, dir.path(), &spec),
+            vec![
+                ("API_KEY".to_string(), "k-canary".to_string()),
+                ("DB_HOST".to_string(), "localhost".to_string()),
+                ("DB_PASS".to_string(), "s3cret canary".to_string()),
+            ]
+        );
+        let third = contract::run(target, dir.path(), &["init", "--yes"], b"");
+        assert_eq!(third.code, Some(0), "{third:?}");
+        assert!(
+            third.stdout.starts_with("nothing to move from .env\n"),
+            "{third:?}"
+        );
+    }
+
+    #[test]
+    fn init_without_yes_or_a_store_says_what_to_give() {
+        let dir = support::temp_dir();
+        let run = contract::run(kv2::target(), dir.path(), &["init"], b"");
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(run.stderr.contains("--store SPEC --yes"), "{run:?}");
+        let run = contract::run(kv2::target(), dir.path(), &["init", "--yes"], b"");
+        assert_eq!(run.code, Some(125), "{run:?}");
+        assert!(
+            run.stderr.contains("no store: give --store SPEC"),
+            "{run:?}"
+        );
+    }
+
     #[test]
     fn lower_case_names_are_refused_before_any_write() {
         let dir = support::temp_dir();

@@ -7,8 +7,6 @@
 //! temporary file in the same directory (mode 0600) renamed over it, so a reader sees the old
 //! file or the new one, never half of one, and a failure leaves the old one untouched.
 
-use std::io::Write as _;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -18,7 +16,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::EnvName;
 use crate::source::SourceSpec;
 
-use super::super::write::{all_alike, read_or_empty, Change, WriteFuture, Writer};
+use super::super::write::{all_alike, read_or_empty, replace_file, Change, WriteFuture, Writer};
 use super::super::{off_runtime, Context, FetchFuture};
 use super::{push_quoted, Dotenv};
 
@@ -88,7 +86,7 @@ fn rewrite(path: &Path, changes: &[Change]) -> Result<(), SourceError> {
         Err(error) => return Err(read_failed(error)),
     };
     let updated = with_values(path, &text, changes)?;
-    replace(path, updated.as_bytes()).map_err(|source| SourceError::Config {
+    replace_file(path, updated.as_bytes()).map_err(|source| SourceError::Config {
         problem: format!("cannot write '{}': {source}", path.display()),
     })
 }
@@ -145,29 +143,6 @@ fn with_values(path: &Path, text: &str, changes: &[Change]) -> Result<String, So
     }
     out.push_str(&appended);
     Ok(out)
-}
-
-/// Replaces `path` with `content` atomically, mode 0600, durably.
-fn replace(path: &Path, content: &[u8]) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
-    };
-    let mut temp = tempfile::Builder::new()
-        .prefix(".secretrun-write-")
-        .permissions(std::fs::Permissions::from_mode(0o600))
-        .tempfile_in(dir)?;
-    // Again, so no umask widens it.
-    temp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
-    temp.write_all(content)?;
-    temp.as_file().sync_all()?;
-    // On failure the temporary file is removed when the error is dropped.
-    temp.persist(path).map_err(|error| error.error)?;
-    if let Ok(dir) = std::fs::File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
