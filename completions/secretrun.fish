@@ -79,6 +79,10 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -a "check" -d 'Check e
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "doctor" -d 'Check every source, the required names and the .env files, and report what is wrong'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "encrypt" -d 'Encrypt a .env file\'s values in place, as dotenvx does (keys in .env.keys)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "decrypt" -d 'Decrypt a dotenvx-encrypted .env file\'s values in place'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "set" -d 'Write values read from stdin or a no-echo prompt into a store'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "push" -d 'Write every name the --from sources resolve to into a store'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "copy" -d 'Copy the secrets of one store into another (push between stores)'
+complete -c secretrun -n "__fish_secretrun_needs_command" -a "init" -d 'Move a project\'s .env secrets into a store and set the project up to read them'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l format -d 'Output format' -r -f -a "table\t''
 json\t''
@@ -321,11 +325,143 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l keep-con
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "get" -d 'Print one resolved value, for scripts'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "encrypt" -d 'Encrypt a .env file\'s values in place, as dotenvx does (keys in .env.keys)'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "decrypt" -d 'Decrypt a dotenvx-encrypted .env file\'s values in place'
-complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l only -d 'Only these names (repeatable or comma-separated)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l prefix -d 'Only names starting with TEXT' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l only -d 'Only these names (repeatable or comma-separated)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l prefix -d 'Only names starting with TEXT' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l store -d 'The store to move the secrets into [default: the store secretrun.toml reads]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l from -d 'The .env file to move secrets from' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l only -d 'Only these names (repeatable or comma-separated; default: every name)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l env-keys-file -d 'The private keys of dotenvx-encrypted .env files [default: .env.keys beside each file]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s c -l config -d 'Config file [default: $SECRETRUN_CONFIG, else ./secretrun.toml if it exists]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l timeout -d 'Limit for each request to a secret manager [default: 10s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l deadline -d 'Limit for each source, retries included [default: 60s]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l fallback -d 'The encrypted last-known-good snapshot [default: one file per plan under $XDG_CACHE_HOME/secretrun]' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l fallback-max-age -d 'Ignore a snapshot older than DURATION [default: no limit]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s r -l require -d 'Fail with exit code 125 unless NAME is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l require-from -d 'Fail with exit code 125 unless every name FILE lists (a .env.example; its values are ignored) is set after merging (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l overwrite -d 'Replace a value the store holds already with the .env file\'s'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l yes -d 'Do it without asking (required without a terminal)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-references -d 'Leave values such as vault:PATH#KEY or file:/PATH in the environment as they are'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-secrets-settings -d 'Ignore SECRETS_MANAGER / SECRETS_BACKEND settings (the seed projects\' own syntax)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l allow-insecure-http -d 'Allow plain http:// to a secret manager that is not on loopback'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-fallback -d 'Neither read nor write the last-known-good snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l fallback-only -l offline -d 'Never contact a secret manager: serve every remote source from the snapshot'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l pristine -d 'Give the command only the resolved secrets and a minimal set of the parent environment'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "get" -d 'Print one resolved value, for scripts'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "export" -d 'Write the resolved secrets as dotenv, JSON, shell, docker or systemd variables'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "scan" -d 'Search files for the resolved secret values, to find leaked credentials'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "check" -d 'Check every source, the required names and the .env files, and report what is wrong'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "encrypt" -d 'Encrypt a .env file\'s values in place, as dotenvx does (keys in .env.keys)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "decrypt" -d 'Decrypt a dotenvx-encrypted .env file\'s values in place'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "set" -d 'Write values read from stdin or a no-echo prompt into a store'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "push" -d 'Write every name the --from sources resolve to into a store'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "copy" -d 'Copy the secrets of one store into another (push between stores)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "init" -d 'Move a project\'s .env secrets into a store and set the project up to read them'
+complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -153,6 +153,44 @@ pub enum Error {
     /// `--fallback-only` and no usable snapshot.
     #[error("--fallback-only: no usable fallback snapshot '{}': {problem}", path.display())]
     NoSnapshot { path: PathBuf, problem: String },
+
+    /// `set NAME=VALUE`: the value would be readable by every user in /proc/PID/cmdline.
+    #[error(
+        "'{name}=...': a value is never taken from the command line, where other users can read \
+         it; give the name only and the value on stdin (printf %s \"$VALUE\" | secretrun set \
+         --to SPEC {name}) or at the prompt"
+    )]
+    ValueInArguments { name: String },
+
+    /// What `set` read on stdin cannot be used; names, never a value.
+    #[error("standard input: {problem}")]
+    ValueInput { problem: String },
+
+    #[error("{target}: variable {name}: {problem}")]
+    Unwritable {
+        target: String,
+        name: String,
+        problem: &'static str,
+    },
+
+    #[error(
+        "{target} holds a different value for {}; nothing was written (pass --overwrite to \
+         replace them, --dry-run to see every change)",
+        names.join(", ")
+    )]
+    WouldOverwrite { target: String, names: Vec<String> },
+
+    #[error(
+        "{target}: {} of {total} name(s) not written ({}); run the same command again to \
+         finish",
+        failed.len(),
+        failed.join(", ")
+    )]
+    WriteIncomplete {
+        target: String,
+        failed: Vec<String>,
+        total: usize,
+    },
 }
 
 /// One broken `[rules.NAME]` rule (see `env::rules`): the variable and what it breaks, never
@@ -220,6 +258,8 @@ pub enum SpecProblem {
     /// The location is not one of the kind's (the reason names the location, never a value).
     #[error("{0}")]
     BadLocation(String),
+    #[error("cannot be written to: {0}")]
+    Unwritable(&'static str),
 }
 
 /// Why one source could not be fetched. Providers return these; `resolve` adds the source's name.

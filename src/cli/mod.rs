@@ -96,7 +96,10 @@ the command never started. 126: COMMAND cannot be executed.
                       secretrun export [OPTIONS]\n       \
                       secretrun scan [OPTIONS] [PATH]...\n       \
                       secretrun check [OPTIONS]\n       \
-                      secretrun encrypt|decrypt [-f FILE]... [-k NAME]...",
+                      secretrun encrypt|decrypt [-f FILE]... [-k NAME]...\n       \
+                      secretrun set --to SPEC NAME... < VALUES\n       \
+                      secretrun push|copy --from SPEC... --to SPEC\n       \
+                      secretrun init --store SPEC --yes",
     max_term_width = 100
 )]
 pub struct Cli {
@@ -152,6 +155,139 @@ pub enum Command {
     /// Decrypt a dotenvx-encrypted .env file's values in place
     #[command(long_about = DECRYPT_LONG_ABOUT)]
     Decrypt(CryptArgs),
+
+    /// Write values read from stdin or a no-echo prompt into a store
+    #[command(long_about = SET_LONG_ABOUT)]
+    Set(SetArgs),
+
+    /// Write every name the --from sources resolve to into a store
+    #[command(long_about = PUSH_LONG_ABOUT)]
+    Push(PushArgs),
+
+    /// Copy the secrets of one store into another (push between stores)
+    #[command(long_about = PUSH_LONG_ABOUT)]
+    Copy(PushArgs),
+
+    /// Move a project's .env secrets into a store and set the project up to read them
+    #[command(long_about = INIT_LONG_ABOUT)]
+    Init(InitArgs),
+}
+
+const INIT_LONG_ABOUT: &str = "\
+Move the secrets of a .env file into a store and set the project up to read them from there: \
+the store is written as push writes it (its credentials are checked by reading it first; a \
+different value needs --overwrite), then the .env file is backed up beside itself \
+(.env.secretrun-backup-TIME, mode 0600) and each moved line is commented out under a note \
+naming the store, secretrun.toml is written (sources: the .env file, then the store) unless it \
+exists, .env.example lists every name without values, .env is added to .gitignore inside a git \
+work tree, and the command to run is printed. Run again, it takes the store from secretrun.toml. \
+Every file is replaced atomically. Without a terminal (CI), give --store SPEC --yes; the \
+interactive wizard is not available yet.";
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The store to move the secrets into [default: the store secretrun.toml reads]
+    #[arg(long, value_name = "SPEC")]
+    pub store: Option<String>,
+
+    /// The .env file to move secrets from
+    #[arg(long, value_name = "PATH", default_value = ".env")]
+    pub from: String,
+
+    /// Only these names (repeatable or comma-separated; default: every name)
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Replace a value the store holds already with the .env file's
+    #[arg(long)]
+    pub overwrite: bool,
+
+    /// Do it without asking (required without a terminal)
+    #[arg(long)]
+    pub yes: bool,
+}
+
+/// What `set`, `push` and `copy` share in their help, once.
+macro_rules! write_rules {
+    () => {
+        "\
+The target SPEC is written so that `secretrun --source SPEC` reads back exactly the names and \
+values written: dotenv:PATH (the file is replaced atomically, mode 0600; comments and order are \
+kept; values are double-quoted with escapes), vault:MOUNT/PATH (one KV secret, one key per name, \
+merged with the keys it has; check-and-set on KV v2), aws-sm:NAME (one JSON secret, merged), \
+aws-sm:PREFIX/* (one secret per name), aws-ssm:/PATH/ (one SecureString per name) or \
+azure-kv:* and azure-kv:PREFIX* (one secret per name, CH_HOST as CH-HOST), doppler:* and \
+doppler:PREFIX (Doppler's secrets update call) or gcp-sm:PREFIX* and gcp-sm:*?label=KEY:VALUE \
+(one secret per name, a new version each). A name that exists with another \
+value is not replaced without --overwrite; an unchanged value is not written again (no new \
+version). --dry-run prints create, update or unchanged per name, never a value. When some names \
+cannot be written, each name's outcome is printed, the exit status is 125, and running the same \
+command again finishes the job."
+    };
+}
+
+const SET_LONG_ABOUT: &str = concat!(
+    "\
+Write one value per NAME to the store SPEC names, in the syntax of --source. The values come \
+from standard input: for one NAME, all of it, byte for byte (a trailing newline included); for \
+several, NAME=VALUE lines in dotenv syntax, one for each NAME. On a terminal, each value is asked \
+for without echo. A value is never taken from the command line, where other users can read it \
+(/proc/PID/cmdline): NAME=VALUE there is refused.\n\n",
+    write_rules!()
+);
+
+const PUSH_LONG_ABOUT: &str = concat!(
+    "\
+Resolve the --from sources (only those: no config file, no parent environment; a later source \
+wins, .env files below secret stores, as in a run) and write every name they yield into the \
+store --to names. --only and --prefix select names. Credentials a source consumes (VAULT_TOKEN in \
+a .env file, ...) are not written.\n\n",
+    write_rules!()
+);
+
+/// How a write treats what the target holds.
+#[derive(Debug, Clone, Args)]
+pub struct WriteArgs {
+    /// The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH,
+    /// aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)
+    #[arg(long, value_name = "SPEC")]
+    pub to: String,
+
+    /// Print what would be done per name (create, update, unchanged); write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Replace a value the target holds already with a different one
+    #[arg(long)]
+    pub overwrite: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetArgs {
+    /// The names to write (values come from stdin or a prompt, never from here)
+    #[arg(value_name = "NAME", required = true)]
+    pub names: Vec<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// A source to read, in the syntax of --source (repeatable; a later one wins)
+    #[arg(long, value_name = "SPEC", required = true)]
+    pub from: Vec<String>,
+
+    /// Only these names (repeatable or comma-separated)
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub only: Vec<String>,
+
+    /// Only names starting with TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub prefix: Option<String>,
+
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 const ENCRYPT_LONG_ABOUT: &str = "\

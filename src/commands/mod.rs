@@ -6,7 +6,11 @@ pub mod check;
 pub mod encrypt;
 pub mod export;
 pub mod get;
+pub mod init;
+pub mod push;
 pub mod scan;
+pub mod set;
+pub mod write_plan;
 
 use std::io::Write;
 
@@ -30,6 +34,9 @@ pub fn run(command: Command, session: &Session) -> Result<i32, Stop> {
         Command::Check(args) => check::run(session, &args),
         Command::Encrypt(args) => encrypt::encrypt(session, &args),
         Command::Decrypt(args) => encrypt::decrypt(session, &args),
+        Command::Set(args) => set::run(session, &args),
+        Command::Push(args) | Command::Copy(args) => push::run(session, &args),
+        Command::Init(args) => init::run(session, &args),
     }
 }
 

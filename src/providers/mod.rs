@@ -26,6 +26,7 @@ pub mod retry;
 pub mod spec;
 mod tls_roots;
 mod vault;
+pub(crate) mod write;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -191,6 +192,14 @@ pub fn build(
     context: &Arc<Context>,
 ) -> Result<Box<dyn Provider>, SpecProblem> {
     (spec.kind.store().build)(&mut spec, context)
+}
+
+/// Builds the writer for a `set`/`push` target `spec`, validating its options. Pure: no I/O.
+pub fn writer(
+    mut spec: SourceSpec,
+    context: &Arc<Context>,
+) -> Result<Box<dyn write::Writer>, SpecProblem> {
+    (spec.kind.store().write)(&mut spec, context)
 }
 
 /// The most secretrun reads from one local file (a `.env` file, a secret file): far above any

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::error::SpecProblem;
 
 use super::spec::{SourceClass, SourceKind, SourceSpec};
+use super::write::Writer;
 use super::{
     aws, aws_sm, aws_ssm, azure_kv, dir, doppler, dotenv, file, gcp_sm, vault, Context, Provider,
 };
@@ -27,9 +28,13 @@ pub(crate) struct Store {
     pub reference: Reference,
     /// Validates the spec's options and builds the provider. Pure: no I/O, no network.
     pub build: Build,
+    /// How `set`/`push` build the kind's writer from a target spec, with no I/O; a kind that
+    /// cannot be written answers why.
+    pub write: BuildWriter,
 }
 
 type Build = fn(&mut SourceSpec, &Arc<Context>) -> Result<Box<dyn Provider>, SpecProblem>;
+type BuildWriter = fn(&mut SourceSpec, &Arc<Context>) -> Result<Box<dyn Writer>, SpecProblem>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Location {
@@ -63,6 +68,14 @@ macro_rules! with_context {
     };
 }
 
+/// A secrets directory or file is written by whatever mounts it, not by secretrun.
+fn mounted_only(_: &mut SourceSpec, _: &Arc<Context>) -> Result<Box<dyn Writer>, SpecProblem> {
+    Err(SpecProblem::Unwritable(
+        "a secrets directory or file is written by whatever mounts it; write to a store or a \
+         dotenv: file",
+    ))
+}
+
 /// In [`SourceKind::ALL`]'s order (a unit test holds them together).
 static STORES: [Store; 9] = [
     Store {
@@ -73,6 +86,7 @@ static STORES: [Store; 9] = [
         identity_variables: &[],
         reference: Reference::Never,
         build: with_context!(dotenv::Dotenv),
+        write: with_context!(dotenv::write::DotenvWriter),
     },
     Store {
         kind: SourceKind::Dir,
@@ -82,6 +96,7 @@ static STORES: [Store; 9] = [
         identity_variables: &[],
         reference: Reference::Never,
         build: |spec, _| Ok(Box::new(dir::Dir::from_spec(spec)?)),
+        write: mounted_only,
     },
     Store {
         kind: SourceKind::File,
@@ -91,6 +106,7 @@ static STORES: [Store; 9] = [
         identity_variables: &[],
         reference: Reference::AbsolutePath,
         build: |spec, _| Ok(Box::new(file::File::from_spec(spec)?)),
+        write: mounted_only,
     },
     Store {
         kind: SourceKind::Doppler,
@@ -100,6 +116,7 @@ static STORES: [Store; 9] = [
         identity_variables: &["DOPPLER_API_HOST", "DOPPLER_PROJECT", "DOPPLER_CONFIG"],
         reference: Reference::NameInSet,
         build: with_context!(doppler::Doppler),
+        write: with_context!(doppler::write::DopplerWriter),
     },
     Store {
         kind: SourceKind::AwsSm,
@@ -111,6 +128,7 @@ static STORES: [Store; 9] = [
             also: Some("arn:aws:secretsmanager:"),
         },
         build: with_context!(aws_sm::AwsSm),
+        write: with_context!(aws_sm::write::AwsSmWriter),
     },
     Store {
         kind: SourceKind::Vault,
@@ -120,6 +138,7 @@ static STORES: [Store; 9] = [
         identity_variables: &["VAULT_ADDR", "BAO_ADDR", "VAULT_NAMESPACE"],
         reference: Reference::Spec { also: None },
         build: with_context!(vault::Vault),
+        write: with_context!(vault::write::VaultWriter),
     },
     Store {
         kind: SourceKind::AwsSsm,
@@ -129,6 +148,7 @@ static STORES: [Store; 9] = [
         identity_variables: aws::IDENTITY_VARIABLES,
         reference: Reference::Spec { also: None },
         build: with_context!(aws_ssm::AwsSsm),
+        write: with_context!(aws_ssm::write::AwsSsmWriter),
     },
     Store {
         kind: SourceKind::AzureKv,
@@ -143,6 +163,7 @@ static STORES: [Store; 9] = [
         ],
         reference: Reference::Spec { also: None },
         build: with_context!(azure_kv::AzureKv),
+        write: with_context!(azure_kv::write::AzureKvWriter),
     },
     Store {
         kind: SourceKind::GcpSm,
@@ -156,6 +177,7 @@ static STORES: [Store; 9] = [
         ],
         reference: Reference::Spec { also: None },
         build: with_context!(gcp_sm::GcpSm),
+        write: with_context!(gcp_sm::write::GcpSmWriter),
     },
 ];
 

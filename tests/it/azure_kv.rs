@@ -56,8 +56,7 @@ impl Stub {
     fn start() -> Stub {
         // Under cargo's per-target temp dir: a static is never dropped, so a TempDir would leak
         // into /tmp anyway.
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join(format!("azure-stub-{}", std::process::id()));
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(support::unique("azure-stub-"));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("stub dir");
         let data = json!({
@@ -905,4 +904,50 @@ fn plain_http_to_a_remote_vault_is_refused_without_connecting() {
     assert!(!run_it.stderr.contains("cannot connect") && !run_it.stderr.contains("retrying"));
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(stub.token_requests(&client.id), 0);
+}
+
+/// A stand-in of its own for the write tests (`write_stores.rs`): secretrun's writes go to the
+/// stub's data file, which [`Stub::update`] rewrites whole, so every vault and the client are
+/// made before any test writes, and this stub's file is never rewritten after.
+struct WriteStub {
+    stub: Stub,
+    client: Client,
+    vaults: Vec<String>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+/// Vaults enough for every write test; each takes a new one.
+const WRITE_VAULTS: usize = 24;
+
+fn write_stub() -> &'static WriteStub {
+    static WRITE_STUB: OnceLock<WriteStub> = OnceLock::new();
+    WRITE_STUB.get_or_init(|| {
+        let stub = Stub::start();
+        let vaults: Vec<String> = (0..WRITE_VAULTS).map(|_| stub.vault(json!({}))).collect();
+        let names: Vec<&str> = vaults.iter().map(String::as_str).collect();
+        let client = stub.client(&names);
+        WriteStub {
+            stub,
+            client,
+            vaults,
+            next: std::sync::atomic::AtomicUsize::new(0),
+        }
+    })
+}
+
+/// The environment of the write tests' app registration.
+pub(crate) fn writer_env() -> Vec<(String, String)> {
+    let write = write_stub();
+    write.stub.client_env(&write.client, &write.vaults[0])
+}
+
+/// A vault no other write test uses, empty; its URL.
+pub(crate) fn writable_vault() -> String {
+    let write = write_stub();
+    let next = write.next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let vault = write
+        .vaults
+        .get(next)
+        .expect("more write tests than WRITE_VAULTS: raise it");
+    write.stub.vault_url(vault)
 }

@@ -635,6 +635,9 @@ Usage: secretrun [OPTIONS] [--] COMMAND [ARGS]...
        secretrun scan [OPTIONS] [PATH]...
        secretrun check [OPTIONS]
        secretrun encrypt|decrypt [-f FILE]... [-k NAME]...
+       secretrun set --to SPEC NAME... < VALUES
+       secretrun push|copy --from SPEC... --to SPEC
+       secretrun init --store SPEC --yes
 
 For more information, try '--help'.
 "

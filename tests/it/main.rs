@@ -26,3 +26,5 @@ mod rules;
 mod signals;
 mod vault;
 mod watch;
+mod write_roundtrip;
+mod write_stores;

@@ -26,12 +26,12 @@ use serde_json::{json, Value};
 use crate::contract::{expected_vars, Fixture, Seeded};
 use crate::support::{self, Run};
 
-const ROOT_TOKEN: &str = "root-token";
+pub(crate) const ROOT_TOKEN: &str = "root-token";
 
 /// The service account the test JWT names and the TokenReview endpoint approves.
 const SERVICE_ACCOUNT_UID: &str = "11111111-2222-3333-4444-555555555555";
 
-struct Bao {
+pub(crate) struct Bao {
     /// Kept, never waited for: the server dies with the test binary (`support::spawn_server`).
     _server: std::process::Child,
     port: u16,
@@ -44,7 +44,7 @@ struct Bao {
 }
 
 impl Bao {
-    fn addr(&self) -> String {
+    pub(crate) fn addr(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
@@ -350,13 +350,13 @@ fn api_at(
     Some((status, body))
 }
 
-fn bao() -> &'static Bao {
+pub(crate) fn bao() -> &'static Bao {
     static BAO: OnceLock<Bao> = OnceLock::new();
     BAO.get_or_init(Bao::start)
 }
 
 /// A call with the root token that must succeed; the JSON answer.
-fn api(method: &str, path: &str, body: Value) -> Value {
+pub(crate) fn api(method: &str, path: &str, body: Value) -> Value {
     api_in(None, method, path, body)
 }
 

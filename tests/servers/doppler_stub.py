@@ -25,7 +25,9 @@ Data file schema (JSON):
       "configs": {"p": {"dev": {"NAME": "value"}}},
                                    # optional, personal tokens only: more
                                    #   project -> config -> secrets it can read
-      "forbidden": false           # optional; true -> every call is a 403
+      "forbidden": false,          # optional; true -> every call is a 403
+      "access": "read"             # optional, service tokens only: "read"
+                                   #   (default) or "read/write"; see "Writes"
     }
   },
   "faults": {
@@ -54,7 +56,8 @@ Data file schema (JSON):
 }
 
 Write the file atomically (write a temp file, then rename it over FILE): a
-request that reads a half-written file gets a 500.
+request that reads a half-written file gets a 500. The stub's own writes (see
+"Writes") do the same, under a lock, so FILE always holds the current state.
 
 Faults: the counter of each fault lives in this process and is keyed by the
 fault id, so a test re-arms a fault by using a new id (or POST /__stub/reset).
@@ -82,7 +85,49 @@ Endpoints (shapes as in Doppler's API reference / OpenAPI document):
       "computed", "note"}}
   GET /v3/configs/config                -> {"config": {...}, "success": true}
   GET /v3/me                            -> token info
+  POST /v3/configs/config/secrets      (update; "Writes" below)
+  POST /v3/configs/config/secrets/upload (upload a file; "Writes" below)
 Auth: "Authorization: Bearer TOKEN" or HTTP basic auth with TOKEN as user name.
+
+Writes. Doppler service tokens have an access level, "read" or "read/write";
+personal tokens can write. A write with a read-only service token is a 403
+(WRITE_DENIED below); a "forbidden" token is a 403 as for reads. project= and
+config= come from the query string (the Doppler CLI sends them there, empty,
+for a service token) or from the body (the API reference puts them there); the
+same rules as for reads apply. The write is stored in FILE: under the token's
+"secrets", or for a personal token under the config it names ("configs" or
+its own "project"/"config"). Other tokens of the same config in FILE are not
+updated. Every write changes the download's body and so its ETag: a client
+revalidating with If-None-Match after a write gets a 200, never a 304.
+  POST /v3/configs/config/secrets, a JSON body with exactly one of
+    {"secrets": {"NAME": "value", "GONE": null}}   set each name; null deletes
+    {"change_requests": [{"name": "NAME", "originalName": null | "OLD",
+      "value": "v" | null, "shouldDelete": false, "visibility": "masked",
+      "originalValue": "expected"}]}
+        originalName != name renames OLD; value null keeps the old value;
+        shouldDelete removes originalName (or name); originalValue, when
+        given, must equal the stored value (else 400, nothing written);
+        visibility must be masked/unmasked/restricted (not stored).
+    `doppler secrets set` sends the change_requests form (name, originalName
+    null, value, and visibility with --visibility).
+  POST /v3/configs/config/secrets/upload, body {"file": "<text>"}: the text
+    is a JSON object of string values, or else dotenv lines (NAME=value,
+    "double quoted" with \\n \\" \\\\ escapes, 'single quoted' literal, an
+    optional "export ", # comments). Every name in it is set; others stay.
+    `doppler secrets upload FILE` sends the file's bytes as is, .env or .json.
+  Both answer 200 {"secrets": {NAME: {"raw", "computed", "note"}}, "success":
+  true} (the reference's shape) with every secret of the config after the
+  write, DOPPLER_* included; the CLI shows only the names it set for `set`,
+  everything for `upload`. Nothing is written when anything in the request
+  is refused:
+    400 invalid JSON / not an object / both or neither of secrets and
+        change_requests / a value that is not a string (or null) / an
+        upload file that is neither
+    400 a name that is not [A-Za-z_][A-Za-z0-9_]* (BAD_NAME) or is one of
+        the DOPPLER_* names Doppler manages (RESERVED_NAME)
+    403 read-only service token (WRITE_DENIED)
+  Error texts are this stub's own wording in Doppler's error shape; the real
+  service's exact texts were not available to compare against.
 Errors: {"messages": ["..."], "success": false} with 400/401/403/404/405 or
 the fault status.
 
@@ -97,6 +142,8 @@ import base64
 import binascii
 import hashlib
 import json
+import os
+import re
 import sys
 import threading
 import time
@@ -104,6 +151,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 META_VARS = ("DOPPLER_CONFIG", "DOPPLER_ENVIRONMENT", "DOPPLER_PROJECT")
+VISIBILITIES = ("masked", "unmasked", "restricted")
+NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+WRITE_DENIED = "This service token has read access only; writing secrets needs a read/write token"
+BAD_NAME = "Invalid secret name: %s (use letters, digits and underscores, not starting with a digit)"
+RESERVED_NAME = "Secret name is reserved by Doppler: %s"
 TEXT_FORMATS = ("env", "env-no-quotes", "docker")
 
 
@@ -125,6 +177,13 @@ class State:
             raise ValueError("data file must hold a JSON object")
         return data
 
+    def save(self, data):
+        """Replaces the data file atomically (temp file + rename)."""
+        tmp = "%s.stub-%d.tmp" % (self.data_path, os.getpid())
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2, ensure_ascii=False)
+        os.replace(tmp, self.data_path)
+
 
 class ApiError(Exception):
     def __init__(self, status, message, headers=None):
@@ -142,6 +201,48 @@ def environment_of(config, entry):
 def quote_env(value):
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return '"' + escaped + '"'
+
+
+def unquote_env(raw):
+    """One dotenv value as Doppler's upload reads it: quoted or bare."""
+    raw = raw.strip()
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        out, chars = [], iter(raw[1:-1])
+        for c in chars:
+            if c == "\\":
+                nxt = next(chars, "")
+                out.append({"n": "\n", "t": "\t", "r": "\r"}.get(nxt, nxt))
+            else:
+                out.append(c)
+        return "".join(out)
+    value = raw.split(" #", 1)[0]
+    return value.rstrip()
+
+
+def parse_upload(text):
+    """The secrets in an uploaded file: a JSON object, else dotenv lines."""
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        obj = None
+    if obj is not None:
+        if not isinstance(obj, dict):
+            raise ApiError(400, "Unable to parse file: expected a JSON object")
+        return obj
+    secrets = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if stripped.startswith("export "):
+            stripped = stripped[len("export "):].lstrip()
+        name, eq, raw = stripped.partition("=")
+        if not eq:
+            raise ApiError(400, "Unable to parse file: line %d is not NAME=value" % number)
+        secrets[name.strip()] = unquote_env(raw)
+    return secrets
 
 
 def etag_matches(header, etag):
@@ -227,8 +328,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        body = self.rfile.read(length) if length else b""
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
@@ -279,9 +379,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_error_body(status, msg, headers=headers)
 
         try:
-            if self.command != "GET":
-                raise ApiError(405, "Method not allowed")
-            routes = {
+            read_routes = {
                 "/v3/configs/config/secrets/download": self.download,
                 "/v3/configs/config/secrets": self.list_secrets,
                 "/v3/configs/config/secrets/names": self.secret_names,
@@ -289,10 +387,18 @@ class Handler(BaseHTTPRequestHandler):
                 "/v3/configs/config": self.config_info,
                 "/v3/me": self.me,
             }
+            write_routes = {
+                "/v3/configs/config/secrets": self.update_secrets,
+                "/v3/configs/config/secrets/upload": self.upload_secrets,
+            }
+            routes = {"GET": read_routes, "POST": write_routes}.get(self.command, {})
             route = routes.get(path)
             if route is None:
-                raise ApiError(404, "Not found")
+                known = path in read_routes or path in write_routes
+                raise ApiError(405 if known else 404, "Method not allowed" if known else "Not found")
             entry = self.auth(data, token)
+            if self.command == "POST":
+                return self.write(token, query, body, route)
             route(entry, token, query, truncate)
         except ApiError as e:
             self.send_error_body(e.status, e.message, headers=e.headers)
@@ -443,6 +549,111 @@ class Handler(BaseHTTPRequestHandler):
                "workplace": {"slug": "stubworkplace", "name": "Doppler Stub"},
                "success": True}
         self.send_json(200, obj, truncate=truncate)
+
+    # ---- writes ---------------------------------------------------------
+
+    def write(self, token, query, body, changes_of):
+        """Applies one write under the lock: re-reads FILE, checks the token,
+        computes the new secrets with `changes_of(body, old secrets)`, saves."""
+        try:
+            request = json.loads(body.decode("utf-8") or "null")
+        except (UnicodeDecodeError, ValueError):
+            raise ApiError(400, "Request body must be valid JSON")
+        if not isinstance(request, dict):
+            raise ApiError(400, "Request body must be a JSON object")
+        where = dict(query)
+        for key in ("project", "config"):
+            if not where.get(key) and isinstance(request.get(key), str):
+                where[key] = request[key]
+        state = self.server.state
+        with state.lock:
+            data = state.load()
+            entry = self.auth(data, token)
+            personal = entry.get("type", "service") == "personal"
+            if not personal and entry.get("access", "read") != "read/write":
+                raise ApiError(403, WRITE_DENIED)
+            project, config, _, old = self.resolve(entry, where)
+            new = changes_of(request, {str(k): str(v) for k, v in old.items()})
+            self.store(entry, project, config, new)
+            state.save(data)
+        out = dict(new, DOPPLER_PROJECT=project, DOPPLER_CONFIG=config,
+                   DOPPLER_ENVIRONMENT=self.resolve(entry, where)[2])
+        self.send_json(200, {"secrets": {k: {"raw": v, "computed": v, "note": ""}
+                                         for k, v in sorted(out.items())},
+                             "success": True})
+
+    @staticmethod
+    def store(entry, project, config, secrets):
+        if entry.get("project") == project and entry.get("config") == config:
+            entry["secrets"] = secrets
+        else:  # a personal token's other config
+            entry["configs"][project][config] = secrets
+
+    @staticmethod
+    def checked_name(name):
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise ApiError(400, BAD_NAME % json.dumps(name, ensure_ascii=False))
+        if name in META_VARS:
+            raise ApiError(400, RESERVED_NAME % name)
+        return name
+
+    def update_secrets(self, request, old):
+        has_map, has_changes = "secrets" in request, "change_requests" in request
+        if has_map == has_changes:
+            raise ApiError(400, "Either secrets or change_requests is required (not both)")
+        new = dict(old)
+        if has_map:
+            secrets = request["secrets"]
+            if not isinstance(secrets, dict):
+                raise ApiError(400, "secrets must be an object")
+            for name, value in secrets.items():
+                self.checked_name(name)
+                if value is None:
+                    new.pop(name, None)
+                elif isinstance(value, str):
+                    new[name] = value
+                else:
+                    raise ApiError(400, "The value of %s must be a string or null" % name)
+            return new
+        changes = request["change_requests"]
+        if not isinstance(changes, list) or not changes:
+            raise ApiError(400, "change_requests must be a non-empty array")
+        for change in changes:
+            if not isinstance(change, dict):
+                raise ApiError(400, "Each change request must be an object")
+            name = self.checked_name(change.get("name"))
+            original = change.get("originalName")
+            if original is not None:
+                self.checked_name(original)
+            value = change.get("value")
+            if value is not None and not isinstance(value, str):
+                raise ApiError(400, "The value of %s must be a string or null" % name)
+            visibility = change.get("visibility")
+            if visibility is not None and visibility not in VISIBILITIES:
+                raise ApiError(400, "visibility must be one of masked, unmasked, restricted")
+            current = original if original is not None else name
+            if "originalValue" in change and change["originalValue"] != old.get(current):
+                raise ApiError(400, "The value of %s does not match originalValue" % current)
+            if change.get("shouldDelete"):
+                new.pop(current, None)
+                continue
+            kept = new.pop(current, None) if original is not None else new.get(name)
+            if value is None and kept is None:
+                raise ApiError(400, "A value is required for the new secret %s" % name)
+            new[name] = value if value is not None else kept
+        return new
+
+    def upload_secrets(self, request, old):
+        text = request.get("file")
+        if not isinstance(text, str):
+            raise ApiError(400, "file must be a string")
+        new = dict(old)
+        for name, value in parse_upload(text).items():
+            self.checked_name(name)
+            if not isinstance(value, str):
+                raise ApiError(400, "The value of %s must be a string" % name)
+            new[name] = value
+        return new
 
 
 def main():

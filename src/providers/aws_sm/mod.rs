@@ -53,6 +53,8 @@ use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
+pub(crate) mod write;
+
 use super::aws::{self, Connected};
 use super::naming::{expand_object, from_path, sanitize};
 use super::{

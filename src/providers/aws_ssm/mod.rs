@@ -54,6 +54,8 @@ use super::spec::SourceSpec;
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
+pub(crate) mod write;
+
 use super::aws::{self, Connected};
 use super::naming::{from_path, sanitize};
 use super::{env_name, Context, Entries, FetchFuture, Provider};

@@ -33,6 +33,8 @@
 //! (`dp.st.prd.…` with `config=dev`) is warned about before the request: it is the usual mistake,
 //! and Doppler's own answer (403) does not say it.
 
+pub(crate) mod write;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

@@ -23,6 +23,8 @@ use crate::secret::SecretValue;
 
 use super::{env_name, read_local, Context, Entries, FetchFuture, Provider};
 
+pub(crate) mod write;
+
 #[derive(Debug, Clone)]
 pub struct Dotenv {
     path: PathBuf,

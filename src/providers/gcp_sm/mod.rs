@@ -76,6 +76,8 @@
 //! Manager v1, Google's OAuth 2.0 token endpoint, the metadata server), which
 //! `tests/servers/check_gcp_stub.sh` checks against Google's own gcloud CLI where installed.
 
+pub(crate) mod write;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;

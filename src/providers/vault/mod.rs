@@ -94,6 +94,8 @@ use crate::environment::ParentEnv;
 use crate::error::{SourceError, SpecProblem};
 use auth::{checked_token, env_text, read_secret_file, refused, token_from_env, Auth};
 
+pub(crate) mod write;
+
 use super::{
     http, listing, lock, naming, tls_roots, trim_one_newline, unconditional, ConditionalFuture,
     Context, Entries, FetchFuture, Fetched, Provider,
@@ -881,6 +883,16 @@ where
     E: Endpoint,
     T: DeserializeOwned,
 {
+    http::json(send(context, client, what, request).await?, what).await
+}
+
+/// [`exec`] without reading the answer: a write's success may have no body.
+async fn send<E: Endpoint>(
+    context: &Context,
+    client: &VaultClient,
+    what: &'static str,
+    request: E,
+) -> Result<reqwest::Response, SourceError> {
     let built = quietly(|| {
         request
             .with_middleware(&client.middle)
@@ -897,7 +909,7 @@ where
     if let Some(token) = headers.get_mut("X-Vault-Token") {
         token.set_sensitive(true);
     }
-    let response = http::send(context, what, |_| {
+    http::send(context, what, |_| {
         client
             .http
             .http
@@ -905,8 +917,7 @@ where
             .headers(headers.clone())
             .body(body.clone())
     })
-    .await?;
-    http::json(response, what).await
+    .await
 }
 
 /// A login: the token is in the `auth` of Vault's envelope.

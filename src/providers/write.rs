@@ -1,0 +1,130 @@
+//! The write side of the stores: one [`Writer`] per writable kind, built from the same spec
+//! syntax as `--source`, so that after a write `--source SPEC` reads back exactly what was
+//! written (the round trip is the contract; each store's layout is its reading rules inverted).
+//!
+//! A writer knows nothing of diffs, `--dry-run` or `--overwrite` (see `commands::write_plan`):
+//! it says what the target holds now ([`Writer::current`], read by the store's own reader) and
+//! writes the values it is given, reporting each name's outcome.
+
+use std::future::Future;
+use std::io::Write as _;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::pin::Pin;
+
+use crate::error::SourceError;
+use crate::secret::{EnvName, SecretValue};
+
+use super::{Entries, FetchFuture, Provider};
+
+/// One value to write.
+#[derive(Debug, Clone)]
+pub struct Change {
+    pub name: EnvName,
+    pub value: SecretValue,
+    /// The target holds the name already (with another value).
+    pub exists: bool,
+}
+
+/// Each change's outcome, in the order given. A store that writes all names in one request
+/// gives every name the same answer.
+pub type Outcomes = Vec<(EnvName, Result<(), SourceError>)>;
+
+pub type WriteFuture<'a> = Pin<Box<dyn Future<Output = Outcomes> + Send + 'a>>;
+
+pub trait Writer: Send + Sync + std::fmt::Debug {
+    /// What the target holds now, as `--source SPEC` reads it; empty when it does not exist yet.
+    fn current(&self) -> FetchFuture<'_>;
+
+    /// Why `name` cannot be written so that reading yields it back (a store whose reader
+    /// upper-cases keys cannot hold `api_key`); `None` when it can.
+    fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
+        let _ = name;
+        None
+    }
+
+    /// Why `value` cannot be written so that reading yields it back; `None` when it can.
+    fn refuses_value(&self, value: &SecretValue) -> Option<&'static str> {
+        let _ = value;
+        None
+    }
+
+    /// Writes every change; a name unchanged is never given.
+    fn write<'a>(&'a self, changes: &'a [Change]) -> WriteFuture<'a>;
+}
+
+/// What `reader` yields, or nothing when the target does not exist yet.
+pub(crate) async fn read_or_empty(reader: &dyn Provider) -> Result<Entries, SourceError> {
+    match reader.fetch().await {
+        Err(SourceError::NotFound { .. }) => Ok(Entries::new()),
+        Err(SourceError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(Entries::new())
+        }
+        other => other,
+    }
+}
+
+/// The same outcome for every change: a store that writes them all in one request.
+pub(crate) fn all_alike(changes: &[Change], result: Result<(), SourceError>) -> Outcomes {
+    changes
+        .iter()
+        .map(|change| (change.name.clone(), result.clone()))
+        .collect()
+}
+
+/// Names a reader that upper-cases keys and turns other characters into `_` gives back as they
+/// are (see [`super::naming::sanitize`]).
+pub(crate) fn refuses_unsanitized(name: &EnvName) -> Option<&'static str> {
+    (super::naming::sanitize(name.as_str()) != name.as_str()).then_some(
+        "this store's reader upper-cases names and turns characters other than letters, digits \
+         and _ into _, so it would read the name back as another; use upper-case letters, \
+         digits and _",
+    )
+}
+
+/// A refusal of a write the credentials are not allowed, told as such: the read side's hint
+/// ("may not read") would mislead.
+pub(crate) fn write_refused(error: SourceError, store: &str, permission: &str) -> SourceError {
+    let status = match &error {
+        SourceError::Http { status, .. }
+        | SourceError::Service {
+            status: Some(status),
+            ..
+        } => *status,
+        _ => return error,
+    };
+    if !matches!(status, 401 | 403) {
+        return error;
+    }
+    SourceError::Config {
+        problem: format!(
+            "{store} refused the write (HTTP {status}): the credentials lack the {permission} \
+             permission"
+        ),
+    }
+}
+
+/// Replaces (or creates) `path` with `content` atomically, mode 0600, durably: a temporary file
+/// in the same directory renamed over it, so a reader or an interruption sees the old file or
+/// the new one, never half of one.
+pub(crate) fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".secretrun-write-")
+        .permissions(std::fs::Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    // Again, so no umask widens it.
+    temp.as_file()
+        .set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    temp.write_all(content)?;
+    temp.as_file().sync_all()?;
+    // On failure the temporary file is removed when the error is dropped.
+    temp.persist(path).map_err(|error| error.error)?;
+    if let Ok(dir) = std::fs::File::open(dir) {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
