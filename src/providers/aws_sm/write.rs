@@ -23,12 +23,12 @@ use serde_json::{Map, Value};
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::aws;
 use crate::providers::naming::sanitize;
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     all_alike, read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::{EnvName, SecretValue};
-use crate::source::SourceSpec;
 
 use super::{arn_region, AwsSm, Target};
 

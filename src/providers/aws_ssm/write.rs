@@ -13,12 +13,12 @@ use aws_sdk_ssm::Client;
 
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::aws;
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::{EnvName, SecretValue};
-use crate::source::SourceSpec;
 
 use super::{AwsSsm, Target};
 

@@ -13,12 +13,12 @@ use std::sync::Arc;
 use reqwest::header::AUTHORIZATION;
 
 use crate::error::{SourceError, SpecProblem};
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
-use crate::source::SourceSpec;
 
 use super::{AzureKv, SharedClient, VaultClient, VaultUrl, What, GET};
 

@@ -12,12 +12,12 @@ use reqwest::header::AUTHORIZATION;
 use serde_json::{Map, Value};
 
 use crate::error::{SourceError, SpecProblem};
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     all_alike, read_or_empty, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
-use crate::source::SourceSpec;
 
 use super::{Doppler, DEFAULT_API_HOST};
 

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use crate::dotenvx::ENCRYPTED_PREFIX;
 use crate::envfile;
 use crate::error::{SourceError, SpecProblem};
+use crate::providers::spec::SourceSpec;
 use crate::secret::EnvName;
-use crate::source::SourceSpec;
 
 use super::super::write::{all_alike, read_or_empty, replace_file, Change, WriteFuture, Writer};
 use super::super::{off_runtime, Context, FetchFuture};

@@ -16,12 +16,12 @@ use reqwest::header::AUTHORIZATION;
 use serde_json::{json, Map, Value};
 
 use crate::error::{SourceError, SpecProblem};
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
-use crate::source::SourceSpec;
 
 use super::{GcpSm, Label, SharedClient, Target, USER_PROJECT};
 

@@ -17,12 +17,12 @@ use vaultrs::api::kv2::requests::{SetSecretRequest as SetKv2Request, SetSecretRe
 
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::naming;
+use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
     all_alike, read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::EnvName;
-use crate::source::SourceSpec;
 
 use super::{relative_path, send, unbuildable, Reader, SharedClient, Vault};
 
