@@ -579,7 +579,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
             [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the store holds already with the .env file''s')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do it without asking (required without a terminal)')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do it without the wizard''s questions (required without a terminal)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')

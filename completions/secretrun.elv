@@ -564,7 +564,7 @@ set edit:completion:arg-completer[secretrun] = {|@words|
             cand --preserve-env 'Let the parent environment beat secret sources, for all names or only NAMES'
             cand --allow-name 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)'
             cand --overwrite 'Replace a value the store holds already with the .env file''s'
-            cand --yes 'Do it without asking (required without a terminal)'
+            cand --yes 'Do it without the wizard''s questions (required without a terminal)'
             cand --file-vars 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
             cand --no-config 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
             cand --no-credentials-directory 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'

@@ -439,7 +439,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l environment
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l overwrite -d 'Replace a value the store holds already with the .env file\'s'
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l yes -d 'Do it without asking (required without a terminal)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l yes -d 'Do it without the wizard\'s questions (required without a terminal)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'

@@ -181,8 +181,10 @@ different value needs --overwrite), then the .env file is backed up beside itsel
 naming the store, secretrun.toml is written (sources: the .env file, then the store) unless it \
 exists, .env.example lists every name without values, .env is added to .gitignore inside a git \
 work tree, and the command to run is printed. Run again, it takes the store from secretrun.toml. \
-Every file is replaced atomically. Without a terminal (CI), give --store SPEC --yes; the \
-interactive wizard is not available yet.";
+Every file is replaced atomically. Without --yes, on a terminal, a wizard asks for the store, \
+its location and the names to move (it says which credentials it found, by name, and checks \
+them by reading the store), then does the same after a last confirmation; it writes nothing \
+before, so Ctrl-C leaves every file as it was. Without a terminal (CI), give --store SPEC --yes.";
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
@@ -202,7 +204,7 @@ pub struct InitArgs {
     #[arg(long)]
     pub overwrite: bool,
 
-    /// Do it without asking (required without a terminal)
+    /// Do it without the wizard's questions (required without a terminal)
     #[arg(long)]
     pub yes: bool,
 }

@@ -1,6 +1,7 @@
 //! `secretrun init --store SPEC --yes`: moves a project's `.env` secrets into a store and sets
-//! the project up to read them from there. The non-interactive path (what CI scripts use); the
-//! wizard on a terminal is not built yet, and `init` without `--yes` says so.
+//! the project up to read them from there. `--yes` is the non-interactive path (what CI scripts
+//! use); without it, on a terminal, the wizard ([`wizard`]) asks for the same choices, then the
+//! same steps run.
 //!
 //! Steps, in an order that leaves nothing half-done when one fails or a signal stops it:
 //! 1. The store: `--store`, else the first source of `./secretrun.toml` that is not a `.env`
@@ -21,7 +22,7 @@
 //! leaves each file old or new, never half-written.
 
 use std::collections::BTreeSet;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::cli::config::{LoadedConfig, DEFAULT_FILE_NAME};
@@ -34,17 +35,45 @@ use crate::source::SourceKind;
 
 use super::{write_plan, Session, Stop};
 
+mod wizard;
+
+/// What init does, collected from the flags (`--yes`) or asked by the wizard.
+struct Choices {
+    /// `None`: the secrets stay in the `.env` file (the wizard's ".env only").
+    store: Option<String>,
+    from: String,
+    /// `None`: every name of the `.env` file.
+    only: Option<Vec<String>>,
+    overwrite: bool,
+}
+
 pub fn run(session: &Session, args: &InitArgs) -> Result<i32, Stop> {
-    if !args.yes {
+    let choices = if args.yes {
+        Choices {
+            store: Some(store_spec(args.store.as_deref())?),
+            from: args.from.clone(),
+            only: (!args.only.is_empty()).then(|| args.only.clone()),
+            overwrite: args.overwrite,
+        }
+    } else if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+        match wizard::ask(session, args)? {
+            Some(choices) => choices,
+            None => return Ok(1),
+        }
+    } else {
         return Err(init_error(
-            "the interactive wizard is not available yet: name the store and confirm with \
+            "no terminal for the wizard: name the store and confirm with \
              `secretrun init --store SPEC --yes` (add --from FILE for another .env file)",
         )
         .into());
-    }
-    let store = store_spec(args)?;
-    let env_path = PathBuf::from(&args.from);
-    let dotenv_spec = format!("dotenv:{}", args.from);
+    };
+    apply(session, &choices)
+}
+
+/// The steps listed above, for choices already made.
+fn apply(session: &Session, choices: &Choices) -> Result<i32, Stop> {
+    let env_path = PathBuf::from(&choices.from);
+    let dotenv_spec = format!("dotenv:{}", choices.from);
 
     let text = match std::fs::read_to_string(&env_path) {
         Ok(text) => text,
@@ -57,26 +86,29 @@ pub fn run(session: &Session, args: &InitArgs) -> Result<i32, Stop> {
             .into())
         }
     };
-    let values = read_values(session, &dotenv_spec)?;
-    let wanted: Vec<(EnvName, SecretValue)> = values
-        .into_iter()
-        .filter(|(name, _)| {
-            args.only.is_empty() || args.only.iter().any(|only| only == name.as_str())
-        })
-        .collect();
+    let wanted: Vec<(EnvName, SecretValue)> = match &choices.store {
+        None => Vec::new(),
+        Some(_) => read_values(session, &dotenv_spec)?
+            .into_iter()
+            .filter(|(name, _)| {
+                choices
+                    .only
+                    .as_ref()
+                    .is_none_or(|only| only.iter().any(|only| only == name.as_str()))
+            })
+            .collect(),
+    };
     let mut out = std::io::stdout().lock();
     let say = |out: &mut std::io::StdoutLock, line: String| {
         writeln!(out, "{line}").map_err(Error::Output)
     };
 
-    if wanted.is_empty() {
-        say(&mut out, format!("nothing to move from {}", args.from))?;
-    } else {
+    if let (Some(store), false) = (&choices.store, wanted.is_empty()) {
         drop(out);
         let write = WriteArgs {
             to: store.clone(),
             dry_run: false,
-            overwrite: args.overwrite,
+            overwrite: choices.overwrite,
         };
         let status = write_plan::apply(session, &write, wanted.clone())?;
         if status != 0 {
@@ -86,37 +118,49 @@ pub fn run(session: &Session, args: &InitArgs) -> Result<i32, Stop> {
         let backup = back_up(&env_path)?;
         say(&mut out, format!("backup     {}", backup.display()))?;
         let moved: BTreeSet<&str> = wanted.iter().map(|(name, _)| name.as_str()).collect();
-        let commented = comment_out(&text, &moved, &store);
+        let commented = comment_out(&text, &moved, store);
         replace_file(&env_path, commented.as_bytes()).map_err(|source| Error::WriteFile {
             path: env_path.clone(),
             source,
         })?;
         say(
             &mut out,
-            format!("commented  {} name(s) out of {}", moved.len(), args.from),
+            format!("commented  {} name(s) out of {}", moved.len(), choices.from),
         )?;
+    } else if choices.store.is_some() {
+        say(&mut out, format!("nothing to move from {}", choices.from))?;
     }
 
     let config = Path::new(DEFAULT_FILE_NAME);
     if config.exists() {
         let loaded = LoadedConfig::load(config)?;
-        if !loaded.config.sources.contains(&store) {
+        let store = choices.store.as_ref();
+        if let Some(store) = store.filter(|store| !loaded.config.sources.contains(store)) {
             tracing::warn!("{DEFAULT_FILE_NAME} does not read {store}: add it to its sources");
         }
     } else {
-        let sources = toml::Value::Array(vec![dotenv_spec.clone().into(), store.clone().into()]);
-        let content = format!(
-            "# Written by secretrun init: the .env file first, the store above it.\nsources = {sources}\n"
-        );
+        let sources: Vec<toml::Value> = std::iter::once(&dotenv_spec)
+            .chain(&choices.store)
+            .map(|spec| spec.clone().into())
+            .collect();
+        let sources = toml::Value::Array(sources);
+        let note = match choices.store {
+            Some(_) => "the .env file first, the store above it",
+            None => "the .env file",
+        };
+        let content = format!("# Written by secretrun init: {note}.\nsources = {sources}\n");
         write_new(config, &content)?;
         say(&mut out, format!("wrote      {DEFAULT_FILE_NAME}"))?;
     }
 
-    let example = PathBuf::from(format!("{}.example", args.from));
+    let example = PathBuf::from(format!("{}.example", choices.from));
     write_example(&example, &text)?;
     say(&mut out, format!("wrote      {}", example.display()))?;
-    if ignore_in_git(&args.from)? {
-        say(&mut out, format!("ignored    {} in .gitignore", args.from))?;
+    if ignore_in_git(&choices.from)? {
+        say(
+            &mut out,
+            format!("ignored    {} in .gitignore", choices.from),
+        )?;
     }
     say(
         &mut out,
@@ -133,23 +177,26 @@ fn init_error(problem: &str) -> Error {
 }
 
 /// `--store`, else the saved choice in `./secretrun.toml`.
-fn store_spec(args: &InitArgs) -> Result<String, Error> {
-    if let Some(store) = &args.store {
-        return Ok(store.clone());
+fn store_spec(given: Option<&str>) -> Result<String, Error> {
+    if let Some(store) = given.map(str::to_string).or(saved_store()?) {
+        return Ok(store);
     }
+    Err(init_error(
+        "no store: give --store SPEC (e.g. vault:secret/app), or run where secretrun.toml names one",
+    ))
+}
+
+/// The first source of `./secretrun.toml` that is not a `.env` file.
+fn saved_store() -> Result<Option<String>, Error> {
     let config = Path::new(DEFAULT_FILE_NAME);
     if config.exists() {
         let loaded = LoadedConfig::load(config)?;
         let saved = loaded.config.sources.into_iter().find(|text| {
             crate::source::SourceSpec::parse(text).is_ok_and(|spec| spec.kind != SourceKind::Dotenv)
         });
-        if let Some(store) = saved {
-            return Ok(store);
-        }
+        return Ok(saved);
     }
-    Err(init_error(
-        "no store: give --store SPEC (e.g. vault:secret/app), or run where secretrun.toml names one",
-    ))
+    Ok(None)
 }
 
 /// The `.env` file's names and values, read as `--env-file` reads it (none when it is missing).

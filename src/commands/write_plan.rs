@@ -17,7 +17,7 @@ use std::sync::Arc;
 use crate::cli::settings;
 use crate::cli::WriteArgs;
 use crate::error::Error;
-use crate::providers::write::Change;
+use crate::providers::write::{Change, Writer};
 use crate::providers::{self, Context, Entries};
 use crate::secret::{EnvName, SecretValue};
 
@@ -63,6 +63,35 @@ pub fn diff(current: &Entries, wanted: &[(EnvName, SecretValue)]) -> Vec<Action>
         .collect()
 }
 
+/// The names the store `target` holds now, read as a write reads them first (which checks the
+/// credentials; a secret not created yet holds none).
+pub fn stored_names(session: &Session, target: &str) -> Result<Vec<EnvName>, Stop> {
+    let writer = writer(session, target)?;
+    let current = current(session, target, writer.as_ref())?;
+    Ok(current.into_iter().map(|(name, _)| name).collect())
+}
+
+fn writer(session: &Session, target: &str) -> Result<Box<dyn Writer>, Error> {
+    let spec = settings::parse_spec(target)?;
+    let context = Arc::new(Context::new(
+        session.env.clone(),
+        session.plan.sources.fetch.clone(),
+    ));
+    providers::writer(spec, &context).map_err(|problem| Error::Spec {
+        spec: target.to_string(),
+        problem,
+    })
+}
+
+fn current(session: &Session, target: &str, writer: &dyn Writer) -> Result<Entries, Stop> {
+    Ok(session
+        .block_on(writer.current())?
+        .map_err(|error| Error::Source {
+            origin: target.to_string(),
+            error,
+        })?)
+}
+
 /// Writes `wanted` to the target `args.to` names; returns the exit status.
 pub fn apply(
     session: &Session,
@@ -70,15 +99,7 @@ pub fn apply(
     wanted: Vec<(EnvName, SecretValue)>,
 ) -> Result<i32, Stop> {
     let target = args.to.as_str();
-    let spec = settings::parse_spec(target)?;
-    let context = Arc::new(Context::new(
-        session.env.clone(),
-        session.plan.sources.fetch.clone(),
-    ));
-    let writer = providers::writer(spec, &context).map_err(|problem| Error::Spec {
-        spec: target.to_string(),
-        problem,
-    })?;
+    let writer = writer(session, target)?;
     let unwritable = |name: &EnvName, problem| Error::Unwritable {
         target: target.to_string(),
         name: name.to_string(),
@@ -106,12 +127,7 @@ pub fn apply(
         return Err(error.into());
     }
 
-    let current = session
-        .block_on(writer.current())?
-        .map_err(|error| Error::Source {
-            origin: target.to_string(),
-            error,
-        })?;
+    let current = current(session, target, writer.as_ref())?;
     let actions = diff(&current, &wanted);
     drop(current);
     let out = std::io::stdout();

@@ -76,18 +76,30 @@ pub mod dotenv {
 
     /// `set` in a real terminal (a tmux pane): `script` runs in `dir` with a scrubbed
     /// environment, then writes its exit status to `done` and the terminal's settings to `stty`.
-    struct Terminal {
+    pub(super) struct Terminal {
         socket: std::path::PathBuf,
     }
 
     impl Terminal {
         fn start(dir: &Path, args: &str) -> Terminal {
-            let socket = dir.join("tmux.sock");
+            Terminal::start_with(dir, &[], args)
+        }
+
+        /// As [`Terminal::start`], with `env` added to the scrubbed environment.
+        pub(super) fn start_with(dir: &Path, env: &[(String, String)], args: &str) -> Terminal {
+            // A socket of its own: a server just killed may still hold the previous one.
+            static STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+            let started = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let socket = dir.join(format!("tmux-{started}.sock"));
+            let env: String = env
+                .iter()
+                .map(|(name, value)| format!(" {name}='{value}'"))
+                .collect();
             let script = format!(
                 // The shell outlives a Ctrl-C (a trap, not an ignore, which secretrun would
                 // inherit) to report how secretrun ended.
-                "trap true INT; cd '{}' && env -i PATH=\"$PATH\" HOME=/nonexistent {} {args}; echo $? > done; \
-                 stty -a > stty; sleep 60",
+                "trap true INT; cd '{}' && env -i PATH=\"$PATH\" HOME=/nonexistent{env} {} {args}; \
+                 echo $? > done; stty -a > stty; sleep 60",
                 dir.display(),
                 support::bin()
             );
@@ -106,7 +118,7 @@ pub mod dotenv {
             terminal
         }
 
-        fn tmux(&self, args: &[&str]) -> String {
+        pub(super) fn tmux(&self, args: &[&str]) -> String {
             let output = std::process::Command::new("tmux")
                 .arg("-S")
                 .arg(&self.socket)
@@ -117,11 +129,11 @@ pub mod dotenv {
             String::from_utf8_lossy(&output.stdout).into_owned()
         }
 
-        fn screen(&self) -> String {
+        pub(super) fn screen(&self) -> String {
             self.tmux(&["capture-pane", "-p"])
         }
 
-        fn wait_for(&self, text: &str) -> String {
+        pub(super) fn wait_for(&self, text: &str) -> String {
             let started = std::time::Instant::now();
             loop {
                 let screen = self.screen();
@@ -136,7 +148,7 @@ pub mod dotenv {
             }
         }
 
-        fn type_line(&self, text: &str) {
+        pub(super) fn type_line(&self, text: &str) {
             self.tmux(&["send-keys", "-l", text]);
             self.tmux(&["send-keys", "Enter"]);
         }
@@ -152,7 +164,7 @@ pub mod dotenv {
         }
     }
 
-    fn wait_for_file(path: &Path) -> String {
+    pub(super) fn wait_for_file(path: &Path) -> String {
         let started = std::time::Instant::now();
         while !path.exists() {
             assert!(
@@ -550,6 +562,139 @@ pub mod vault {
         assert!(
             third.stdout.starts_with("nothing to move from .env\n"),
             "{third:?}"
+        );
+    }
+
+    /// Every file of `dir` but the terminal's own (`done`, `stty`, tmux sockets), with content.
+    fn project_files(dir: &Path) -> Vec<(String, String)> {
+        let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.is_file())
+            .map(|path| path.file_name().unwrap().to_string_lossy().into_owned())
+            .filter(|name| !["done", "stty"].contains(&name.as_str()) && !name.starts_with("tmux-"))
+            .map(|name| {
+                let content = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+                (name, content)
+            })
+            .collect();
+        files.sort();
+        files
+    }
+
+    /// The wizard on a real terminal: a first run moves two of three names into OpenBao; a
+    /// re-run offers the saved store, its location and the store's names as defaults, and a
+    /// Ctrl-C there leaves every file as it was; a last run with the defaults moves the rest.
+    #[test]
+    fn init_wizard_on_a_terminal_migrates_into_openbao_and_starts_again_from_its_choices() {
+        use super::dotenv::{wait_for_file, Terminal};
+        let target = kv2::target();
+        let dir = support::temp_dir();
+        let git = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir.path())
+            .status()
+            .expect("git runs");
+        assert!(git.success());
+        let original = "DB_HOST=localhost\nDB_PASS='s3cret canary'\nAPI_KEY=k-canary\n";
+        support::write(dir.path(), ".env", original);
+        let spec = target.new_spec(dir.path());
+        let location = spec.strip_prefix("vault:").unwrap();
+
+        let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
+        let screen = terminal.wait_for("Where should the secrets live?");
+        assert!(screen.contains("> .env only"), "{screen}");
+        assert!(screen.contains("Google Secret Manager"), "{screen}");
+        terminal.tmux(&["send-keys", "Down", "Enter"]);
+        terminal.wait_for("Location (vault:...) [secret/app]");
+        terminal.type_line(location);
+        let screen = terminal.wait_for("Secrets to move out of .env");
+        assert!(
+            screen.contains("Credentials found: VAULT_ADDR, VAULT_TOKEN"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains(&format!("{spec} holds 0 name(s)")),
+            "{screen}"
+        );
+        // Every name is offered, checked; the first (DB_HOST) is unchecked to stay in .env.
+        terminal.tmux(&["send-keys", "Space", "Enter"]);
+        terminal.wait_for("Move 2 name(s) into");
+        terminal.tmux(&["send-keys", "y"]);
+        assert_eq!(wait_for_file(&dir.path().join("done")).trim(), "0");
+        let screen = terminal.screen();
+        assert!(screen.contains("created   DB_PASS"), "{screen}");
+        assert!(screen.contains("created   API_KEY"), "{screen}");
+        assert!(screen.contains("secretrun -- YOUR_COMMAND"), "{screen}");
+        assert!(!screen.contains("canary"), "a value was shown:\n{screen}");
+        drop(terminal);
+
+        let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        assert_eq!(
+            read(".env"),
+            format!(
+                "DB_HOST=localhost\n# DB_PASS: moved to {spec} by secretrun init\n\
+                 # DB_PASS='s3cret canary'\n# API_KEY: moved to {spec} by secretrun init\n\
+                 # API_KEY=k-canary\n"
+            )
+        );
+        let config: toml::Value = toml::from_str(&read("secretrun.toml")).unwrap();
+        assert_eq!(
+            config["sources"],
+            toml::Value::Array(vec!["dotenv:.env".into(), spec.clone().into()])
+        );
+        assert_eq!(read(".env.example"), "DB_HOST=\nDB_PASS=\nAPI_KEY=\n");
+        assert!(read(".gitignore").lines().any(|line| line == ".env"));
+        // Read from elsewhere: here, secretrun.toml adds the .env file's names.
+        let elsewhere = support::temp_dir();
+        assert_eq!(
+            contract::read_back(target, elsewhere.path(), &spec),
+            vec![
+                ("API_KEY".to_string(), "k-canary".to_string()),
+                ("DB_PASS".to_string(), "s3cret canary".to_string()),
+            ]
+        );
+
+        // A re-run starts from the saved choices; Ctrl-C at the names changes nothing.
+        std::fs::remove_file(dir.path().join("done")).unwrap();
+        let before = project_files(dir.path());
+        let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
+        let screen = terminal.wait_for("Where should the secrets live?");
+        assert!(screen.contains("> OpenBao / Vault KV"), "{screen}");
+        terminal.tmux(&["send-keys", "Enter"]);
+        terminal.wait_for(&format!("Location (vault:...) [{location}]"));
+        terminal.tmux(&["send-keys", "Enter"]);
+        let screen = terminal.wait_for("Secrets to move out of .env");
+        assert!(
+            screen.contains(&format!("{spec} holds 2 name(s): API_KEY, DB_PASS")),
+            "{screen}"
+        );
+        assert!(screen.contains("DB_HOST"), "{screen}");
+        terminal.tmux(&["send-keys", "C-c"]);
+        assert_eq!(wait_for_file(&dir.path().join("done")).trim(), "130");
+        drop(terminal);
+        std::fs::remove_file(dir.path().join("done")).unwrap();
+        assert_eq!(project_files(dir.path()), before);
+
+        // The defaults, accepted: what is left moves too.
+        let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
+        terminal.wait_for("Where should the secrets live?");
+        terminal.tmux(&["send-keys", "Enter"]);
+        terminal.wait_for(&format!("Location (vault:...) [{location}]"));
+        terminal.tmux(&["send-keys", "Enter"]);
+        terminal.wait_for("Secrets to move out of .env");
+        terminal.tmux(&["send-keys", "Enter"]);
+        terminal.wait_for("Move 1 name(s) into");
+        terminal.tmux(&["send-keys", "y"]);
+        assert_eq!(wait_for_file(&dir.path().join("done")).trim(), "0");
+        assert!(terminal.screen().contains("created   DB_HOST"));
+        assert_eq!(
+            contract::read_back(target, elsewhere.path(), &spec),
+            vec![
+                ("API_KEY".to_string(), "k-canary".to_string()),
+                ("DB_HOST".to_string(), "localhost".to_string()),
+                ("DB_PASS".to_string(), "s3cret canary".to_string()),
+            ]
         );
     }
 
