@@ -586,6 +586,26 @@ pub(super) struct MountData {
     options: Option<Map<String, Value>>,
 }
 
+/// Secrets engines Vault and OpenBao ship besides KV, named in the error for a mount of one.
+const OTHER_ENGINES: &[&str] = &[
+    "cubbyhole",
+    "transit",
+    "pki",
+    "database",
+    "ssh",
+    "totp",
+    "aws",
+    "azure",
+    "gcp",
+    "kubernetes",
+    "ldap",
+    "rabbitmq",
+    "consul",
+    "nomad",
+    "identity",
+    "system",
+];
+
 impl Mount {
     pub(super) fn from_lookup(data: MountData) -> Result<Self, SourceError> {
         let version = data
@@ -597,19 +617,24 @@ impl Mount {
             ("kv", Some("2")) => true,
             // KV v1 was once called `generic`, and a KV mount without a version is version 1.
             ("kv", None | Some("1")) | ("generic", _) => false,
-            ("kv", Some(other)) => {
+            // The mount's path, type and version are the server's text, so an error names
+            // them only when they are words Vault itself uses, never whatever was answered.
+            ("kv", Some(_)) => {
                 return Err(SourceError::BadResponse {
-                    problem: format!("the KV mount '{}' has unknown version '{other}'", data.path),
+                    problem: "the KV mount has a version other than 1 or 2".into(),
                 })
             }
             (engine, _) => {
+                let engine = OTHER_ENGINES
+                    .iter()
+                    .find(|known| **known == engine)
+                    .map_or_else(|| "not a KV".to_string(), |known| format!("a {known}"));
                 return Err(SourceError::Config {
                     problem: format!(
-                        "'{}' is a {engine} secrets engine; vault sources read only KV (version \
-                         1 or 2)",
-                        data.path
+                        "the mount holding this path is {engine} secrets engine; vault sources \
+                         read only KV (version 1 or 2)"
                     ),
-                })
+                });
             }
         };
         let mut path = data.path;
@@ -1095,7 +1120,16 @@ mod tests {
         assert!(other
             .unwrap_err()
             .to_string()
-            .contains("cubbyhole secrets engine"));
+            .contains("a cubbyhole secrets engine"));
+        // What the server answers is outside input: an engine or version Vault does not ship
+        // is described, never quoted.
+        let odd = lookup(serde_json::json!({"path":"p-marker/","type":"t-marker"}));
+        let odd = odd.unwrap_err().to_string();
+        assert!(odd.contains("not a KV secrets engine"), "{odd}");
+        assert!(!odd.contains("marker"), "{odd}");
+        let version = lookup(serde_json::json!({"path":"p-marker/","type":"kv",
+            "options":{"version":"v-marker"}}));
+        assert!(!version.unwrap_err().to_string().contains("marker"));
     }
 
     #[test]
