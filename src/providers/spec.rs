@@ -61,6 +61,10 @@ pub struct SourceSpec {
 impl SourceSpec {
     pub fn parse(text: &str) -> Result<Self, SpecProblem> {
         let (scheme, rest) = text.split_once(':').ok_or(SpecProblem::MissingKind)?;
+        // `name?option=value:…` has no kind: quoting it as one would show the option's value.
+        if scheme.contains(['?', '#']) {
+            return Err(SpecProblem::MissingKind);
+        }
         let kind = SourceKind::from_scheme(scheme).ok_or_else(|| SpecProblem::UnknownKind {
             kind: scheme.to_string(),
             known: SourceKind::known_schemes(),
@@ -262,6 +266,10 @@ mod tests {
     #[test]
     fn rejects_bad_specs() {
         assert_eq!(SourceSpec::parse(".env"), Err(SpecProblem::MissingKind));
+        assert_eq!(
+            SourceSpec::parse("gcp-sm?token=pasted-by-mistake:x"),
+            Err(SpecProblem::MissingKind)
+        );
         assert_eq!(
             SourceSpec::parse("nope:x"),
             Err(SpecProblem::UnknownKind {
