@@ -57,11 +57,14 @@ fn values(parser: Parser, bytes: &[u8]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// The value as an error would show it, if it is long enough to count as copied.
+/// The value as an error would show it, if it is long enough to count as copied and holds a
+/// letter or digit (without one, rotating cannot tell it from the text around it: a run of
+/// invalid bytes shows as the same replacement characters wherever it is).
 fn shown_value(value: &[u8]) -> Option<String> {
     let value = String::from_utf8_lossy(value);
     let value = value.trim_matches(|c| matches!(c, '"' | '\'' | '`'));
-    (value.len() >= COPIED).then(|| value.to_string())
+    let telling = value.len() >= COPIED && value.bytes().any(|b| b.is_ascii_alphanumeric());
+    telling.then(|| value.to_string())
 }
 
 /// The next letter or digit, wrapping within its class; any other byte unchanged.
