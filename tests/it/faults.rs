@@ -45,6 +45,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+use secretrun::providers::retry::RetryPolicy;
+
 use crate::contract::Fixture;
 use crate::doppler::stub;
 use crate::support::{self, Certificates, Run};
@@ -250,6 +252,13 @@ const ROWS: &[Row] = &[
         error: "ThrottlingException",
     },
     Row {
+        name: "429 storm, Retry-After: 1",
+        target: Target::Aws,
+        fault: Fault::RateLimitStorm,
+        class: Class::Transient,
+        error: "HTTP 429",
+    },
+    Row {
         name: "truncated JSON body",
         target: Target::Aws,
         fault: Fault::TruncatedJson,
@@ -306,6 +315,21 @@ impl Proxy {
         let id = support::unique("fault");
         self.update(|data| data["faults"][id.as_str()] = fault);
         id
+    }
+
+    /// How long each AWS SDK call waited after an armed answer with `Retry-After` before its
+    /// next attempt, as the proxy saw it.
+    fn retry_waits(&self) -> Vec<Duration> {
+        let stats = self.server.data_path.with_extension("json.stats");
+        let stats: Value = serde_json::from_slice(&std::fs::read(stats).unwrap_or_default())
+            .unwrap_or(Value::Null);
+        stats["retry_waits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|wait| wait["waited_ms"].as_u64())
+            .map(Duration::from_millis)
+            .collect()
     }
 
     fn fault_hits(&self, id: &str) -> u64 {
@@ -646,6 +670,8 @@ impl Case {
             (Target::Aws, Fault::Throttled) => {
                 aws(aws_error(400, "ThrottlingException", "Rate exceeded"))
             }
+            // Untyped (the proxy's own JSON body): a 429 is throttling whatever it says.
+            (Target::Aws, Fault::RateLimitStorm) => aws(json!({"status": 429, "retry_after": 1})),
             (Target::Aws, Fault::TruncatedJson) => aws(json!({"truncate": true})),
             (Target::Aws, Fault::InvalidJson) => aws(json!({"invalid_json": true})),
             (Target::Doppler, Fault::Slow) => doppler(json!({"delay_ms": 4000})),
@@ -848,6 +874,18 @@ impl Case {
             }
             hits
         });
+        if let (Target::Aws, Fault::RateLimitStorm) = (self.row.target, self.row.fault) {
+            // The SDK's own backoff would be under 0.4 s: each retry waited out `Retry-After:
+            // 1`, and no call went beyond its attempts (no storm).
+            let waits = self.proxy.retry_waits();
+            if waits.is_empty() || waits.iter().any(|wait| *wait < Duration::from_secs(1)) {
+                problem(format!("Retry-After: 1 not waited out: {waits:?}"));
+            }
+            let attempts = u64::from(RetryPolicy::default().max_attempts);
+            if faulted_requests.is_some_and(|hits| hits > attempts) {
+                problem(format!("more than the {attempts} attempts of a request"));
+            }
+        }
         Outcome {
             row: self.row,
             mode,

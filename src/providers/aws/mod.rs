@@ -16,7 +16,9 @@
 //! to that) once, and a run without an AWS source never loads `aws-config` at all. Each service
 //! builds its client from it on its own first use ([`client`]), with its own endpoint. Retries
 //! and timeouts are the SDK's (standard mode with the run's attempts and backoff, each attempt
-//! limited by `--timeout`), not [`super::retry`]'s loop. An endpoint variable with plain
+//! limited by `--timeout`), not [`super::retry`]'s loop; the SDK reads only AWS's own
+//! `x-amz-retry-after`, so [`RetryAfter`] adds what the shared retries do with a throttled
+//! answer's standard `Retry-After`. An endpoint variable with plain
 //! `http://` to a host other than loopback is refused unless `--allow-insecure-http`, as for
 //! every provider. The credential variables ([`CREDENTIAL_VARIABLES`]) are kept from the child;
 //! region, profile and endpoint are not, as the child may need them.
@@ -33,6 +35,11 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 // only a spelling (the `aws-ssm` provider hands its own errors to `sdk_error` unchanged).
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_runtime_api::client::retries::ErrorKind;
 use tokio::sync::OnceCell;
 
 use crate::environment::ParentEnv;
@@ -171,6 +178,67 @@ async fn load(context: &Context) -> SdkConfig {
         "AWS SDK configured"
     );
     sdk
+}
+
+/// Honours a throttled answer's `Retry-After` (seconds), as [`super::retry`] does for the other
+/// providers: a 429 is throttling whatever its body (the SDK only knows AWS's typed throttling
+/// errors), and a 429 or 503 that names a wait is retried after it, spread by
+/// [`retry_after_wait`](super::retry::retry_after_wait) so that a fleet told the same wait does
+/// not return at once. The SDK caps every wait at its `max_backoff`, so the spread is made below
+/// it. The attempts stay the SDK's, each limited by `--timeout`, the whole fetch by
+/// `--deadline`.
+#[derive(Debug)]
+pub(super) struct RetryAfter {
+    longest: Duration,
+}
+
+impl RetryAfter {
+    /// For clients of `sdk`, whose retry configuration gives the longest wait.
+    pub(super) fn for_config(sdk: &SdkConfig) -> Self {
+        let longest = sdk.retry_config().map_or_else(
+            || RetryConfig::standard().max_backoff(),
+            RetryConfig::max_backoff,
+        );
+        Self { longest }
+    }
+
+    fn classify(&self, status: u16, retry_after: Option<&str>) -> RetryAction {
+        let wait = retry_after
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .filter(|seconds| *seconds > 0)
+            .map(|seconds| {
+                super::retry::retry_after_wait(Duration::from_secs(seconds), self.longest)
+            });
+        match (status, wait) {
+            (429 | 503, Some(wait)) => {
+                RetryAction::retryable_error_with_explicit_delay(ErrorKind::ThrottlingError, wait)
+            }
+            // "Retry-After: 0" or none: the SDK's own backoff.
+            (429, None) => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+}
+
+impl ClassifyRetry for RetryAfter {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        match context.response() {
+            Some(response) => self.classify(
+                response.status().as_u16(),
+                response.headers().get("retry-after"),
+            ),
+            None => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "Retry-After"
+    }
+
+    /// After the SDK's own classifiers, so that the server's wait replaces their backoff.
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
 }
 
 /// The settings of the SDK configuration that secretrun itself takes from the parent
@@ -566,6 +634,48 @@ mod tests {
             error.to_string(),
             "unexpected response: the answer (HTTP 200) could not be parsed"
         );
+    }
+
+    #[test]
+    fn a_throttled_answer_waits_what_it_asks_for_spread_below_the_cap() {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryReason;
+        let classifier = RetryAfter {
+            longest: Duration::from_secs(5),
+        };
+        let wait = |status, retry_after| match classifier.classify(status, retry_after) {
+            RetryAction::RetryIndicated(RetryReason::RetryableError { kind, retry_after }) => {
+                assert_eq!(kind, ErrorKind::ThrottlingError);
+                retry_after
+            }
+            other => panic!("HTTP {status}, Retry-After {retry_after:?}: {other:?}"),
+        };
+        let waits: Vec<Duration> = (0..50).map(|_| wait(429, Some("1")).unwrap()).collect();
+        assert!(waits
+            .iter()
+            .all(|wait| (Duration::from_secs(1)..=Duration::from_secs(2)).contains(wait)));
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(
+            distinct.len() > 40,
+            "{} distinct waits of 50",
+            distinct.len()
+        );
+        let wait_503 = wait(503, Some(" 2 ")).unwrap();
+        assert!((Duration::from_secs(2)..=Duration::from_secs(4)).contains(&wait_503));
+        // An absurd wait is cut below the SDK's cap, still spread.
+        let long = wait(429, Some("86400")).unwrap();
+        assert!((Duration::from_millis(2500)..=Duration::from_secs(5)).contains(&long));
+        // A 429 is throttling whatever its body; without a usable wait, the SDK's backoff.
+        for retry_after in [None, Some("0"), Some("Wed, 21 Oct 2026 07:28:00 GMT")] {
+            assert_eq!(wait(429, retry_after), None, "{retry_after:?}");
+        }
+        // Other answers are left to the SDK's classifiers.
+        for (status, retry_after) in [(503, None), (200, Some("1")), (500, Some("1"))] {
+            assert_eq!(
+                classifier.classify(status, retry_after),
+                RetryAction::NoActionIndicated,
+                "{status}"
+            );
+        }
     }
 
     #[test]
