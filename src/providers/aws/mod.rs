@@ -24,7 +24,8 @@
 //! region, profile and endpoint are not, as the child may need them.
 //!
 //! Failures are mapped by the SDK's error type, not by HTTP status, since emulators and proxies
-//! answer with other statuses than AWS ([`service_error`]).
+//! answer with other statuses than AWS ([`service_error`]). An answer is read up to
+//! [`MAX_RESPONSE_BYTES`], as every provider's ([`AnswerLimit`]): the SDK would buffer any.
 
 use std::time::Duration;
 
@@ -35,16 +36,25 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 // only a spelling (the `aws-ssm` provider hands its own errors to `sdk_error` unchanged).
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::retries::classifiers::{
     ClassifyRetry, RetryAction, RetryClassifierPriority,
 };
 use aws_smithy_runtime_api::client::retries::ErrorKind;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::OnceCell;
 
 use crate::environment::ParentEnv;
 use crate::error::SourceError;
 
+use super::http::MAX_RESPONSE_BYTES;
 use super::Context;
 
 /// The parent's variables that hold AWS credentials: secretrun consumes them, the child does
@@ -222,6 +232,13 @@ impl RetryAfter {
 
 impl ClassifyRetry for RetryAfter {
     fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        // Also here, as the one classifier of ours: an answer over the size cap would be as
+        // large again, so it is not asked for again (the SDK retries an unreadable body).
+        if let Some(Err(error)) = context.output_or_error() {
+            if is_too_large(error) {
+                return RetryAction::RetryForbidden;
+            }
+        }
         match context.response() {
             Some(response) => self.classify(
                 response.status().as_u16(),
@@ -239,6 +256,59 @@ impl ClassifyRetry for RetryAfter {
     fn priority(&self) -> RetryClassifierPriority {
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// Holds every AWS answer to [`MAX_RESPONSE_BYTES`], as [`super::http`] does the other
+/// providers': one announced as larger is refused before its body is read, one that grows
+/// beyond it as it arrives is cut there. Either fails as [`AnswerTooLarge`].
+#[derive(Debug)]
+pub(super) struct AnswerLimit;
+
+/// An AWS answer over [`MAX_RESPONSE_BYTES`].
+#[derive(Debug, thiserror::Error)]
+#[error("the answer is larger than {} MiB", MAX_RESPONSE_BYTES >> 20)]
+struct AnswerTooLarge;
+
+impl Intercept for AnswerLimit {
+    fn name(&self) -> &'static str {
+        "answer size limit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response_mut();
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|length| length.trim().parse::<u64>().ok());
+        if announced.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
+            return Err(AnswerTooLarge.into());
+        }
+        let body = Limited::new(response.take_body(), MAX_RESPONSE_BYTES).map_err(|error| {
+            match error.is::<LengthLimitError>() {
+                true => AnswerTooLarge.into(),
+                false => error,
+            }
+        });
+        *response.body_mut() = SdkBody::from_body_1_x(body);
+        Ok(())
+    }
+}
+
+/// Whether `error`, or any error behind it, is [`AnswerTooLarge`].
+fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<AnswerTooLarge>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// The settings of the SDK configuration that secretrun itself takes from the parent
@@ -327,6 +397,12 @@ where
         },
         SdkError::ConstructionFailure(_) => SourceError::Config {
             problem: format!("cannot build the request: {}", root_cause(&error)),
+        },
+        SdkError::ResponseError(_) if is_too_large(&error) => SourceError::BadResponse {
+            problem: format!(
+                "the AWS answer for {subject} is larger than {} MiB",
+                MAX_RESPONSE_BYTES >> 20
+            ),
         },
         SdkError::ResponseError(failure) => {
             let status = failure.raw().status().as_u16();

@@ -68,7 +68,8 @@ impl aws::Service for Client {
 
     fn build(sdk: &SdkConfig, endpoint: Option<String>) -> Self {
         let mut config = aws_sdk_ssm::config::Builder::from(sdk)
-            .retry_classifier(aws::RetryAfter::for_config(sdk));
+            .retry_classifier(aws::RetryAfter::for_config(sdk))
+            .interceptor(aws::AnswerLimit);
         config.set_endpoint_url(endpoint);
         Client::from_conf(config.build())
     }
