@@ -17,7 +17,8 @@ fallback snapshot, primed by one run before the fleet. Measured and checked:
 every child's environment (all names, exact values; fresh or served from the
 snapshot), exit codes, no secret on stderr, the retries secretrun logged
 (and that each waited at least the Retry-After it was told), requests and
-answers counted at the proxy (429s, peak per second), the snapshot afterwards
+answers counted at the proxy (429s, peak per second; for AWS, how long each
+SDK call waited after a 429 before its next attempt), the snapshot afterwards
 (one file, no temp file, a --fallback-only run reads it whole), each
 process's peak RSS (wait4), and when each child started (its output file's
 mtime) after the first launch.
@@ -321,7 +322,10 @@ def requests(before, after, processes):
     for start in buckets:
         peak = max(peak, sum(buckets.get(start + i, 0) for i in range(10)))
     total = after["requests"] - before["requests"]
+    waits = [wait["waited_ms"]
+             for wait in after.get("retry_waits", [])[len(before.get("retry_waits", [])):]]
     return {"requests": total, "requests_per_process": round(total / processes, 2),
+            "retry_waits_ms": sorted(waits),
             "answers_by_status": by_status, "peak_requests_per_second": peak,
             "seconds_with_requests": round(len(buckets) / 10.0, 1)}
 

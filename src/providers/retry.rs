@@ -49,8 +49,7 @@ impl RetryPolicy {
     fn delay(&self, error: &SourceError, attempt: u32) -> Duration {
         match error.retry_after() {
             Some(after) if !after.is_zero() => {
-                let after = after.min(self.max_delay.saturating_mul(4));
-                after + after.mul_f64(fastrand::f64())
+                retry_after_wait(after, self.max_delay.saturating_mul(8))
             }
             _ => self.backoff(attempt),
         }
@@ -89,6 +88,14 @@ impl RetryPolicy {
             }
         }
     }
+}
+
+/// The wait a server's `Retry-After: after` asks for: at least `after`, spread up to twice as
+/// long so that a fleet told the same does not come back in the same instant, and never beyond
+/// `longest` (an absurd `after` is cut to half of it first, so the spread survives the cap).
+pub fn retry_after_wait(after: Duration, longest: Duration) -> Duration {
+    let after = after.min(longest / 2);
+    after + after.mul_f64(fastrand::f64())
 }
 
 #[cfg(test)]

@@ -40,10 +40,12 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+use secretrun::providers::retry::RetryPolicy;
 
 use crate::contract::Fixture;
 use crate::doppler::stub;
@@ -250,6 +252,13 @@ const ROWS: &[Row] = &[
         error: "ThrottlingException",
     },
     Row {
+        name: "429 storm, Retry-After: 1",
+        target: Target::Aws,
+        fault: Fault::RateLimitStorm,
+        class: Class::Transient,
+        error: "HTTP 429",
+    },
+    Row {
         name: "truncated JSON body",
         target: Target::Aws,
         fault: Fault::TruncatedJson,
@@ -306,6 +315,21 @@ impl Proxy {
         let id = support::unique("fault");
         self.update(|data| data["faults"][id.as_str()] = fault);
         id
+    }
+
+    /// How long each AWS SDK call waited after an armed answer with `Retry-After` before its
+    /// next attempt, as the proxy saw it.
+    fn retry_waits(&self) -> Vec<Duration> {
+        let stats = self.server.data_path.with_extension("json.stats");
+        let stats: Value = serde_json::from_slice(&std::fs::read(stats).unwrap_or_default())
+            .unwrap_or(Value::Null);
+        stats["retry_waits"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|wait| wait["waited_ms"].as_u64())
+            .map(Duration::from_millis)
+            .collect()
     }
 
     fn fault_hits(&self, id: &str) -> u64 {
@@ -646,6 +670,8 @@ impl Case {
             (Target::Aws, Fault::Throttled) => {
                 aws(aws_error(400, "ThrottlingException", "Rate exceeded"))
             }
+            // Untyped (the proxy's own JSON body): a 429 is throttling whatever it says.
+            (Target::Aws, Fault::RateLimitStorm) => aws(json!({"status": 429, "retry_after": 1})),
             (Target::Aws, Fault::TruncatedJson) => aws(json!({"truncate": true})),
             (Target::Aws, Fault::InvalidJson) => aws(json!({"invalid_json": true})),
             (Target::Doppler, Fault::Slow) => doppler(json!({"delay_ms": 4000})),
@@ -848,6 +874,18 @@ impl Case {
             }
             hits
         });
+        if let (Target::Aws, Fault::RateLimitStorm) = (self.row.target, self.row.fault) {
+            // The SDK's own backoff would be under 0.4 s: each retry waited out `Retry-After:
+            // 1`, and no call went beyond its attempts (no storm).
+            let waits = self.proxy.retry_waits();
+            if waits.is_empty() || waits.iter().any(|wait| *wait < Duration::from_secs(1)) {
+                problem(format!("Retry-After: 1 not waited out: {waits:?}"));
+            }
+            let attempts = u64::from(RetryPolicy::default().max_attempts);
+            if faulted_requests.is_some_and(|hits| hits > attempts) {
+                problem(format!("more than the {attempts} attempts of a request"));
+            }
+        }
         Outcome {
             row: self.row,
             mode,
@@ -1169,4 +1207,166 @@ fn two_hundred_runs_share_one_snapshot_while_the_provider_dies() {
     assert_eq!(leftovers, 0, "{names:?}");
     assert_eq!(offline.code, Some(0), "{offline:?}");
     assert_eq!(child_env(&offline.stdout), secrets, "{offline:?}");
+}
+
+// ---- answers too large to hold ----------------------------------------------------------------
+
+/// How a store sends an answer larger than secretrun holds (32 MiB).
+#[derive(Clone, Copy, Debug)]
+enum Oversized {
+    /// `Content-Length: 1 GiB`, then the body.
+    Announced,
+    /// A chunked body without end (up to 1 GiB).
+    Endless,
+}
+
+/// A store on 127.0.0.1 that answers requests whose path starts with `huge_path` with an
+/// oversized JSON body, and any other with `other` (HTTP 200, JSON). Returns its URL, the
+/// requests for `huge_path` and the body bytes sent to them.
+fn oversized_store(
+    huge_path: &'static str,
+    other: &'static str,
+    how: Oversized,
+) -> (String, Arc<AtomicUsize>, Arc<AtomicUsize>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let (requests, sent) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let counters = (requests.clone(), sent.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let (requests, sent) = counters.clone();
+            std::thread::spawn(move || {
+                answer_oversized(stream, huge_path, other, how, &requests, &sent)
+            });
+        }
+    });
+    (url, requests, sent)
+}
+
+fn answer_oversized(
+    stream: TcpStream,
+    huge_path: &str,
+    other: &str,
+    how: Oversized,
+    requests: &AtomicUsize,
+    sent: &AtomicUsize,
+) {
+    let mut reader = BufReader::new(stream);
+    let mut head = Vec::new();
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|read| read > 0) && line != "\r\n" {
+        head.push(std::mem::take(&mut line));
+    }
+    let Some(path) = head.first().and_then(|line| line.split(' ').nth(1)) else {
+        return;
+    };
+    let length: usize = head
+        .iter()
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse().ok())?
+        })
+        .unwrap_or(0);
+    let _ = (&mut reader)
+        .take(length as u64)
+        .read_to_end(&mut Vec::new());
+    let mut stream = reader.into_inner();
+    if !path.starts_with(huge_path) {
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{other}",
+            other.len()
+        );
+        return;
+    }
+    requests.fetch_add(1, Ordering::SeqCst);
+    let gigabyte = 1usize << 30;
+    let chunk = vec![b'x'; 64 * 1024];
+    let (head, opening, framed) = match how {
+        Oversized::Announced => (
+            format!("Content-Length: {gigabyte}"),
+            b"{\"A\":\"".to_vec(),
+            chunk,
+        ),
+        Oversized::Endless => (
+            "Transfer-Encoding: chunked".to_string(),
+            b"6\r\n{\"A\":\"\r\n".to_vec(),
+            [format!("{:x}\r\n", chunk.len()).as_bytes(), &chunk, b"\r\n"].concat(),
+        ),
+    };
+    let head =
+        format!("HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.1\r\n{head}\r\n\r\n");
+    if stream.write_all(head.as_bytes()).is_err() || stream.write_all(&opening).is_err() {
+        return;
+    }
+    while sent.load(Ordering::Relaxed) < gigabyte && stream.write_all(&framed).is_ok() {
+        sent.fetch_add(64 * 1024, Ordering::Relaxed);
+    }
+}
+
+/// The source's error names it and the cap; the store was asked once and sent at most the cap
+/// and what the socket buffers held (never the whole body), and no child ran.
+fn assert_refused_as_too_large(
+    run: &Run,
+    spec: &str,
+    how: Oversized,
+    requests: &AtomicUsize,
+    sent: &AtomicUsize,
+) {
+    assert_eq!(run.code, Some(125), "{how:?}: {run:?}");
+    assert!(run.stdout.is_empty(), "{how:?}: {run:?}");
+    assert!(
+        run.stderr.lines().any(|line| line.contains(spec)
+            && line.contains("unexpected response")
+            && line.contains("larger than 32 MiB")),
+        "{how:?}: {run:?}"
+    );
+    // Not asked again: the answer would be as large.
+    assert_eq!(requests.load(Ordering::SeqCst), 1, "{how:?}: {run:?}");
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(sent < 48 << 20, "{how:?}: {sent} bytes sent");
+}
+
+#[test]
+fn an_oversized_aws_answer_is_refused_naming_the_source() {
+    for spec in ["aws-sm:app/huge", "aws-ssm:/app/huge"] {
+        for how in [Oversized::Announced, Oversized::Endless] {
+            // Every AWS JSON request is a POST to `/`: the whole store is oversized.
+            let (url, requests, sent) = oversized_store("/", "", how);
+            let dir = support::temp_dir();
+            let run = support::run(
+                support::secretrun(dir.path())
+                    .envs([
+                        ("AWS_ACCESS_KEY_ID", "testing"),
+                        ("AWS_SECRET_ACCESS_KEY", "testing"),
+                        ("AWS_REGION", "us-east-1"),
+                        ("AWS_EC2_METADATA_DISABLED", "true"),
+                        ("AWS_CONFIG_FILE", "/nonexistent"),
+                        ("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent"),
+                        ("AWS_ENDPOINT_URL", url.as_str()),
+                    ])
+                    .args(["--no-fallback", "-s", spec, "--", "env"]),
+            );
+            assert_refused_as_too_large(&run, spec, how, &requests, &sent);
+        }
+    }
+}
+
+#[test]
+fn an_oversized_vault_answer_is_refused_naming_the_source() {
+    const KV2_MOUNT: &str = r#"{"data":{"path":"secret/","type":"kv","options":{"version":"2"}}}"#;
+    let spec = "vault:secret/huge";
+    for how in [Oversized::Announced, Oversized::Endless] {
+        // The mount lookup is answered; the secret's read is oversized.
+        let (url, requests, sent) = oversized_store("/v1/secret/", KV2_MOUNT, how);
+        let dir = support::temp_dir();
+        let run = support::run(
+            support::secretrun(dir.path())
+                .envs([("VAULT_ADDR", url.as_str()), ("VAULT_TOKEN", "test-token")])
+                .args(["--no-fallback", "-s", spec, "--", "env"]),
+        );
+        assert_refused_as_too_large(&run, spec, how, &requests, &sent);
+    }
 }

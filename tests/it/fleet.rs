@@ -5,6 +5,9 @@
 //! found, never how long it took: every child got every secret, the requests stayed bounded (no
 //! storm), and the shared fallback snapshot came through whole.
 //!
+//! Against moto, the AWS SDK's calls are followed at the proxy: each refused call must wait
+//! out the `Retry-After` it was told before its next attempt.
+//!
 //! And one run against an OpenBao quota whose `Retry-After` is at least a second: secretrun
 //! waits at least that long before asking again.
 
@@ -101,6 +104,23 @@ fn fifty_processes_against_moto_answering_a_quarter_429() {
     assert!(refused > 0, "nothing was refused: {figures:#}");
     assert_eq!(answers(&figures, "200"), PROCESSES, "{figures:#}");
     assert!(requests <= 4 * PROCESSES, "{figures:#}");
+    // Each refused call waited out its `Retry-After: 1` before asking again (the SDK's own
+    // backoff would be under 0.4 s), the waits spread by jitter rather than all at once.
+    let waits: Vec<u64> = figures["retry_waits_ms"]
+        .as_array()
+        .expect("the proxy's retry waits")
+        .iter()
+        .map(|wait| wait.as_u64().unwrap())
+        .collect();
+    assert!(
+        !waits.is_empty(),
+        "no refused call was retried: {figures:#}"
+    );
+    assert!(waits.iter().all(|wait| *wait >= 1000), "{figures:#}");
+    if waits.len() >= 8 {
+        let spread = waits.iter().max().unwrap() - waits.iter().min().unwrap();
+        assert!(spread >= 100, "the waits were not spread: {figures:#}");
+    }
 }
 
 /// A real OpenBao quota of one request per 6 s window, its rate-limit headers on: a KV v2 read

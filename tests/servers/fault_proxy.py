@@ -57,8 +57,14 @@ process, keyed by id, so re-arm with a new id); delays add up; the first with
 after every request and every answer:
   {"requests": N, "fault_hits": {id: N},
    "by_status": {"200": N, "429": N, ...},   # answers sent, forwarded or not
-   "per_100ms": {"<tenth of a second since the first request>": N}}
+   "per_100ms": {"<tenth of a second since the first request>": N},
                                              # arrivals, to see a storm
+   "retry_waits": [{"status": 429, "retry_after": 1, "waited_ms": 1234}]}
+                                             # AWS SDK requests only (they carry
+                                             #   amz-sdk-invocation-id, the same on
+                                             #   every attempt of one call): after an
+                                             #   armed status answer with Retry-After,
+                                             #   how long until that call's next attempt
 """
 
 import argparse
@@ -97,6 +103,9 @@ class State:
         self.by_status = {}
         self.per_100ms = {}
         self.first = None
+        # AWS SDK call id -> (monotonic time, status, Retry-After) of its last armed refusal.
+        self.refused_calls = {}
+        self.retry_waits = []
 
     def load(self):
         with open(self.data_path, "r", encoding="utf-8") as f:
@@ -109,7 +118,8 @@ class State:
         # Under the lock: a thread that took its copy earlier must not rename it over a newer one.
         with self.lock:
             stats = {"requests": self.requests, "fault_hits": dict(self.fault_hits),
-                     "by_status": dict(self.by_status), "per_100ms": dict(self.per_100ms)}
+                     "by_status": dict(self.by_status), "per_100ms": dict(self.per_100ms),
+                     "retry_waits": list(self.retry_waits)}
             temp = "%s.stats.tmp" % self.data_path
             with open(temp, "w", encoding="utf-8") as f:
                 json.dump(stats, f)
@@ -166,9 +176,15 @@ class Handler(BaseHTTPRequestHandler):
                               [("Content-Type", "application/json")])
 
         delay_ms, status_fault, truncate, invalid = 0, None, False, False
+        call = self.headers.get("amz-sdk-invocation-id")
         with state.lock:
             state.requests += 1
             now = time.monotonic()
+            refused = state.refused_calls.pop(call, None) if call else None
+            if refused is not None:
+                at, status, retry_after = refused
+                state.retry_waits.append({"status": status, "retry_after": retry_after,
+                                          "waited_ms": int((now - at) * 1000)})
             if state.first is None:
                 state.first = now
             tenth = str(int((now - state.first) * 10))
@@ -205,6 +221,11 @@ class Handler(BaseHTTPRequestHandler):
                 headers.insert(0, ("Content-Type", "application/json"))
             if "retry_after" in status_fault:
                 headers.append(("Retry-After", str(status_fault["retry_after"])))
+                if call:
+                    # Just before the answer leaves: the call cannot try again any sooner.
+                    with state.lock:
+                        state.refused_calls[call] = (time.monotonic(), status,
+                                                     status_fault["retry_after"])
             if "body" in status_fault:
                 message = str(status_fault["body"])
             else:

@@ -16,13 +16,16 @@
 //! to that) once, and a run without an AWS source never loads `aws-config` at all. Each service
 //! builds its client from it on its own first use ([`client`]), with its own endpoint. Retries
 //! and timeouts are the SDK's (standard mode with the run's attempts and backoff, each attempt
-//! limited by `--timeout`), not [`super::retry`]'s loop. An endpoint variable with plain
+//! limited by `--timeout`), not [`super::retry`]'s loop; the SDK reads only AWS's own
+//! `x-amz-retry-after`, so [`RetryAfter`] adds what the shared retries do with a throttled
+//! answer's standard `Retry-After`. An endpoint variable with plain
 //! `http://` to a host other than loopback is refused unless `--allow-insecure-http`, as for
 //! every provider. The credential variables ([`CREDENTIAL_VARIABLES`]) are kept from the child;
 //! region, profile and endpoint are not, as the child may need them.
 //!
 //! Failures are mapped by the SDK's error type, not by HTTP status, since emulators and proxies
-//! answer with other statuses than AWS ([`service_error`]).
+//! answer with other statuses than AWS ([`service_error`]). An answer is read up to
+//! [`MAX_RESPONSE_BYTES`], as every provider's ([`AnswerLimit`]): the SDK would buffer any.
 
 use std::time::Duration;
 
@@ -33,11 +36,25 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 // only a spelling (the `aws-ssm` provider hands its own errors to `sdk_error` unchanged).
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::retries::classifiers::{
+    ClassifyRetry, RetryAction, RetryClassifierPriority,
+};
+use aws_smithy_runtime_api::client::retries::ErrorKind;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::body::SdkBody;
+use aws_smithy_types::config_bag::ConfigBag;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use tokio::sync::OnceCell;
 
 use crate::environment::ParentEnv;
 use crate::error::SourceError;
 
+use super::http::MAX_RESPONSE_BYTES;
 use super::Context;
 
 /// The parent's variables that hold AWS credentials: secretrun consumes them, the child does
@@ -173,6 +190,127 @@ async fn load(context: &Context) -> SdkConfig {
     sdk
 }
 
+/// Honours a throttled answer's `Retry-After` (seconds), as [`super::retry`] does for the other
+/// providers: a 429 is throttling whatever its body (the SDK only knows AWS's typed throttling
+/// errors), and a 429 or 503 that names a wait is retried after it, spread by
+/// [`retry_after_wait`](super::retry::retry_after_wait) so that a fleet told the same wait does
+/// not return at once. The SDK caps every wait at its `max_backoff`, so the spread is made below
+/// it. The attempts stay the SDK's, each limited by `--timeout`, the whole fetch by
+/// `--deadline`.
+#[derive(Debug)]
+pub(super) struct RetryAfter {
+    longest: Duration,
+}
+
+impl RetryAfter {
+    /// For clients of `sdk`, whose retry configuration gives the longest wait.
+    pub(super) fn for_config(sdk: &SdkConfig) -> Self {
+        let longest = sdk.retry_config().map_or_else(
+            || RetryConfig::standard().max_backoff(),
+            RetryConfig::max_backoff,
+        );
+        Self { longest }
+    }
+
+    fn classify(&self, status: u16, retry_after: Option<&str>) -> RetryAction {
+        let wait = retry_after
+            .and_then(|value| value.trim().parse::<u64>().ok())
+            .filter(|seconds| *seconds > 0)
+            .map(|seconds| {
+                super::retry::retry_after_wait(Duration::from_secs(seconds), self.longest)
+            });
+        match (status, wait) {
+            (429 | 503, Some(wait)) => {
+                RetryAction::retryable_error_with_explicit_delay(ErrorKind::ThrottlingError, wait)
+            }
+            // "Retry-After: 0" or none: the SDK's own backoff.
+            (429, None) => RetryAction::throttling_error(),
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+}
+
+impl ClassifyRetry for RetryAfter {
+    fn classify_retry(&self, context: &InterceptorContext) -> RetryAction {
+        // Also here, as the one classifier of ours: an answer over the size cap would be as
+        // large again, so it is not asked for again (the SDK retries an unreadable body).
+        if let Some(Err(error)) = context.output_or_error() {
+            if is_too_large(error) {
+                return RetryAction::RetryForbidden;
+            }
+        }
+        match context.response() {
+            Some(response) => self.classify(
+                response.status().as_u16(),
+                response.headers().get("retry-after"),
+            ),
+            None => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "Retry-After"
+    }
+
+    /// After the SDK's own classifiers, so that the server's wait replaces their backoff.
+    fn priority(&self) -> RetryClassifierPriority {
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
+/// Holds every AWS answer to [`MAX_RESPONSE_BYTES`], as [`super::http`] does the other
+/// providers': one announced as larger is refused before its body is read, one that grows
+/// beyond it as it arrives is cut there. Either fails as [`AnswerTooLarge`].
+#[derive(Debug)]
+pub(super) struct AnswerLimit;
+
+/// An AWS answer over [`MAX_RESPONSE_BYTES`].
+#[derive(Debug, thiserror::Error)]
+#[error("the answer is larger than {} MiB", MAX_RESPONSE_BYTES >> 20)]
+struct AnswerTooLarge;
+
+impl Intercept for AnswerLimit {
+    fn name(&self) -> &'static str {
+        "answer size limit"
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        _config: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response_mut();
+        let announced = response
+            .headers()
+            .get("content-length")
+            .and_then(|length| length.trim().parse::<u64>().ok());
+        if announced.is_some_and(|length| length > MAX_RESPONSE_BYTES as u64) {
+            return Err(AnswerTooLarge.into());
+        }
+        let body = Limited::new(response.take_body(), MAX_RESPONSE_BYTES).map_err(|error| {
+            match error.is::<LengthLimitError>() {
+                true => AnswerTooLarge.into(),
+                false => error,
+            }
+        });
+        *response.body_mut() = SdkBody::from_body_1_x(body);
+        Ok(())
+    }
+}
+
+/// Whether `error`, or any error behind it, is [`AnswerTooLarge`].
+fn is_too_large(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error.is::<AnswerTooLarge>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// The settings of the SDK configuration that secretrun itself takes from the parent
 /// environment.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -259,6 +397,12 @@ where
         },
         SdkError::ConstructionFailure(_) => SourceError::Config {
             problem: format!("cannot build the request: {}", root_cause(&error)),
+        },
+        SdkError::ResponseError(_) if is_too_large(&error) => SourceError::BadResponse {
+            problem: format!(
+                "the AWS answer for {subject} is larger than {} MiB",
+                MAX_RESPONSE_BYTES >> 20
+            ),
         },
         SdkError::ResponseError(failure) => {
             let status = failure.raw().status().as_u16();
@@ -566,6 +710,48 @@ mod tests {
             error.to_string(),
             "unexpected response: the answer (HTTP 200) could not be parsed"
         );
+    }
+
+    #[test]
+    fn a_throttled_answer_waits_what_it_asks_for_spread_below_the_cap() {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryReason;
+        let classifier = RetryAfter {
+            longest: Duration::from_secs(5),
+        };
+        let wait = |status, retry_after| match classifier.classify(status, retry_after) {
+            RetryAction::RetryIndicated(RetryReason::RetryableError { kind, retry_after }) => {
+                assert_eq!(kind, ErrorKind::ThrottlingError);
+                retry_after
+            }
+            other => panic!("HTTP {status}, Retry-After {retry_after:?}: {other:?}"),
+        };
+        let waits: Vec<Duration> = (0..50).map(|_| wait(429, Some("1")).unwrap()).collect();
+        assert!(waits
+            .iter()
+            .all(|wait| (Duration::from_secs(1)..=Duration::from_secs(2)).contains(wait)));
+        let distinct: std::collections::HashSet<_> = waits.iter().collect();
+        assert!(
+            distinct.len() > 40,
+            "{} distinct waits of 50",
+            distinct.len()
+        );
+        let wait_503 = wait(503, Some(" 2 ")).unwrap();
+        assert!((Duration::from_secs(2)..=Duration::from_secs(4)).contains(&wait_503));
+        // An absurd wait is cut below the SDK's cap, still spread.
+        let long = wait(429, Some("86400")).unwrap();
+        assert!((Duration::from_millis(2500)..=Duration::from_secs(5)).contains(&long));
+        // A 429 is throttling whatever its body; without a usable wait, the SDK's backoff.
+        for retry_after in [None, Some("0"), Some("Wed, 21 Oct 2026 07:28:00 GMT")] {
+            assert_eq!(wait(429, retry_after), None, "{retry_after:?}");
+        }
+        // Other answers are left to the SDK's classifiers.
+        for (status, retry_after) in [(503, None), (200, Some("1")), (500, Some("1"))] {
+            assert_eq!(
+                classifier.classify(status, retry_after),
+                RetryAction::NoActionIndicated,
+                "{status}"
+            );
+        }
     }
 
     #[test]

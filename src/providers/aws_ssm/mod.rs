@@ -67,7 +67,9 @@ impl aws::Service for Client {
     const ENDPOINT_VARIABLE: &'static str = "AWS_ENDPOINT_URL_SSM";
 
     fn build(sdk: &SdkConfig, endpoint: Option<String>) -> Self {
-        let mut config = aws_sdk_ssm::config::Builder::from(sdk);
+        let mut config = aws_sdk_ssm::config::Builder::from(sdk)
+            .retry_classifier(aws::RetryAfter::for_config(sdk))
+            .interceptor(aws::AnswerLimit);
         config.set_endpoint_url(endpoint);
         Client::from_conf(config.build())
     }
