@@ -9,7 +9,8 @@ Scenarios:
          counts.
   aws    moto (MOTO_SERVER_BIN) behind fault_proxy.py answering a --share of
          the requests with HTTP 429, Retry-After: 1 and AWS's throttling body
-         (x-amzn-ErrorType: ThrottlingException).
+         (x-amzn-ErrorType: ThrottlingException), no SDK call more than twice
+         (so that each call's four attempts are enough).
 
 Each process runs `secretrun -s SPEC -- env -0` (exec: the child is the
 process secretrun became) with its own stdout/stderr files; all share one
@@ -184,7 +185,8 @@ def setup_aws(servers, work, args):
 
     def arm():
         write_json(proxy_data, {"upstream": url, "backlog": 4096, "faults": {"throttle": {
-            "status": 429, "retry_after": 1, "share": args.share, "body": THROTTLED_BODY,
+            "status": 429, "retry_after": 1, "share": args.share, "per_call": 2,
+            "body": THROTTLED_BODY,
             "headers": {"x-amzn-ErrorType": "ThrottlingException"}}}})
 
     return "aws-sm:fleet/app", env, proxy_data, arm

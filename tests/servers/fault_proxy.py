@@ -45,6 +45,9 @@ Data file schema (JSON):
       "count": 2,              # only the first `count` matching requests
       "share": 0.25,           # only this share of the matching requests,
                                #   spread evenly (the 4th, 8th, ... for 0.25)
+      "per_call": 2,           # at most this many hits per AWS SDK call
+                               #   (amz-sdk-invocation-id), so a call's later
+                               #   attempts pass whatever slot they land on
       "path": "/v1/secret/"    # only requests whose path starts with this
     }
   }
@@ -100,6 +103,7 @@ class State:
         self.requests = 0
         self.fault_hits = {}
         self.fault_seen = {}
+        self.call_hits = {}
         self.by_status = {}
         self.per_100ms = {}
         self.first = None
@@ -198,6 +202,9 @@ class Handler(BaseHTTPRequestHandler):
                 hits = state.fault_hits.get(fid, 0)
                 if "count" in f and hits >= int(f["count"]):
                     continue
+                if "per_call" in f and call and \
+                        state.call_hits.get((fid, call), 0) >= int(f["per_call"]):
+                    continue
                 if "share" in f:
                     seen = state.fault_seen.get(fid, 0)
                     state.fault_seen[fid] = seen + 1
@@ -205,6 +212,8 @@ class Handler(BaseHTTPRequestHandler):
                     if int((seen + 1) * share) == int(seen * share):
                         continue
                 state.fault_hits[fid] = hits + 1
+                if call:
+                    state.call_hits[(fid, call)] = state.call_hits.get((fid, call), 0) + 1
                 delay_ms += int(f.get("delay_ms", 0))
                 if status_fault is None and "status" in f:
                     status_fault = f
