@@ -91,7 +91,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;show' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -111,8 +110,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Print values in full instead of masked')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also list names that come from the parent environment unchanged')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -128,6 +126,8 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Print values in full instead of masked')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also list names that come from the parent environment unchanged')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
@@ -172,9 +172,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;export' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
-            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, replaced atomically) instead of stdout')
-            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, replaced atomically) instead of stdout')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -194,9 +191,9 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it exists')
-            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Allow printing secrets to a terminal')
-            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also export names that come from the parent environment unchanged')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, replaced atomically) instead of stdout')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Write to FILE (mode 0600, replaced atomically) instead of stdout')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -212,12 +209,14 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Replace FILE if it exists')
+            [CompletionResult]::new('--reveal', '--reveal', [CompletionResultType]::ParameterName, 'Allow printing secrets to a terminal')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Also export names that come from the parent environment unchanged')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'secretrun;scan' {
-            [CompletionResult]::new('--min-length', '--min-length', [CompletionResultType]::ParameterName, 'Skip values shorter than BYTES')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -237,7 +236,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--no-ignore', '--no-ignore', [CompletionResultType]::ParameterName, 'Also search files that .gitignore, .ignore or .git/info/exclude leave out')
+            [CompletionResult]::new('--min-length', '--min-length', [CompletionResultType]::ParameterName, 'Skip values shorter than BYTES')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -253,12 +252,12 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--no-ignore', '--no-ignore', [CompletionResultType]::ParameterName, 'Also search files that .gitignore, .ignore or .git/info/exclude leave out')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'secretrun;check' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -278,6 +277,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -298,7 +298,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;doctor' {
-            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -318,6 +317,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
+            [CompletionResult]::new('--format', '--format', [CompletionResultType]::ParameterName, 'Report format')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -338,10 +338,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;encrypt' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
-            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -361,6 +357,10 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -381,10 +381,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;decrypt' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
-            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
-            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
-            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -404,6 +400,10 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
+            [CompletionResult]::new('--file', '--file', [CompletionResultType]::ParameterName, 'The .env file (repeatable)')
+            [CompletionResult]::new('-k', '-k', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Only these names (repeatable; default: every name)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -424,7 +424,6 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             break
         }
         'secretrun;set' {
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -444,8 +443,7 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
-            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -461,15 +459,13 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'secretrun;push' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
-            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
-            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -489,8 +485,10 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
-            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -506,15 +504,13 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'secretrun;copy' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
-            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
-            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
-            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -534,8 +530,10 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
-            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'A source to read, in the syntax of --source (repeatable; a later one wins)')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated)')
+            [CompletionResult]::new('--prefix', '--prefix', [CompletionResultType]::ParameterName, 'Only names starting with TEXT')
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -551,14 +549,13 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print what would be done per name (create, update, unchanged); write nothing')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the target holds already with a different one')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'secretrun;init' {
-            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store to move the secrets into [default: the store secretrun.toml reads]')
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The .env file to move secrets from')
-            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated; default: every name)')
             [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('--env-file', '--env-file', [CompletionResultType]::ParameterName, 'Read a .env file (repeatable; a later file beats an earlier one)')
             [CompletionResult]::new('-d', '-d', [CompletionResultType]::ParameterName, 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)')
@@ -578,8 +575,9 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--environment', '--environment', [CompletionResultType]::ParameterName, 'The environment [rules.NAME] tables'' required = [...] lists are checked against [default: the Doppler config''s environment]')
             [CompletionResult]::new('--preserve-env', '--preserve-env', [CompletionResultType]::ParameterName, 'Let the parent environment beat secret sources, for all names or only NAMES')
             [CompletionResult]::new('--allow-name', '--allow-name', [CompletionResultType]::ParameterName, 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)')
-            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the store holds already with the .env file''s')
-            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do it without the wizard''s questions (required without a terminal)')
+            [CompletionResult]::new('--store', '--store', [CompletionResultType]::ParameterName, 'The store to move the secrets into [default: the store secretrun.toml reads]')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The .env file to move secrets from')
+            [CompletionResult]::new('--only', '--only', [CompletionResultType]::ParameterName, 'Only these names (repeatable or comma-separated; default: every name)')
             [CompletionResult]::new('--file-vars', '--file-vars', [CompletionResultType]::ParameterName, 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set')
             [CompletionResult]::new('--no-config', '--no-config', [CompletionResultType]::ParameterName, 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG')
             [CompletionResult]::new('--no-credentials-directory', '--no-credentials-directory', [CompletionResultType]::ParameterName, 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default')
@@ -595,6 +593,8 @@ Register-ArgumentCompleter -Native -CommandName 'secretrun' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Only errors on stderr')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Only errors on stderr')
+            [CompletionResult]::new('--overwrite', '--overwrite', [CompletionResultType]::ParameterName, 'Replace a value the store holds already with the .env file''s')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Do it without the wizard''s questions (required without a terminal)')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break

@@ -228,16 +228,12 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__check)
-            opts="-e -d -s -c -r -v -q -h --format --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
-                    return 0
-                    ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -314,6 +310,10 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -322,12 +322,88 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__copy)
-            opts="-e -d -s -c -r -v -q -h --from --only --prefix --to --dry-run --overwrite --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --from --only --prefix --to --dry-run --overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -344,6 +420,20 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__decrypt)
+            opts="-e -d -s -c -r -v -q -f -k -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --file --key --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -420,20 +510,6 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        secretrun__subcmd__decrypt)
-            opts="-f -k -e -d -s -c -r -v -q -h --file --key --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -447,82 +523,6 @@ _secretrun() {
                     return 0
                     ;;
                 -k)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --env-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -e)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --secrets-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --env-keys-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback-max-age)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --environment)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preserve-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -534,12 +534,88 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__encrypt)
-            opts="-f -k -e -d -s -c -r -v -q -h --file --key --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -f -k -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --file --key --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -556,6 +632,20 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        secretrun__subcmd__export)
+            opts="-e -d -s -c -r -v -q -o -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --format --output --force --reveal --all --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -632,20 +722,6 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        secretrun__subcmd__export)
-            opts="-o -e -d -s -c -r -v -q -h --format --output --force --reveal --all --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 --format)
                     COMPREPLY=($(compgen -W "dotenv json shell docker systemd example" -- "${cur}"))
                     return 0
@@ -655,82 +731,6 @@ _secretrun() {
                     return 0
                     ;;
                 -o)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --env-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -e)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --secrets-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --env-keys-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback-max-age)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --environment)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preserve-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-name)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1014,24 +1014,12 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__init)
-            opts="-e -d -s -c -r -v -q -h --store --from --only --overwrite --yes --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --store --from --only --overwrite --yes --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --store)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --only)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1108,6 +1096,18 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --store)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1116,12 +1116,88 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__push)
-            opts="-e -d -s -c -r -v -q -h --from --only --prefix --to --dry-run --overwrite --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --from --only --prefix --to --dry-run --overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --secrets-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --source)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-keys-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --deadline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --fallback-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --require-from)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --environment)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --preserve-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --from)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1138,82 +1214,6 @@ _secretrun() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
-                --env-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -e)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --secrets-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -d)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --source)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -s)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --env-keys-file)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadline)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --fallback-max-age)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -r)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --require-from)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --environment)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --preserve-env)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --allow-name)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1222,16 +1222,12 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__scan)
-            opts="-e -d -s -c -r -v -q -h --min-length --no-ignore --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --min-length --no-ignore --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --min-length)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1305,6 +1301,10 @@ _secretrun() {
                     return 0
                     ;;
                 --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-length)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1316,16 +1316,12 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__set)
-            opts="-e -d -s -c -r -v -q -h --to --dry-run --overwrite --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --to --dry-run --overwrite --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --to)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1399,6 +1395,10 @@ _secretrun() {
                     return 0
                     ;;
                 --allow-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --to)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1410,16 +1410,12 @@ _secretrun() {
             return 0
             ;;
         secretrun__subcmd__show)
-            opts="-e -d -s -c -r -v -q -h --reveal --format --all --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --help"
+            opts="-e -d -s -c -r -v -q -h --env-file --secrets-dir --source --env-keys-file --file-vars --config --no-config --no-credentials-directory --no-references --no-secrets-settings --timeout --deadline --allow-insecure-http --fallback --no-fallback --offline --fallback-only --fallback-max-age --require --require-from --environment --preserve-env --pristine --allow-name --keep-config-vars --verbose --quiet --reveal --format --all --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --format)
-                    COMPREPLY=($(compgen -W "table json dotenv" -- "${cur}"))
-                    return 0
-                    ;;
                 --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1494,6 +1490,10 @@ _secretrun() {
                     ;;
                 --allow-name)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json dotenv" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -84,9 +84,6 @@ complete -c secretrun -n "__fish_secretrun_needs_command" -a "push" -d 'Write ev
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "copy" -d 'Copy the secrets of one store into another (push between stores)'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "init" -d 'Move a project\'s .env secrets into a store and set the project up to read them'
 complete -c secretrun -n "__fish_secretrun_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l format -d 'Output format' -r -f -a "table\t''
-json\t''
-dotenv\t''"
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -101,8 +98,9 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l require-fro
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l reveal -d 'Print values in full instead of masked'
-complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l all -d 'Also list names that come from the parent environment unchanged'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l format -d 'Output format' -r -f -a "table\t''
+json\t''
+dotenv\t''"
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -115,6 +113,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l pristine -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l reveal -d 'Print values in full instead of masked'
+complete -c secretrun -n "__fish_secretrun_using_subcommand show" -l all -d 'Also list names that come from the parent environment unchanged'
 complete -c secretrun -n "__fish_secretrun_using_subcommand show" -s h -l help -d 'Print help'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
@@ -143,13 +143,6 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand get" -l keep-config-
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand get" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME="..." with backslash escapes, as dotenv parsers read it'
-json\t'One JSON object, names to values'
-shell\t'export NAME=\'...\' for a POSIX shell'
-docker\t'NAME=value for docker run --env-file (no line breaks in values)'
-systemd\t'NAME="..." for systemd\'s EnvironmentFile='
-example\t'NAME= lines, no values: a .env.example for --require-from'"
-complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s o -l output -d 'Write to FILE (mode 0600, replaced atomically) instead of stdout' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -164,9 +157,13 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l require-f
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l force -d 'Replace FILE if it exists'
-complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l reveal -d 'Allow printing secrets to a terminal'
-complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l all -d 'Also export names that come from the parent environment unchanged'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l format -d 'Output format' -r -f -a "dotenv\t'NAME="..." with backslash escapes, as dotenv parsers read it'
+json\t'One JSON object, names to values'
+shell\t'export NAME=\'...\' for a POSIX shell'
+docker\t'NAME=value for docker run --env-file (no line breaks in values)'
+systemd\t'NAME="..." for systemd\'s EnvironmentFile='
+example\t'NAME= lines, no values: a .env.example for --require-from'"
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s o -l output -d 'Write to FILE (mode 0600, replaced atomically) instead of stdout' -r -F
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -179,8 +176,10 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l pristine 
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l force -d 'Replace FILE if it exists'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l reveal -d 'Allow printing secrets to a terminal'
+complete -c secretrun -n "__fish_secretrun_using_subcommand export" -l all -d 'Also export names that come from the parent environment unchanged'
 complete -c secretrun -n "__fish_secretrun_using_subcommand export" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l min-length -d 'Skip values shorter than BYTES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -195,7 +194,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l require-fro
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-ignore -d 'Also search files that .gitignore, .ignore or .git/info/exclude leave out'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l min-length -d 'Skip values shorter than BYTES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -208,9 +207,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l pristine -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -l no-ignore -d 'Also search files that .gitignore, .ignore or .git/info/exclude leave out'
 complete -c secretrun -n "__fish_secretrun_using_subcommand scan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
-json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -225,6 +223,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l require-fr
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
+json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -238,8 +238,6 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand check" -l keep-confi
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
-json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -254,6 +252,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l require-f
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l format -d 'Report format' -r -f -a "text\t'One line per finding'
+json\t'A JSON list of findings (level, check, source, message)'"
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -267,8 +267,6 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -l keep-conf
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand doctor" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
-complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -283,6 +281,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l require-
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -296,8 +296,6 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -l keep-con
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand encrypt" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
-complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -312,6 +310,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l require-
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s f -l file -d 'The .env file (repeatable)' -r -F
+complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s k -l key -d 'Only these names (repeatable; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -325,7 +325,6 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -l keep-con
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s q -l quiet -d 'Only errors on stderr'
 complete -c secretrun -n "__fish_secretrun_using_subcommand decrypt" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -340,8 +339,7 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l require-from
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
-complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -354,11 +352,9 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l pristine -d 
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand set" -l overwrite -d 'Replace a value the target holds already with a different one'
 complete -c secretrun -n "__fish_secretrun_using_subcommand set" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l only -d 'Only these names (repeatable or comma-separated)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l prefix -d 'Only names starting with TEXT' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -373,8 +369,10 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l require-fro
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
-complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l only -d 'Only these names (repeatable or comma-separated)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l prefix -d 'Only names starting with TEXT' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -387,11 +385,9 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l pristine -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand push" -l overwrite -d 'Replace a value the target holds already with a different one'
 complete -c secretrun -n "__fish_secretrun_using_subcommand push" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l only -d 'Only these names (repeatable or comma-separated)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l prefix -d 'Only names starting with TEXT' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -406,8 +402,10 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l require-fro
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
-complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l overwrite -d 'Replace a value the target holds already with a different one'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l from -d 'A source to read, in the syntax of --source (repeatable; a later one wins)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l only -d 'Only these names (repeatable or comma-separated)' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l prefix -d 'Only names starting with TEXT' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l to -d 'The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH, aws-sm:NAME, aws-sm:PREFIX/*, aws-ssm:/PATH/, azure-kv:*, doppler:*, gcp-sm:PREFIX*)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -420,10 +418,9 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l pristine -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l dry-run -d 'Print what would be done per name (create, update, unchanged); write nothing'
+complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -l overwrite -d 'Replace a value the target holds already with a different one'
 complete -c secretrun -n "__fish_secretrun_using_subcommand copy" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l store -d 'The store to move the secrets into [default: the store secretrun.toml reads]' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l from -d 'The .env file to move secrets from' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l only -d 'Only these names (repeatable or comma-separated; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s e -l env-file -d 'Read a .env file (repeatable; a later file beats an earlier one)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s d -l secrets-dir -d 'Read one variable per file in DIR (Docker/Kubernetes secrets, systemd credentials)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s s -l source -d 'Add a source by spec, e.g. dotenv:.env, dir:/run/secrets?optional (repeatable)' -r
@@ -438,8 +435,9 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l require-fro
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l environment -d 'The environment [rules.NAME] tables\' required = [...] lists are checked against [default: the Doppler config\'s environment]' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l preserve-env -d 'Let the parent environment beat secret sources, for all names or only NAMES' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l allow-name -d 'Allow secret sources to set a protected name such as NODE_OPTIONS (repeatable)' -r
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l overwrite -d 'Replace a value the store holds already with the .env file\'s'
-complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l yes -d 'Do it without the wizard\'s questions (required without a terminal)'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l store -d 'The store to move the secrets into [default: the store secretrun.toml reads]' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l from -d 'The .env file to move secrets from' -r
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l only -d 'Only these names (repeatable or comma-separated; default: every name)' -r
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l file-vars -d 'Turn NAME_FILE=/path variables into NAME=<file content> when NAME is not set'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-config -d 'Ignore ./secretrun.toml and $SECRETRUN_CONFIG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l no-credentials-directory -d 'Do not read $CREDENTIALS_DIRECTORY (systemd credentials) by default'
@@ -452,6 +450,8 @@ complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l pristine -d
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l keep-config-vars -d 'Pass SECRETRUN_* and consumed provider credentials on to the command'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s v -l verbose -d 'More log output on stderr (-v info, -vv debug, -vvv trace); or set SECRETRUN_LOG'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s q -l quiet -d 'Only errors on stderr'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l overwrite -d 'Replace a value the store holds already with the .env file\'s'
+complete -c secretrun -n "__fish_secretrun_using_subcommand init" -l yes -d 'Do it without the wizard\'s questions (required without a terminal)'
 complete -c secretrun -n "__fish_secretrun_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "show" -d 'Show the environment the command would get, with the source of every value'
 complete -c secretrun -n "__fish_secretrun_using_subcommand help; and not __fish_seen_subcommand_from show get export scan check encrypt decrypt set push copy init help" -f -a "get" -d 'Print one resolved value, for scripts'

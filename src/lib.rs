@@ -12,6 +12,7 @@ pub(crate) mod env;
 pub(crate) mod envfile;
 pub(crate) mod environment;
 pub(crate) mod error;
+pub(crate) mod logging;
 pub(crate) mod output;
 pub mod parsers;
 pub(crate) mod pipeline;
@@ -66,7 +67,7 @@ pub fn main() -> ! {
             std::process::exit(if err.use_stderr() { EXIT_FAILURE } else { 0 });
         }
     };
-    init_logging(&cli);
+    logging::init(cli.output.quiet, cli.output.verbose);
     match run(cli, &sides, &signals) {
         Ok(Outcome::Done(code)) => std::process::exit(code),
         Ok(Outcome::Child(exit)) => exit::exit_as(exit),
@@ -153,43 +154,4 @@ fn run_command(session: &Session, plan: &Arc<Plan>) -> Result<Outcome, Stop> {
             .map_err(Stop::from)
         }
     }
-}
-
-fn init_logging(cli: &Cli) {
-    use std::io::IsTerminal;
-    use tracing::level_filters::LevelFilter;
-    use tracing_subscriber::filter::{EnvFilter, Targets};
-    use tracing_subscriber::prelude::*;
-
-    let format = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_target(false)
-        .without_time();
-    // SECRETRUN_LOG takes the full filter syntax, at the user's choice.
-    if let Some(filter) = std::env::var("SECRETRUN_LOG")
-        .ok()
-        .and_then(|text| EnvFilter::try_new(text).ok())
-    {
-        tracing_subscriber::registry()
-            .with(format.with_filter(filter))
-            .init();
-        return;
-    }
-    // Flags raise only secretrun's own verbosity: a dependency's trace output may hold
-    // response bodies. A plain target filter, not EnvFilter: no regex to build on every start.
-    let own = match (cli.output.quiet, cli.output.verbose) {
-        (true, _) => LevelFilter::ERROR,
-        (false, 0) => LevelFilter::WARN,
-        (false, 1) => LevelFilter::INFO,
-        (false, 2) => LevelFilter::DEBUG,
-        (false, _) => LevelFilter::TRACE,
-    };
-    let others = own.min(LevelFilter::WARN);
-    let filter = Targets::new()
-        .with_default(others)
-        .with_target("secretrun", own);
-    tracing_subscriber::registry()
-        .with(format.with_filter(filter))
-        .init();
 }

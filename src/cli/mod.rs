@@ -127,7 +127,11 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// Each subcommand's arguments are added only when clap builds that subcommand (it was named,
+/// or help, the man page or completions need the whole tree): a plain `secretrun -- COMMAND`
+/// does not pay for the flags of ten subcommands.
 #[derive(Debug, Subcommand)]
+#[command(defer = true)]
 pub enum Command {
     /// Show the environment the command would get, with the source of every value
     Show(ShowArgs),
@@ -247,7 +251,8 @@ a .env file, ...) are not written.\n\n",
     write_rules!()
 );
 
-/// How a write treats what the target holds.
+// How a write treats what the target holds. A plain comment: a doc comment would become the
+// about text of the subcommands that flatten it, whose arguments clap adds later (`defer`).
 #[derive(Debug, Clone, Args)]
 pub struct WriteArgs {
     /// The store to write to, in the syntax of --source (dotenv:PATH, vault:MOUNT/PATH,
