@@ -6,7 +6,11 @@
 //!   environment) of at least [`MIN_MASKED_LEN`] bytes, as it is, base64-encoded (standard and
 //!   URL-safe alphabets, at each of the three alignments) and URL-encoded. Shorter values (and
 //!   encoded forms shorter than that) are left alone: masking `1` or `on` would garble output.
-//! - How: one Aho-Corasick automaton (leftmost-longest) over every pattern. A match may be split
+//! - How: one Aho-Corasick automaton (leftmost-longest) over every pattern, run only near the
+//!   places a [`BlockFilter`] points at. The filter looks at one block of bytes every few
+//!   positions (a stride so short that every occurrence of every pattern covers a sampled block)
+//!   and tells whether that block could be part of a pattern's start; output with no such block
+//!   is not walked byte by byte at all. A match may be split
 //!   across reads, so after each read everything that cannot be the start of a match is written
 //!   at once; only a tail that is a proper prefix of some pattern (so shorter than the longest
 //!   pattern) is held back, until the next read or the end of the stream. No timer flushes it:
@@ -25,7 +29,7 @@ use std::time::{Duration, Instant};
 
 use aho_corasick::automaton::Automaton;
 use aho_corasick::nfa::contiguous::NFA;
-use aho_corasick::{AhoCorasick, Anchored, MatchKind};
+use aho_corasick::{AhoCorasick, Anchored, Input, Match, MatchKind};
 use base64::Engine;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
@@ -95,6 +99,8 @@ fn base64_core(engine: &impl Engine, value: &[u8], shift: usize) -> Vec<u8> {
 
 /// Every masked pattern and what it is replaced with.
 pub struct Masker {
+    /// Where a match could be, cheaply; the automaton runs only there.
+    filter: BlockFilter,
     /// Leftmost-longest: of overlapping forms, the longest one is replaced.
     search: AhoCorasick,
     /// The same patterns as a trie walked anchored, to tell whether held bytes could still
@@ -154,6 +160,7 @@ impl Masker {
             .map_err(Error::Patterns)?;
         let longest = patterns.iter().map(Vec::len).max().unwrap_or(0);
         Ok(Some(Masker {
+            filter: BlockFilter::new(&patterns),
             search,
             prefixes,
             replacements,
@@ -164,7 +171,26 @@ impl Masker {
     pub fn stream(&self) -> Stream<'_> {
         Stream {
             masker: self,
-            held: Vec::new(),
+            buffer: Vec::new(),
+            held: 0,
+        }
+    }
+
+    /// The leftmost-longest match in `text` starting at `from` or later, as the automaton run
+    /// over all of `text[from..]` would find it.
+    fn find(&self, text: &[u8], mut from: usize) -> Option<Match> {
+        loop {
+            let hit = self.filter.first_hit(text, from)?;
+            // A match covers a sampled block at most `stride - 1` bytes after its start, so
+            // none starts before `hit - (stride - 1)`, and one starting by `hit` ends within
+            // `longest` bytes of it.
+            let start = from.max((hit + 1).saturating_sub(self.filter.stride));
+            let end = text.len().min(hit + self.longest);
+            match self.search.find(Input::new(text).span(start..end)) {
+                Some(found) if found.start() <= hit => return Some(found),
+                // A false hit, or a match the short span may have cut: none starts by `hit`.
+                _ => from = hit + 1,
+            }
         }
     }
 
@@ -199,42 +225,134 @@ impl Masker {
 /// One output stream being masked: holds the undecided tail between reads.
 pub struct Stream<'a> {
     masker: &'a Masker,
-    held: Vec<u8>,
+    /// The undecided tail (`..held`), then room for what comes next, so a read lands right
+    /// behind it and the text is not copied before it is searched.
+    buffer: Vec<u8>,
+    held: usize,
 }
 
 impl Stream<'_> {
-    /// Masks `input` (following what came before) and appends to `out` every byte that is
-    /// decided; keeps the rest for the next call.
-    pub fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
-        self.held.extend_from_slice(input);
-        let undecided = self.masker.undecided_from(&self.held);
-        let done = self.mask_into(undecided, out);
-        self.held.drain(..done);
+    /// Reads once from `from` into the stream and appends to `out` every byte that is decided,
+    /// masked; keeps the rest for the next call. Returns how many bytes were read (0 at the end
+    /// of `from`).
+    pub fn read_from(&mut self, from: &mut impl Read, out: &mut Vec<u8>) -> io::Result<usize> {
+        let room = self.held + CHUNK;
+        self.make_room(room);
+        let read = from.read(&mut self.buffer[self.held..room])?;
+        if read > 0 {
+            self.advance(self.held + read, out);
+        }
+        Ok(read)
     }
 
     /// The end of the stream: everything held is decided now.
     pub fn finish(&mut self, out: &mut Vec<u8>) {
-        let done = self.mask_into(self.held.len(), out);
-        self.held.drain(..done);
+        self.mask_into(self.held, self.held, out);
+        self.held = 0;
     }
 
-    /// Writes `held` masked, up to `undecided` (or past it, to the end of a match that starts
-    /// before it); returns how many bytes of `held` were consumed.
-    fn mask_into(&self, undecided: usize, out: &mut Vec<u8>) -> usize {
+    fn make_room(&mut self, length: usize) {
+        if self.buffer.len() < length {
+            self.buffer.resize(length, 0);
+        }
+    }
+
+    /// Writes what is decided of `buffer[..filled]` and keeps the rest at its front.
+    fn advance(&mut self, filled: usize, out: &mut Vec<u8>) {
+        let undecided = self.masker.undecided_from(&self.buffer[..filled]);
+        let done = self.mask_into(filled, undecided, out);
+        self.buffer.copy_within(done..filled, 0);
+        self.held = filled - done;
+    }
+
+    /// Writes `buffer[..filled]` masked, up to `undecided` (or past it, to the end of a match
+    /// that starts before it); returns how many bytes were consumed.
+    fn mask_into(&self, filled: usize, undecided: usize, out: &mut Vec<u8>) -> usize {
+        let text = &self.buffer[..filled];
         let mut at = 0;
         // A match starting before `undecided` is final: an earlier or longer one would need a
         // tail that more bytes could complete, which would start before it.
-        for found in self.masker.search.find_iter(self.held.as_slice()) {
+        while let Some(found) = self.masker.find(text, at) {
             if found.start() >= undecided {
                 break;
             }
-            out.extend_from_slice(&self.held[at..found.start()]);
+            out.extend_from_slice(&text[at..found.start()]);
             out.extend_from_slice(&self.masker.replacements[found.pattern().as_usize()]);
             at = found.end();
         }
         let done = undecided.max(at);
-        out.extend_from_slice(&self.held[at..done]);
+        out.extend_from_slice(&text[at..done]);
         done
+    }
+}
+
+/// A Bloom filter of the blocks (`block` bytes long) found in the first `shortest` bytes of
+/// every pattern, sampled every `stride = shortest - block + 1` positions. An occurrence of a
+/// pattern starting at `s` spans `s..s + shortest` at least, which holds exactly one block
+/// starting at a sampled position, less than `stride` positions after `s`. So a text whose
+/// sampled blocks all miss holds no match, and the first hit bounds where the first match can
+/// start. For long values (the usual case) this looks at one block in twenty-odd bytes.
+struct BlockFilter {
+    block: usize,
+    stride: usize,
+    bits: Vec<u64>,
+    /// log2 of the number of bits.
+    order: u32,
+}
+
+impl BlockFilter {
+    /// `patterns` are all at least [`MIN_MASKED_LEN`] bytes long.
+    fn new(patterns: &[Vec<u8>]) -> BlockFilter {
+        let shortest = patterns.iter().map(Vec::len).min().unwrap_or(0);
+        let block = if shortest >= 8 { 8 } else { MIN_MASKED_LEN };
+        let stride = shortest - block + 1;
+        // About 32 bits per block (two are set): a false hit on roughly 1 sample in 250.
+        let order = (patterns.len() * stride * 32)
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(12, 24);
+        let mut filter = BlockFilter {
+            block,
+            stride,
+            bits: vec![0; (1 << order) / 64],
+            order,
+        };
+        for pattern in patterns {
+            for window in pattern[..shortest].windows(block) {
+                for bit in filter.bits_of(window) {
+                    filter.bits[bit / 64] |= 1 << (bit % 64);
+                }
+            }
+        }
+        filter
+    }
+
+    /// The two bits a block sets, from one multiplicative hash.
+    fn bits_of(&self, block: &[u8]) -> [usize; 2] {
+        let value = match *block {
+            [a, b, c, d, e, f, g, h] => u64::from_le_bytes([a, b, c, d, e, f, g, h]),
+            [a, b, c, d] => u64::from(u32::from_le_bytes([a, b, c, d])),
+            _ => unreachable!("blocks are 4 or 8 bytes"),
+        };
+        let hash = value.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let first = hash >> (64 - self.order);
+        let second = (hash >> (64 - 2 * self.order)) & ((1 << self.order) - 1);
+        [first as usize, second as usize]
+    }
+
+    fn may_hold(&self, block: &[u8]) -> bool {
+        self.bits_of(block)
+            .iter()
+            .all(|&bit| self.bits[bit / 64] & (1 << (bit % 64)) != 0)
+    }
+
+    /// The first sampled position (`from`, `from + stride`, ...) whose block may belong to a
+    /// pattern.
+    fn first_hit(&self, text: &[u8], from: usize) -> Option<usize> {
+        let last = text.len().checked_sub(self.block)?;
+        (from..=last)
+            .step_by(self.stride)
+            .find(|&at| self.may_hold(&text[at..at + self.block]))
     }
 }
 
@@ -242,17 +360,15 @@ impl Stream<'_> {
 /// went away) `from` is dropped, so the child sees a closed pipe as it would have without us.
 pub fn copy(masker: &Masker, mut from: impl Read, mut to: impl Write) -> io::Result<()> {
     let mut stream = masker.stream();
-    let mut buffer = vec![0u8; CHUNK];
     let mut out = Vec::with_capacity(CHUNK);
     loop {
-        let read = match from.read(&mut buffer) {
+        out.clear();
+        match stream.read_from(&mut from, &mut out) {
             Ok(0) => break,
-            Ok(read) => read,
+            Ok(_) => {}
             Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
             Err(error) => return Err(error),
-        };
-        out.clear();
-        stream.feed(&buffer[..read], &mut out);
+        }
         if !out.is_empty() {
             to.write_all(&out)?;
             to.flush()?;
@@ -452,6 +568,16 @@ impl Copiers {
 mod tests {
     use super::*;
 
+    impl Stream<'_> {
+        /// [`Stream::read_from`] for input in hand.
+        fn feed(&mut self, input: &[u8], out: &mut Vec<u8>) {
+            let filled = self.held + input.len();
+            self.make_room(filled);
+            self.buffer[self.held..filled].copy_from_slice(input);
+            self.advance(filled, out);
+        }
+    }
+
     fn masker(secrets: &[(&str, &str)]) -> Masker {
         Masker::from_secrets(secrets.iter().map(|(n, v)| (*n, v.as_bytes())))
             .unwrap()
@@ -553,6 +679,68 @@ mod tests {
                 rest = after;
             }
             assert_eq!(mask(&masker, &pieces), whole, "{pieces:?}");
+        }
+    }
+
+    /// The filter only skips: over long patterns (a stride of several bytes) and text dense
+    /// with near-matches, the filtered search finds exactly the automaton's matches.
+    #[test]
+    fn the_filtered_search_finds_what_the_automaton_finds() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        let alphabet = b"abc";
+        let random = |rng: &mut fastrand::Rng, length: usize| -> Vec<u8> {
+            (0..length).map(|_| alphabet[rng.usize(..3)]).collect()
+        };
+        for _ in 0..200 {
+            let values: Vec<Vec<u8>> = (0..rng.usize(1..6))
+                .map(|_| {
+                    let length = rng.usize(12..24);
+                    random(&mut rng, length)
+                })
+                .collect();
+            let masker = Masker::from_secrets(values.iter().map(|v| ("V", v.as_slice())))
+                .unwrap()
+                .unwrap();
+            assert!(masker.filter.stride > 1);
+            let mut text = random(&mut rng, 300);
+            for value in &values {
+                let at = rng.usize(..text.len());
+                text.splice(at..at, value.iter().copied());
+            }
+            let expected: Vec<Match> = masker.search.find_iter(text.as_slice()).collect();
+            let mut found = Vec::new();
+            let mut at = 0;
+            while let Some(next) = masker.find(&text, at) {
+                found.push(next);
+                at = next.end();
+            }
+            assert_eq!(found, expected, "{values:?}");
+        }
+    }
+
+    /// Reads that end anywhere inside a value, through the reader path `copy` uses.
+    #[test]
+    fn values_split_across_reads_are_masked() {
+        struct Pieces<'a>(&'a [u8], usize);
+        impl Read for Pieces<'_> {
+            fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+                let length = self.1.min(self.0.len()).min(buffer.len());
+                buffer[..length].copy_from_slice(&self.0[..length]);
+                self.0 = &self.0[length..];
+                Ok(length)
+            }
+        }
+        let masker = masker(&[("TOKEN", "0123456789abcdefghij-secret")]);
+        let text = b"x 0123456789abcdefghij-secret y 0123456789abcdefghij-secre".repeat(50);
+        let expected = "x [secretrun:TOKEN] y 0123456789abcdefghij-secre".repeat(50);
+        for piece in 1..40 {
+            let mut out = Vec::new();
+            copy(&masker, Pieces(&text, piece), &mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                expected,
+                "reads of {piece}"
+            );
         }
     }
 
