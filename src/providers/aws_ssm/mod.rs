@@ -258,12 +258,9 @@ impl AwsSsm {
 impl Provider for AwsSsm {
     fn fetch(&self) -> FetchFuture<'_> {
         Box::pin(async move {
-            let shared = aws::client::<Client>(&self.context).await?;
             // Unlike an `aws-sm` ARN, nothing in a spec picks a region (even a shared
             // parameter's ARN is requested from the configured one): one is always needed.
-            if !shared.has_region {
-                return Err(aws::no_region(None));
-            }
+            let shared = aws::regional_client::<Client>(&self.context).await?;
             match &self.target {
                 Target::Parameter {
                     name,

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    one_by_one, prefixed_own, read_or_empty, unprefixed, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
@@ -71,9 +71,7 @@ impl GcpSmWriter {
     }
 
     fn secret_id<'a>(&self, name: &'a EnvName) -> &'a str {
-        name.as_str()
-            .strip_prefix(&self.reader.name_prefix)
-            .unwrap_or(name.as_str())
+        unprefixed(name, &self.reader.name_prefix)
     }
 
     async fn put(
@@ -152,13 +150,10 @@ impl Writer for GcpSmWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        let id = match name.as_str().strip_prefix(&self.reader.name_prefix) {
-            None | Some("") => return Some("with prefix=, every name must start with the prefix"),
-            Some(id) => id,
+        let id = match prefixed_own(name, &self.reader.name_prefix) {
+            Ok(id) => id,
+            Err(problem) => return Some(problem),
         };
-        if let Some(problem) = refuses_unsanitized(name) {
-            return Some(problem);
-        }
         match self.listing() {
             Some((prefix, _)) if !id.starts_with(prefix) => Some(
                 "its secret id (the name) would not start with the listing's prefix, so it would \
@@ -181,15 +176,10 @@ impl Writer for GcpSmWriter {
                 Ok::<_, SourceError>((shared, project))
             }
             .await;
-            let mut outcomes = Vec::new();
-            for change in changes {
-                let outcome = match &ready {
-                    Ok((shared, project)) => self.put(shared, project, change).await,
-                    Err(error) => Err(error.clone()),
-                };
-                outcomes.push((change.name.clone(), outcome));
-            }
-            outcomes
+            one_by_one(changes, &ready, |(shared, project), change| {
+                self.put(shared, project, change)
+            })
+            .await
         })
     }
 }
