@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use serde_json::{json, Map, Value};
 
 use crate::error::{SourceError, SpecProblem};
@@ -81,6 +81,7 @@ impl GcpSmWriter {
         change: &Change,
     ) -> Result<(), SourceError> {
         let context = &self.reader.context;
+        let authorization = shared.authorization(context).await?;
         let id = self.secret_id(&change.name);
         let resource = format!("projects/{project}/secrets/{id}");
         let refused = |error| {
@@ -106,7 +107,7 @@ impl GcpSmWriter {
             // lacks its version.
             let already = |status: reqwest::StatusCode| status.as_u16() == 409;
             http::send_accepting(context, CREATE, already, |client| {
-                post(shared, client, &url).json(&body)
+                post(shared, &authorization, client, &url).json(&body)
             })
             .await
             .map_err(refused)?;
@@ -121,7 +122,7 @@ impl GcpSmWriter {
         let last = format!("{id}:addVersion");
         let url = shared.url(&["v1", "projects", project, "secrets", &last]);
         http::send(context, ADD_VERSION, |client| {
-            post(shared, client, &url).json(&body)
+            post(shared, &authorization, client, &url).json(&body)
         })
         .await
         .map(drop)
@@ -132,12 +133,13 @@ impl GcpSmWriter {
 /// A POST with the shared token (and quota project).
 fn post(
     shared: &SharedClient,
+    authorization: &HeaderValue,
     client: &reqwest::Client,
     url: &reqwest::Url,
 ) -> reqwest::RequestBuilder {
     let request = client
         .post(url.clone())
-        .header(AUTHORIZATION, shared.authorization.clone());
+        .header(AUTHORIZATION, authorization.clone());
     match &shared.quota_project {
         Some(project) => request.header(USER_PROJECT, project.clone()),
         None => request,
