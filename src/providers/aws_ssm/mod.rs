@@ -50,7 +50,7 @@ use aws_sdk_ssm::types::Parameter;
 use aws_sdk_ssm::Client;
 use tokio::sync::OnceCell;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
@@ -280,7 +280,7 @@ impl Provider for AwsSsm {
     }
 
     fn consumed(&self) -> &'static [&'static str] {
-        aws::CREDENTIAL_VARIABLES
+        SourceKind::AwsSsm.credential_variables()
     }
 }
 

@@ -79,7 +79,7 @@ use reqwest::{Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 
 mod location;
 use location::{parse_location, Location, VaultUrl, What};
@@ -106,9 +106,6 @@ const IMDS_ADDRESS: &str = "http://169.254.169.254";
 /// Long enough for IMDS to refuse a request (it answers at once); short enough that a machine
 /// outside Azure, where the address drops packets, loses little before the Azure CLI is tried.
 const IMDS_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Only the secret: ids, tenant and URLs name no credential, and the child may need them.
-const CREDENTIALS: &[&str] = &["AZURE_CLIENT_SECRET"];
 
 const GET: &str = "Azure Key Vault get secret";
 const LIST: &str = "Azure Key Vault list secrets";
@@ -283,8 +280,9 @@ impl Provider for AzureKv {
         Box::pin(self.read())
     }
 
+    /// Only the secret: ids, tenant and URLs name no credential, and the child may need them.
     fn consumed(&self) -> &'static [&'static str] {
-        CREDENTIALS
+        SourceKind::AzureKv.credential_variables()
     }
 }
 

@@ -95,7 +95,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 
 mod auth;
 use auth::{metadata_get, metadata_url, Credentials};
@@ -131,9 +131,6 @@ const ASSERTION_LIFETIME_SECS: u64 = 3600;
 const METADATA_PROBE: Duration = Duration::from_secs(3);
 /// Secrets per list page (the API caps it at 25000); few pages, small answers.
 const PAGE_SIZE: &str = "500";
-
-/// Only the token itself: see the module documentation for why not the key file's path.
-const CREDENTIALS: &[&str] = &[TOKEN_VAR];
 
 #[derive(Debug)]
 pub struct GcpSm {
@@ -360,8 +357,9 @@ impl Provider for GcpSm {
         Box::pin(self.read())
     }
 
+    /// Only the token itself: see the module documentation for why not the key file's path.
     fn consumed(&self) -> &'static [&'static str] {
-        CREDENTIALS
+        SourceKind::GcpSm.credential_variables()
     }
 }
 
