@@ -582,7 +582,12 @@ pub mod vault {
     /// saved store and its `location`.
     fn wizard_from_saved_choices(dir: &Path, location: &str) -> (super::dotenv::Terminal, String) {
         let terminal = super::dotenv::Terminal::start_with(dir, &kv2::target().env(), "init");
-        let screen = terminal.wait_for("Where should the secrets live?");
+        // The saved store is the default, marked once the list is drawn.
+        let screen = terminal.wait_for("> OpenBao / Vault KV");
+        assert!(
+            screen.contains("Where should the secrets live?"),
+            "{screen}"
+        );
         terminal.tmux(&["send-keys", "Enter"]);
         terminal.wait_for(&format!("Location (vault:...) [{location}]"));
         terminal.tmux(&["send-keys", "Enter"]);
@@ -618,9 +623,13 @@ pub mod vault {
         let location = spec.strip_prefix("vault:").unwrap();
 
         let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
-        let screen = terminal.wait_for("Where should the secrets live?");
+        // Waited for as drawn: the prompt shows before the list under it, this is its last entry.
+        let screen = terminal.wait_for("Google Secret Manager");
+        assert!(
+            screen.contains("Where should the secrets live?"),
+            "{screen}"
+        );
         assert!(screen.contains("> .env only"), "{screen}");
-        assert!(screen.contains("Google Secret Manager"), "{screen}");
         terminal.tmux(&["send-keys", "Down", "Enter"]);
         terminal.wait_for("Location (vault:...) [secret/app]");
         terminal.type_line(location);
