@@ -202,3 +202,56 @@ pub(crate) fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_that_picks_one_key_is_refused_with_the_kinds_reason() {
+        let keyed = SourceSpec::parse("vault:secret/app#password").unwrap();
+        assert!(matches!(
+            refuse_key(&keyed, "why"),
+            Err(SpecProblem::Unwritable("why"))
+        ));
+        assert!(refuse_key(&SourceSpec::parse("vault:secret/app").unwrap(), "why").is_ok());
+    }
+
+    #[test]
+    fn prefixed_names_lose_the_prefix_and_must_read_back_as_themselves() {
+        let name = |text: &str| EnvName::new(text).unwrap();
+        assert_eq!(prefixed_own(&name("APP_DB_HOST"), "APP_"), Ok("DB_HOST"));
+        assert_eq!(prefixed_own(&name("DB_HOST"), ""), Ok("DB_HOST"));
+        assert!(prefixed_own(&name("DB_HOST"), "APP_").is_err());
+        assert!(prefixed_own(&name("APP_"), "APP_").is_err());
+        assert!(prefixed_own(&name("APP_db_host"), "APP_").is_err());
+        assert_eq!(unprefixed(&name("APP_DB_HOST"), "APP_"), "DB_HOST");
+        assert_eq!(unprefixed(&name("DB_HOST"), "APP_"), "DB_HOST");
+    }
+
+    #[test]
+    fn a_name_is_written_under_the_key_it_is_read_from() {
+        let object: Map<String, Value> =
+            serde_json::from_str(r#"{"client-id": "a", "other": "b"}"#).unwrap();
+        assert_eq!(key_for(&object, "CLIENT_ID"), "client-id");
+        assert_eq!(key_for(&object, "NEW_NAME"), "NEW_NAME");
+    }
+
+    #[test]
+    fn only_401_and_403_are_told_as_a_refused_write() {
+        let http = |status| SourceError::Http {
+            status,
+            retry_after: None,
+        };
+        let refused = write_refused(http(403), "Store (x)", "write").to_string();
+        assert!(
+            refused.contains("Store (x) refused the write (HTTP 403)"),
+            "{refused}"
+        );
+        assert!(refused.contains("lack the write permission"), "{refused}");
+        assert!(matches!(
+            write_refused(http(500), "Store (x)", "write"),
+            SourceError::Http { status: 500, .. }
+        ));
+    }
+}

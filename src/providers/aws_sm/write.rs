@@ -34,6 +34,7 @@ use super::{arn_region, AwsSm, Target};
 
 const STORE: &str = "AWS Secrets Manager";
 const PERMISSIONS: &str = "secretsmanager:PutSecretValue and secretsmanager:CreateSecret";
+const ONE_KEY: &str = "'#KEY' reads one key; write to the secret, e.g. aws-sm:app/prod";
 
 #[derive(Debug)]
 pub(crate) struct AwsSmWriter {
@@ -45,10 +46,7 @@ impl AwsSmWriter {
         spec: &mut SourceSpec,
         context: Arc<Context>,
     ) -> Result<Self, SpecProblem> {
-        refuse_key(
-            spec,
-            "'#KEY' reads one key; write to the secret, e.g. aws-sm:app/prod",
-        )?;
+        refuse_key(spec, ONE_KEY)?;
         let mut options = spec.clone();
         if options.take_value("version-stage")?.is_some()
             || options.take_value("version-id")?.is_some()

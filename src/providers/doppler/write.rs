@@ -22,6 +22,7 @@ use crate::secret::EnvName;
 use super::{Doppler, DEFAULT_API_HOST};
 
 const UPDATE: &str = "Doppler secrets update";
+const ONE_SECRET: &str = "'#NAME' reads one secret; write to the config, e.g. doppler:*";
 
 #[derive(Debug)]
 pub(crate) struct DopplerWriter {
@@ -33,10 +34,7 @@ impl DopplerWriter {
         spec: &mut SourceSpec,
         context: Arc<Context>,
     ) -> Result<Self, SpecProblem> {
-        refuse_key(
-            spec,
-            "'#NAME' reads one secret; write to the config, e.g. doppler:*",
-        )?;
+        refuse_key(spec, ONE_SECRET)?;
         Ok(Self {
             reader: Doppler::from_spec(spec, context)?,
         })
