@@ -148,9 +148,8 @@ impl Needles {
             .filter(|(_, entry)| entry.origin != Origin::Parent)
             .map(|(name, entry)| {
                 let name = display_name(name);
-                let origin = entry.origin.to_string();
-                let file = defining_file(&origin, &name, plan);
-                (name, origin, entry.value.as_bytes(), file)
+                let file = defining_file(&entry.origin, &name, plan);
+                (name, entry.origin.to_string(), entry.value.as_bytes(), file)
             });
         let keys = keys.iter().map(|key| {
             let file = Some(key.keys_file.clone());
@@ -257,16 +256,18 @@ fn dotenvx_keys(plan: &Plan, env: &ParentEnv) -> Vec<DotenvxKey> {
     keys
 }
 
-/// The file a value was read from, when its source is a local file or directory.
-fn defining_file(origin: &str, name: &str, plan: &Plan) -> Option<PathBuf> {
-    // A planned source's spec has its paths made relative to the config file; an origin
-    // outside the plan (a `NAME_FILE` variable's `file:PATH`) is a spec of its own.
+/// The file a value was read from, when the source that set it (not a reference it held) is a
+/// local file or directory.
+fn defining_file(origin: &Origin, name: &str, plan: &Plan) -> Option<PathBuf> {
+    let set_by = origin.spec()?;
+    // A planned source's spec has its paths made relative to the config file; a source outside
+    // the plan (a `NAME_FILE` variable's `file:PATH`) is named by a spec of its own.
     let spec = plan
         .sources
         .iter()
-        .find(|source| source.origin == origin)
+        .find(|source| source.origin == set_by)
         .map(|source| source.spec.clone())
-        .or_else(|| SourceSpec::parse(origin).ok())?;
+        .or_else(|| SourceSpec::parse(set_by).ok())?;
     match spec.kind {
         SourceKind::Dir => Some(Path::new(&spec.location).join(name)),
         kind if kind.takes_path() => Some(PathBuf::from(&spec.location)),

@@ -1,7 +1,9 @@
 //! The one table of store kinds. Each entry says all that the rest of secretrun needs to know of
 //! a kind without fetching anything: its scheme, where its names rank, whether its location is a
-//! local path, the parent variables that say which service it talks to, how an environment value
-//! refers to one of its secrets, and how to build its provider from a spec. A new store is its folder under `providers/` and one entry here.
+//! local path, the parent variables that say which service it talks to and those that hold its
+//! credentials, where a login for it is found, how an environment value refers to one of its
+//! secrets, and how to build its provider and writer from a spec. A new store is its folder
+//! under `providers/` and one entry here.
 
 use std::sync::Arc;
 
@@ -21,10 +23,17 @@ pub(crate) struct Store {
     pub class: SourceClass,
     pub location: Location,
     /// Non-secret settings that say which service a source talks to; part of a fallback
-    /// snapshot's identity, so a snapshot of one Vault is never served for another. (The
-    /// credential variables a source consumes are its provider's [`Provider::consumed`]: they
-    /// depend on its spec, a Vault token or an AppRole.)
+    /// snapshot's identity, so a snapshot of one Vault is never served for another.
     pub identity_variables: &'static [&'static str],
+    /// The parent's variables a source of the kind may read as its own credentials, for every
+    /// way it logs in; they are kept from the child (unless the user asks otherwise) and digested
+    /// into the fallback's key. A source consumes those its spec uses ([`Provider::consumed`]:
+    /// a Vault token's or an AppRole's). Names of things that are not secrets (a project, a
+    /// tenant, a key file's path) are not here: the child may need them.
+    pub credential_variables: &'static [&'static str],
+    /// Where a login for the kind is looked for, as `init`'s wizard reports it before it reads
+    /// the store.
+    pub login: Login,
     pub reference: Reference,
     /// Validates the spec's options and builds the provider. Pure: no I/O, no network.
     pub build: Build,
@@ -35,6 +44,30 @@ pub(crate) struct Store {
 
 type Build = fn(&mut SourceSpec, &Arc<Context>) -> Result<Box<dyn Provider>, SpecProblem>;
 type BuildWriter = fn(&mut SourceSpec, &Arc<Context>) -> Result<Box<dyn Writer>, SpecProblem>;
+
+/// What shows that a login for a kind is at hand: variables set (not empty), files under the
+/// home directory.
+pub(crate) struct Login {
+    pub variables: &'static [&'static str],
+    pub files: &'static [&'static str],
+}
+
+/// A kind that needs no login.
+const NO_LOGIN: Login = Login {
+    variables: &[],
+    files: &[],
+};
+
+/// What the AWS SDK's default chain reads, for either AWS store.
+const AWS_LOGIN: Login = Login {
+    variables: &[
+        "AWS_ACCESS_KEY_ID",
+        "AWS_PROFILE",
+        "AWS_REGION",
+        "AWS_DEFAULT_REGION",
+    ],
+    files: &[".aws/credentials", ".aws/config"],
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Location {
@@ -84,6 +117,9 @@ static STORES: [Store; 9] = [
         class: SourceClass::EnvFile,
         location: Location::Path,
         identity_variables: &[],
+        // DOTENV_PRIVATE_KEY[_ENV] is named after the file: see Dotenv::consumed_names.
+        credential_variables: &[],
+        login: NO_LOGIN,
         reference: Reference::Never,
         build: with_context!(dotenv::Dotenv),
         write: with_context!(dotenv::write::DotenvWriter),
@@ -94,6 +130,8 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Path,
         identity_variables: &[],
+        credential_variables: &[],
+        login: NO_LOGIN,
         reference: Reference::Never,
         build: |spec, _| Ok(Box::new(dir::Dir::from_spec(spec)?)),
         write: mounted_only,
@@ -104,6 +142,8 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Path,
         identity_variables: &[],
+        credential_variables: &[],
+        login: NO_LOGIN,
         reference: Reference::AbsolutePath,
         build: |spec, _| Ok(Box::new(file::File::from_spec(spec)?)),
         write: mounted_only,
@@ -114,6 +154,16 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Remote,
         identity_variables: &["DOPPLER_API_HOST", "DOPPLER_PROJECT", "DOPPLER_CONFIG"],
+        credential_variables: &["DOPPLER_TOKEN", "DOPPLER_TOKEN_FILE"],
+        login: Login {
+            variables: &[
+                "DOPPLER_TOKEN",
+                "DOPPLER_TOKEN_FILE",
+                "DOPPLER_PROJECT",
+                "DOPPLER_CONFIG",
+            ],
+            files: &[],
+        },
         reference: Reference::NameInSet,
         build: with_context!(doppler::Doppler),
         write: with_context!(doppler::write::DopplerWriter),
@@ -124,6 +174,8 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Remote,
         identity_variables: aws::IDENTITY_VARIABLES,
+        credential_variables: aws::CREDENTIAL_VARIABLES,
+        login: AWS_LOGIN,
         reference: Reference::Spec {
             also: Some("arn:aws:secretsmanager:"),
         },
@@ -136,6 +188,22 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Remote,
         identity_variables: &["VAULT_ADDR", "BAO_ADDR", "VAULT_NAMESPACE"],
+        credential_variables: &[
+            // A token's, then an AppRole's (vault::Vault::consumed picks by that order).
+            "VAULT_TOKEN",
+            "VAULT_TOKEN_FILE",
+            "VAULT_ROLE_ID",
+            "VAULT_SECRET_ID_FILE",
+        ],
+        login: Login {
+            variables: &[
+                "VAULT_ADDR",
+                "VAULT_TOKEN",
+                "VAULT_TOKEN_FILE",
+                "VAULT_ROLE_ID",
+            ],
+            files: &[".vault-token"],
+        },
         reference: Reference::Spec { also: None },
         build: with_context!(vault::Vault),
         write: with_context!(vault::write::VaultWriter),
@@ -146,6 +214,8 @@ static STORES: [Store; 9] = [
         class: SourceClass::Secret,
         location: Location::Remote,
         identity_variables: aws::IDENTITY_VARIABLES,
+        credential_variables: aws::CREDENTIAL_VARIABLES,
+        login: AWS_LOGIN,
         reference: Reference::Spec { also: None },
         build: with_context!(aws_ssm::AwsSsm),
         write: with_context!(aws_ssm::write::AwsSsmWriter),
@@ -161,6 +231,11 @@ static STORES: [Store; 9] = [
             "AZURE_CLIENT_ID",
             "AZURE_AUTHORITY_HOST",
         ],
+        credential_variables: &["AZURE_CLIENT_SECRET"],
+        login: Login {
+            variables: &["AZURE_KEYVAULT_URL", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"],
+            files: &[],
+        },
         reference: Reference::Spec { also: None },
         build: with_context!(azure_kv::AzureKv),
         write: with_context!(azure_kv::write::AzureKvWriter),
@@ -175,6 +250,12 @@ static STORES: [Store; 9] = [
             "CLOUDSDK_CORE_PROJECT",
             "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER",
         ],
+        credential_variables: // Only the token itself: a key file's path names no secret, and the file stays.
+        &["GOOGLE_OAUTH_ACCESS_TOKEN"],
+        login: Login {
+            variables: &["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"],
+            files: &[],
+        },
         reference: Reference::Spec { also: None },
         build: with_context!(gcp_sm::GcpSm),
         write: with_context!(gcp_sm::write::GcpSmWriter),
@@ -212,6 +293,14 @@ impl SourceKind {
 
     pub fn identity_variables(self) -> &'static [&'static str] {
         self.store().identity_variables
+    }
+
+    pub(crate) fn credential_variables(self) -> &'static [&'static str] {
+        self.store().credential_variables
+    }
+
+    pub(crate) fn login(self) -> &'static Login {
+        &self.store().login
     }
 
     pub(crate) fn from_scheme(scheme: &str) -> Option<Self> {
@@ -260,6 +349,17 @@ mod tests {
             );
             assert_eq!(kind.takes_path(), !kind.is_remote());
             assert_eq!(kind.is_remote(), !kind.identity_variables().is_empty());
+        }
+    }
+
+    #[test]
+    fn credentials_are_not_identity_and_only_remote_kinds_log_in() {
+        for kind in SourceKind::ALL {
+            for name in kind.credential_variables() {
+                assert!(!kind.identity_variables().contains(name), "{name}");
+            }
+            assert_eq!(kind.is_remote(), !kind.credential_variables().is_empty());
+            assert_eq!(kind.is_remote(), !kind.login().variables.is_empty());
         }
     }
 }

@@ -12,10 +12,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::pin::Pin;
 
-use crate::error::SourceError;
+use serde_json::{Map, Value};
+
+use crate::error::{SourceError, SpecProblem};
 use crate::secret::{EnvName, SecretValue};
 
-use super::{Entries, FetchFuture, Provider};
+use super::spec::SourceSpec;
+use super::{http, Context, Entries, FetchFuture, Provider};
 
 /// One value to write.
 #[derive(Debug, Clone)]
@@ -70,6 +73,77 @@ pub(crate) fn all_alike(changes: &[Change], result: Result<(), SourceError>) -> 
         .iter()
         .map(|change| (change.name.clone(), result.clone()))
         .collect()
+}
+
+/// Refuses a target spec with `#KEY`: it reads one key (or secret) of a set, and a write goes
+/// to the set; `why` says so in the kind's words.
+pub(crate) fn refuse_key(spec: &SourceSpec, why: &'static str) -> Result<(), SpecProblem> {
+    match spec.key {
+        Some(_) => Err(SpecProblem::Unwritable(why)),
+        None => Ok(()),
+    }
+}
+
+/// `name` without the `prefix=` option's text, as the store holds it.
+pub(crate) fn unprefixed<'a>(name: &'a EnvName, prefix: &str) -> &'a str {
+    name.as_str().strip_prefix(prefix).unwrap_or(name.as_str())
+}
+
+/// What a store whose reader takes `prefix=` and sanitises names holds `name` as, or why it
+/// cannot: a name without the prefix (or only the prefix) would not be read back as itself, nor
+/// would one the reader changes (see [`refuses_unsanitized`]).
+pub(crate) fn prefixed_own<'a>(name: &'a EnvName, prefix: &str) -> Result<&'a str, &'static str> {
+    match name.as_str().strip_prefix(prefix) {
+        None | Some("") => Err("with prefix=, every name must start with the prefix"),
+        Some(own) => refuses_unsanitized(name).map_or(Ok(own), Err),
+    }
+}
+
+/// The key of a JSON secret that `own` is read from: an existing key that reads as it
+/// (`client-id` for `CLIENT_ID`), else `own` itself, so the secret never holds two keys that
+/// read as one name.
+pub(crate) fn key_for(object: &Map<String, Value>, own: &str) -> String {
+    object
+        .keys()
+        .find(|key| super::naming::sanitize(key) == own)
+        .cloned()
+        .unwrap_or_else(|| own.to_string())
+}
+
+/// Writes each change on its own with `put` once `ready` (what every write needs: a client, a
+/// project) is had, so some may fail while others are written; when `ready` failed, every
+/// change fails alike.
+pub(crate) async fn one_by_one<'a, T, F>(
+    changes: &'a [Change],
+    ready: &'a Result<T, SourceError>,
+    put: impl Fn(&'a T, &'a Change) -> F,
+) -> Outcomes
+where
+    F: Future<Output = Result<(), SourceError>>,
+{
+    let mut outcomes = Vec::with_capacity(changes.len());
+    for change in changes {
+        let outcome = match ready {
+            Ok(ready) => put(ready, change).await,
+            Err(error) => Err(error.clone()),
+        };
+        outcomes.push((change.name.clone(), outcome));
+    }
+    outcomes
+}
+
+/// Sends one write request to an HTTP store, a refusal told as [`write_refused`] does.
+pub(crate) async fn send_write(
+    context: &Context,
+    what: &str,
+    build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    store: &str,
+    permission: &str,
+) -> Result<(), SourceError> {
+    http::send(context, what, build)
+        .await
+        .map(drop)
+        .map_err(|error| write_refused(error, store, permission))
 }
 
 /// Names a reader that upper-cases keys and turns other characters into `_` gives back as they
@@ -127,4 +201,57 @@ pub(crate) fn replace_file(path: &Path, content: &[u8]) -> std::io::Result<()> {
         let _ = dir.sync_all();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spec_that_picks_one_key_is_refused_with_the_kinds_reason() {
+        let keyed = SourceSpec::parse("vault:secret/app#password").unwrap();
+        assert!(matches!(
+            refuse_key(&keyed, "why"),
+            Err(SpecProblem::Unwritable("why"))
+        ));
+        assert!(refuse_key(&SourceSpec::parse("vault:secret/app").unwrap(), "why").is_ok());
+    }
+
+    #[test]
+    fn prefixed_names_lose_the_prefix_and_must_read_back_as_themselves() {
+        let name = |text: &str| EnvName::new(text).unwrap();
+        assert_eq!(prefixed_own(&name("APP_DB_HOST"), "APP_"), Ok("DB_HOST"));
+        assert_eq!(prefixed_own(&name("DB_HOST"), ""), Ok("DB_HOST"));
+        assert!(prefixed_own(&name("DB_HOST"), "APP_").is_err());
+        assert!(prefixed_own(&name("APP_"), "APP_").is_err());
+        assert!(prefixed_own(&name("APP_db_host"), "APP_").is_err());
+        assert_eq!(unprefixed(&name("APP_DB_HOST"), "APP_"), "DB_HOST");
+        assert_eq!(unprefixed(&name("DB_HOST"), "APP_"), "DB_HOST");
+    }
+
+    #[test]
+    fn a_name_is_written_under_the_key_it_is_read_from() {
+        let object: Map<String, Value> =
+            serde_json::from_str(r#"{"client-id": "a", "other": "b"}"#).unwrap();
+        assert_eq!(key_for(&object, "CLIENT_ID"), "client-id");
+        assert_eq!(key_for(&object, "NEW_NAME"), "NEW_NAME");
+    }
+
+    #[test]
+    fn only_401_and_403_are_told_as_a_refused_write() {
+        let http = |status| SourceError::Http {
+            status,
+            retry_after: None,
+        };
+        let refused = write_refused(http(403), "Store (x)", "write").to_string();
+        assert!(
+            refused.contains("Store (x) refused the write (HTTP 403)"),
+            "{refused}"
+        );
+        assert!(refused.contains("lack the write permission"), "{refused}");
+        assert!(matches!(
+            write_refused(http(500), "Store (x)", "write"),
+            SourceError::Http { status: 500, .. }
+        ));
+    }
 }

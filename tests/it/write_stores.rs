@@ -472,17 +472,9 @@ pub mod vault {
     #[test]
     fn init_moves_a_dotenv_file_into_openbao_and_a_rerun_starts_from_its_choice() {
         let target = kv2::target();
-        let dir = support::temp_dir();
-        let git = std::process::Command::new("git")
-            .args(["init", "-q"])
-            .current_dir(dir.path())
-            .status()
-            .expect("git runs");
-        assert!(git.success());
         let original =
             "# app\nDB_HOST=localhost\nDB_PASS='s3cret canary'\nAPI_KEY=k-canary # key\n";
-        support::write(dir.path(), ".env", original);
-        let spec = target.new_spec(dir.path());
+        let (dir, spec) = git_project(original);
         let run = contract::run(
             target,
             dir.path(),
@@ -527,13 +519,7 @@ pub mod vault {
             std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        let config: toml::Value = toml::from_str(&read("secretrun.toml")).unwrap();
-        assert_eq!(
-            config["sources"],
-            toml::Value::Array(vec!["dotenv:.env".into(), spec.clone().into()])
-        );
-        assert_eq!(read(".env.example"), "DB_HOST=\nDB_PASS=\nAPI_KEY=\n");
-        assert!(read(".gitignore").lines().any(|line| line == ".env"));
+        assert_set_up_for(dir.path(), &spec);
 
         // The project now reads the moved names from OpenBao, the rest from .env.
         let env = target.env();
@@ -565,6 +551,49 @@ pub mod vault {
         );
     }
 
+    /// A git work tree holding `.env` with `content`, and a new KV v2 secret to move it into.
+    fn git_project(content: &str) -> (tempfile::TempDir, String) {
+        let dir = support::temp_dir();
+        let git = std::process::Command::new("git")
+            .args(["init", "-q"])
+            .current_dir(dir.path())
+            .status()
+            .expect("git runs");
+        assert!(git.success());
+        support::write(dir.path(), ".env", content);
+        let spec = kv2::target().new_spec(dir.path());
+        (dir, spec)
+    }
+
+    /// What `init` writes beside the store: secretrun.toml reading `.env` then `spec`, an
+    /// `.env.example` of the three names, and `.env` ignored by git.
+    fn assert_set_up_for(dir: &Path, spec: &str) {
+        let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+        let config: toml::Value = toml::from_str(&read("secretrun.toml")).unwrap();
+        assert_eq!(
+            config["sources"],
+            toml::Value::Array(vec!["dotenv:.env".into(), spec.into()])
+        );
+        assert_eq!(read(".env.example"), "DB_HOST=\nDB_PASS=\nAPI_KEY=\n");
+        assert!(read(".gitignore").lines().any(|line| line == ".env"));
+    }
+
+    /// The wizard started again in `dir`, past its first two questions with their defaults: the
+    /// saved store and its `location`.
+    fn wizard_from_saved_choices(dir: &Path, location: &str) -> (super::dotenv::Terminal, String) {
+        let terminal = super::dotenv::Terminal::start_with(dir, &kv2::target().env(), "init");
+        // The saved store is the default, marked once the list is drawn.
+        let screen = terminal.wait_for("> OpenBao / Vault KV");
+        assert!(
+            screen.contains("Where should the secrets live?"),
+            "{screen}"
+        );
+        terminal.tmux(&["send-keys", "Enter"]);
+        terminal.wait_for(&format!("Location (vault:...) [{location}]"));
+        terminal.tmux(&["send-keys", "Enter"]);
+        (terminal, screen)
+    }
+
     /// Every file of `dir` but the terminal's own (`done`, `stty`, tmux sockets), with content.
     fn project_files(dir: &Path) -> Vec<(String, String)> {
         let mut files: Vec<(String, String)> = std::fs::read_dir(dir)
@@ -589,22 +618,18 @@ pub mod vault {
     fn init_wizard_on_a_terminal_migrates_into_openbao_and_starts_again_from_its_choices() {
         use super::dotenv::{wait_for_file, Terminal};
         let target = kv2::target();
-        let dir = support::temp_dir();
-        let git = std::process::Command::new("git")
-            .args(["init", "-q"])
-            .current_dir(dir.path())
-            .status()
-            .expect("git runs");
-        assert!(git.success());
         let original = "DB_HOST=localhost\nDB_PASS='s3cret canary'\nAPI_KEY=k-canary\n";
-        support::write(dir.path(), ".env", original);
-        let spec = target.new_spec(dir.path());
+        let (dir, spec) = git_project(original);
         let location = spec.strip_prefix("vault:").unwrap();
 
         let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
-        let screen = terminal.wait_for("Where should the secrets live?");
+        // Waited for as drawn: the prompt shows before the list under it, this is its last entry.
+        let screen = terminal.wait_for("Google Secret Manager");
+        assert!(
+            screen.contains("Where should the secrets live?"),
+            "{screen}"
+        );
         assert!(screen.contains("> .env only"), "{screen}");
-        assert!(screen.contains("Google Secret Manager"), "{screen}");
         terminal.tmux(&["send-keys", "Down", "Enter"]);
         terminal.wait_for("Location (vault:...) [secret/app]");
         terminal.type_line(location);
@@ -638,13 +663,7 @@ pub mod vault {
                  # API_KEY=k-canary\n"
             )
         );
-        let config: toml::Value = toml::from_str(&read("secretrun.toml")).unwrap();
-        assert_eq!(
-            config["sources"],
-            toml::Value::Array(vec!["dotenv:.env".into(), spec.clone().into()])
-        );
-        assert_eq!(read(".env.example"), "DB_HOST=\nDB_PASS=\nAPI_KEY=\n");
-        assert!(read(".gitignore").lines().any(|line| line == ".env"));
+        assert_set_up_for(dir.path(), &spec);
         // Read from elsewhere: here, secretrun.toml adds the .env file's names.
         let elsewhere = support::temp_dir();
         assert_eq!(
@@ -658,12 +677,8 @@ pub mod vault {
         // A re-run starts from the saved choices; Ctrl-C at the names changes nothing.
         std::fs::remove_file(dir.path().join("done")).unwrap();
         let before = project_files(dir.path());
-        let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
-        let screen = terminal.wait_for("Where should the secrets live?");
+        let (terminal, screen) = wizard_from_saved_choices(dir.path(), location);
         assert!(screen.contains("> OpenBao / Vault KV"), "{screen}");
-        terminal.tmux(&["send-keys", "Enter"]);
-        terminal.wait_for(&format!("Location (vault:...) [{location}]"));
-        terminal.tmux(&["send-keys", "Enter"]);
         let screen = terminal.wait_for("Secrets to move out of .env");
         assert!(
             screen.contains(&format!("{spec} holds 2 name(s): API_KEY, DB_PASS")),
@@ -677,11 +692,7 @@ pub mod vault {
         assert_eq!(project_files(dir.path()), before);
 
         // The defaults, accepted: what is left moves too.
-        let terminal = Terminal::start_with(dir.path(), &target.env(), "init");
-        terminal.wait_for("Where should the secrets live?");
-        terminal.tmux(&["send-keys", "Enter"]);
-        terminal.wait_for(&format!("Location (vault:...) [{location}]"));
-        terminal.tmux(&["send-keys", "Enter"]);
+        let (terminal, _) = wizard_from_saved_choices(dir.path(), location);
         terminal.wait_for("Secrets to move out of .env");
         terminal.tmux(&["send-keys", "Enter"]);
         terminal.wait_for("Move 1 name(s) into");

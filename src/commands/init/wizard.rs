@@ -10,88 +10,60 @@ use dialoguer::{Confirm, Input, MultiSelect, Select};
 use nix::sys::signal::Signal;
 
 use crate::cli::InitArgs;
+use crate::source::SourceKind;
 
 use super::{init_error, read_values, saved_store, Choices, Session, Stop};
 
-/// A kind of store the wizard offers: its spec prefix, its label and a location to start from.
+/// A kind of store the wizard offers: its kind (none: keep the `.env` file), its label and a
+/// location to start from. Where its login is found comes from the registry of store kinds.
 struct Kind {
-    prefix: &'static str,
+    kind: Option<SourceKind>,
     label: &'static str,
     example: &'static str,
-    /// Environment variables and files (under the home directory) its reader takes credentials from.
-    variables: &'static [&'static str],
-    files: &'static [&'static str],
+}
+
+impl Kind {
+    /// The spec's scheme, `vault` in `vault:secret/app`; empty for `.env` only.
+    fn prefix(&self) -> &'static str {
+        self.kind.map_or("", SourceKind::scheme)
+    }
 }
 
 const KINDS: &[Kind] = &[
     Kind {
-        prefix: "",
+        kind: None,
         label: ".env only (keep the secrets in the .env file)",
         example: "",
-        variables: &[],
-        files: &[],
     },
     Kind {
-        prefix: "vault",
+        kind: Some(SourceKind::Vault),
         label: "OpenBao / Vault KV (vault:MOUNT/PATH)",
         example: "secret/app",
-        variables: &[
-            "VAULT_ADDR",
-            "VAULT_TOKEN",
-            "VAULT_TOKEN_FILE",
-            "VAULT_ROLE_ID",
-        ],
-        files: &[".vault-token"],
     },
     Kind {
-        prefix: "aws-sm",
+        kind: Some(SourceKind::AwsSm),
         label: "AWS Secrets Manager (aws-sm:NAME or aws-sm:PREFIX/*)",
         example: "app/prod",
-        variables: &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-        ],
-        files: &[".aws/credentials", ".aws/config"],
     },
     Kind {
-        prefix: "aws-ssm",
+        kind: Some(SourceKind::AwsSsm),
         label: "AWS SSM Parameter Store (aws-ssm:/PATH/)",
         example: "/app/prod/",
-        variables: &[
-            "AWS_ACCESS_KEY_ID",
-            "AWS_PROFILE",
-            "AWS_REGION",
-            "AWS_DEFAULT_REGION",
-        ],
-        files: &[".aws/credentials", ".aws/config"],
     },
     Kind {
-        prefix: "doppler",
+        kind: Some(SourceKind::Doppler),
         label: "Doppler (doppler:*)",
         example: "*",
-        variables: &[
-            "DOPPLER_TOKEN",
-            "DOPPLER_TOKEN_FILE",
-            "DOPPLER_PROJECT",
-            "DOPPLER_CONFIG",
-        ],
-        files: &[],
     },
     Kind {
-        prefix: "azure-kv",
+        kind: Some(SourceKind::AzureKv),
         label: "Azure Key Vault (azure-kv:*)",
         example: "*",
-        variables: &["AZURE_KEYVAULT_URL", "AZURE_CLIENT_ID", "AZURE_TENANT_ID"],
-        files: &[],
     },
     Kind {
-        prefix: "gcp-sm",
+        kind: Some(SourceKind::GcpSm),
         label: "Google Secret Manager (gcp-sm:*)",
         example: "*",
-        variables: &["GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_CLOUD_PROJECT"],
-        files: &[],
     },
 ];
 
@@ -104,7 +76,7 @@ pub(super) fn ask(session: &Session, args: &InitArgs) -> Result<Option<Choices>,
     };
     let saved_kind = saved.as_deref().and_then(|spec| {
         KINDS.iter().position(|kind| {
-            !kind.prefix.is_empty() && spec.starts_with(&format!("{}:", kind.prefix))
+            !kind.prefix().is_empty() && spec.starts_with(&format!("{}:", kind.prefix()))
         })
     });
     let labels: Vec<&str> = KINDS.iter().map(|kind| kind.label).collect();
@@ -116,9 +88,7 @@ pub(super) fn ask(session: &Session, args: &InitArgs) -> Result<Option<Choices>,
             .interact(),
     )?;
     let kind = &KINDS[chosen];
-    let store = if kind.prefix.is_empty() {
-        None
-    } else {
+    let store = if let Some(store_kind) = kind.kind {
         let default = saved
             .as_deref()
             .filter(|_| saved_kind == Some(chosen))
@@ -126,16 +96,21 @@ pub(super) fn ask(session: &Session, args: &InitArgs) -> Result<Option<Choices>,
             .map_or(kind.example, |(_, location)| location);
         let location: String = answer(
             Input::new()
-                .with_prompt(format!("Location ({}:...)", kind.prefix))
+                .with_prompt(format!("Location ({}:...)", kind.prefix()))
                 .default(default.to_string())
                 .interact_text(),
         )?;
-        Some(format!("{}:{}", kind.prefix, location.trim()))
+        eprintln!(
+            "Credentials found: {}",
+            found_credentials(session, store_kind)
+        );
+        Some(format!("{}:{}", kind.prefix(), location.trim()))
+    } else {
+        None
     };
 
     let stored: BTreeSet<String> = match &store {
         Some(store) => {
-            eprintln!("Credentials found: {}", found_credentials(session, kind));
             // Reading the store checks the credentials before anything is asked further.
             let names: BTreeSet<String> = super::write_plan::stored_names(session, store)?
                 .into_iter()
@@ -217,15 +192,16 @@ fn answer<T>(result: dialoguer::Result<T>) -> Result<T, Stop> {
 }
 
 /// The names of the credentials `kind`'s reader would use that are set here (never a value).
-fn found_credentials(session: &Session, kind: &Kind) -> String {
+fn found_credentials(session: &Session, kind: SourceKind) -> String {
+    let login = kind.login();
     let home = session.env.get("HOME").map(Path::new);
-    let mut found: Vec<String> = kind
+    let mut found: Vec<String> = login
         .variables
         .iter()
         .filter(|name| session.env.get(name).is_some_and(|value| !value.is_empty()))
         .map(|name| name.to_string())
         .collect();
-    for file in kind.files {
+    for file in login.files {
         if home.is_some_and(|home| home.join(file).is_file()) {
             found.push(format!("~/{file}"));
         }

@@ -143,6 +143,16 @@ pub(super) async fn client<C: Service>(context: &Context) -> Result<Connected<'_
     })
 }
 
+/// [`client`] for a request that needs a region (one an ARN does not name).
+pub(super) async fn regional_client<C: Service>(
+    context: &Context,
+) -> Result<Connected<'_, C>, SourceError> {
+    match client::<C>(context).await {
+        Ok(connected) if !connected.has_region => Err(no_region(None)),
+        connected => connected,
+    }
+}
+
 /// The endpoint the environment names for a service, refused when it is plain HTTP to a remote
 /// host.
 fn endpoint(

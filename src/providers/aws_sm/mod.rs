@@ -49,7 +49,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use aws_sdk_secretsmanager::Client;
 use tokio::sync::OnceCell;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
@@ -370,7 +370,7 @@ impl Provider for AwsSm {
     }
 
     fn consumed(&self) -> &'static [&'static str] {
-        aws::CREDENTIAL_VARIABLES
+        SourceKind::AwsSm.credential_variables()
     }
 }
 

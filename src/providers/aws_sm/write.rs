@@ -18,14 +18,14 @@
 use std::sync::Arc;
 
 use aws_sdk_secretsmanager::Client;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::aws;
-use crate::providers::naming::sanitize;
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    all_alike, read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    all_alike, key_for, one_by_one, prefixed_own, read_or_empty, refuse_key, unprefixed,
+    write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::{EnvName, SecretValue};
@@ -34,6 +34,7 @@ use super::{arn_region, AwsSm, Target};
 
 const STORE: &str = "AWS Secrets Manager";
 const PERMISSIONS: &str = "secretsmanager:PutSecretValue and secretsmanager:CreateSecret";
+const ONE_KEY: &str = "'#KEY' reads one key; write to the secret, e.g. aws-sm:app/prod";
 
 #[derive(Debug)]
 pub(crate) struct AwsSmWriter {
@@ -45,11 +46,7 @@ impl AwsSmWriter {
         spec: &mut SourceSpec,
         context: Arc<Context>,
     ) -> Result<Self, SpecProblem> {
-        if spec.key.is_some() {
-            return Err(SpecProblem::Unwritable(
-                "'#KEY' reads one key; write to the secret, e.g. aws-sm:app/prod",
-            ));
-        }
+        refuse_key(spec, ONE_KEY)?;
         let mut options = spec.clone();
         if options.take_value("version-stage")?.is_some()
             || options.take_value("version-id")?.is_some()
@@ -72,9 +69,7 @@ impl AwsSmWriter {
 
     /// The name without the `prefix=` option's text.
     fn own<'a>(&self, name: &'a EnvName) -> &'a str {
-        name.as_str()
-            .strip_prefix(&self.reader.name_prefix)
-            .unwrap_or(name.as_str())
+        unprefixed(name, &self.reader.name_prefix)
     }
 
     /// Merges every change into the JSON secret `id` (created when missing).
@@ -132,54 +127,32 @@ impl AwsSmWriter {
         Ok(())
     }
 
-    /// One secret `PREFIX/NAME` per change, each on its own.
-    async fn put_each(&self, prefix: &str, changes: &[Change]) -> Vec<Result<(), SourceError>> {
-        let shared = match aws::client::<Client>(&self.reader.context).await {
-            Ok(shared) if shared.has_region => shared,
-            Ok(_) => return changes.iter().map(|_| Err(aws::no_region(None))).collect(),
-            Err(error) => return changes.iter().map(|_| Err(error.clone())).collect(),
+    /// The secret `PREFIX/NAME` holding one change's value as plain text.
+    async fn put_one(
+        &self,
+        client: &Client,
+        prefix: &str,
+        change: &Change,
+    ) -> Result<(), SourceError> {
+        let id = format!("{prefix}{}", self.own(&change.name));
+        let subject = format!("secret '{id}'");
+        let value = String::from_utf8_lossy(change.value.expose()).into_owned();
+        let sent = if change.exists {
+            let request = client
+                .put_secret_value()
+                .secret_id(&id)
+                .secret_string(value);
+            let sent = request.send().await;
+            sent.map(drop)
+                .map_err(|error| self.reader.sdk_error(error, &subject))
+        } else {
+            let request = client.create_secret().name(&id).secret_string(value);
+            let sent = request.send().await;
+            sent.map(drop)
+                .map_err(|error| self.reader.sdk_error(error, &subject))
         };
-        let mut outcomes = Vec::new();
-        for change in changes {
-            let id = format!("{prefix}{}", self.own(&change.name));
-            let subject = format!("secret '{id}'");
-            let value = String::from_utf8_lossy(change.value.expose()).into_owned();
-            let sent = if change.exists {
-                shared
-                    .client
-                    .put_secret_value()
-                    .secret_id(&id)
-                    .secret_string(value)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|error| self.reader.sdk_error(error, &subject))
-            } else {
-                shared
-                    .client
-                    .create_secret()
-                    .name(&id)
-                    .secret_string(value)
-                    .send()
-                    .await
-                    .map(drop)
-                    .map_err(|error| self.reader.sdk_error(error, &subject))
-            };
-            outcomes.push(sent.map_err(|error| {
-                write_refused(error, &format!("{STORE} ({subject})"), PERMISSIONS)
-            }));
-        }
-        outcomes
+        sent.map_err(|error| write_refused(error, &format!("{STORE} ({subject})"), PERMISSIONS))
     }
-}
-
-/// The key `own` is read from: an existing key that reads as it, else `own` itself.
-fn key_for(object: &Map<String, Value>, own: &str) -> String {
-    object
-        .keys()
-        .find(|key| sanitize(key) == own)
-        .cloned()
-        .unwrap_or_else(|| own.to_string())
 }
 
 impl Writer for AwsSmWriter {
@@ -188,10 +161,7 @@ impl Writer for AwsSmWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        match name.as_str().strip_prefix(&self.reader.name_prefix) {
-            None | Some("") => Some("with prefix=, every name must start with the prefix"),
-            Some(_) => refuses_unsanitized(name),
-        }
+        prefixed_own(name, &self.reader.name_prefix).err()
     }
 
     fn refuses_value(&self, value: &SecretValue) -> Option<&'static str> {
@@ -220,12 +190,11 @@ impl Writer for AwsSmWriter {
             match &self.reader.target {
                 Target::Secret { id, .. } => all_alike(changes, self.put_object(id, changes).await),
                 Target::Prefix(prefix) => {
-                    let outcomes = self.put_each(prefix, changes).await;
-                    changes
-                        .iter()
-                        .map(|change| change.name.clone())
-                        .zip(outcomes)
-                        .collect()
+                    let ready = aws::regional_client::<Client>(&self.reader.context).await;
+                    one_by_one(changes, &ready, |shared, change| {
+                        self.put_one(shared.client, prefix, change)
+                    })
+                    .await
                 }
             }
         })

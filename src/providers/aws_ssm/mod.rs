@@ -50,7 +50,7 @@ use aws_sdk_ssm::types::Parameter;
 use aws_sdk_ssm::Client;
 use tokio::sync::OnceCell;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
@@ -260,12 +260,9 @@ impl AwsSsm {
 impl Provider for AwsSsm {
     fn fetch(&self) -> FetchFuture<'_> {
         Box::pin(async move {
-            let shared = aws::client::<Client>(&self.context).await?;
             // Unlike an `aws-sm` ARN, nothing in a spec picks a region (even a shared
             // parameter's ARN is requested from the configured one): one is always needed.
-            if !shared.has_region {
-                return Err(aws::no_region(None));
-            }
+            let shared = aws::regional_client::<Client>(&self.context).await?;
             match &self.target {
                 Target::Parameter {
                     name,
@@ -285,7 +282,7 @@ impl Provider for AwsSsm {
     }
 
     fn consumed(&self) -> &'static [&'static str] {
-        aws::CREDENTIAL_VARIABLES
+        SourceKind::AwsSsm.credential_variables()
     }
 }
 

@@ -15,7 +15,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::providers::aws;
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    one_by_one, prefixed_own, read_or_empty, unprefixed, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::{EnvName, SecretValue};
@@ -49,20 +49,11 @@ impl AwsSsmWriter {
         }
     }
 
-    async fn put(&self, path: &str, change: &Change) -> Result<(), SourceError> {
-        let shared = aws::client::<Client>(&self.reader.context).await?;
-        if !shared.has_region {
-            return Err(aws::no_region(None));
-        }
-        let own = change
-            .name
-            .as_str()
-            .strip_prefix(&self.reader.name_prefix)
-            .unwrap_or(change.name.as_str());
+    async fn put(&self, client: &Client, path: &str, change: &Change) -> Result<(), SourceError> {
+        let own = unprefixed(&change.name, &self.reader.name_prefix);
         let name = format!("{path}{own}");
         let subject = format!("parameter '{name}'");
-        shared
-            .client
+        client
             .put_parameter()
             .name(&name)
             .value(String::from_utf8_lossy(change.value.expose()).into_owned())
@@ -87,10 +78,7 @@ impl Writer for AwsSsmWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        match name.as_str().strip_prefix(&self.reader.name_prefix) {
-            None | Some("") => Some("with prefix=, every name must start with the prefix"),
-            Some(_) => refuses_unsanitized(name),
-        }
+        prefixed_own(name, &self.reader.name_prefix).err()
     }
 
     fn refuses_value(&self, value: &SecretValue) -> Option<&'static str> {
@@ -104,11 +92,11 @@ impl Writer for AwsSsmWriter {
             let Target::Path { path, .. } = &self.reader.target else {
                 unreachable!("from_spec takes paths only");
             };
-            let mut outcomes = Vec::new();
-            for change in changes {
-                outcomes.push((change.name.clone(), self.put(path, change).await));
-            }
-            outcomes
+            let ready = aws::regional_client::<Client>(&self.reader.context).await;
+            one_by_one(changes, &ready, |shared, change| {
+                self.put(shared.client, path, change)
+            })
+            .await
         })
     }
 }

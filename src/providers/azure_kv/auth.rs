@@ -75,7 +75,7 @@ pub(super) async fn fetch_token(
     context: &Context,
     tenant: Option<&str>,
     scope: &str,
-) -> Result<Bearer, SourceError> {
+) -> Result<Token, SourceError> {
     let resource = resource_of(scope);
     let (token, credential) = match Credential::from_env(&context.env)? {
         Some(Credential::ClientSecret { client_id, secret }) => {
@@ -136,7 +136,7 @@ pub(super) async fn fetch_token(
         }
     };
     tracing::debug!(credential, "azure token obtained");
-    Bearer::new(&token, credential)
+    Ok(token)
 }
 
 fn require_tenant<'a>(tenant: Option<&'a str>, credential: &str) -> Result<&'a str, SourceError> {
@@ -176,7 +176,7 @@ async fn entra_token(
     credential: &'static str,
     tenant: &str,
     fields: &[(&str, &str)],
-) -> Result<SecretString, SourceError> {
+) -> Result<Token, SourceError> {
     let authority = context
         .env
         .get_str("AZURE_AUTHORITY_HOST")
@@ -218,7 +218,7 @@ async fn app_service_token(
     header: &SecretString,
     client_id: Option<&str>,
     resource: &str,
-) -> Result<SecretString, SourceError> {
+) -> Result<Token, SourceError> {
     let mut url = http::base_url(
         endpoint,
         "IDENTITY_ENDPOINT",
@@ -254,7 +254,7 @@ async fn imds_token(
     context: &Context,
     resource: &str,
     client_id: Option<&str>,
-) -> Result<Option<SecretString>, SourceError> {
+) -> Result<Option<Token>, SourceError> {
     let mut url = imds_url(&context.env, context.settings.allow_insecure_http)?;
     {
         let mut query = url.query_pairs_mut();
@@ -310,13 +310,13 @@ pub(super) fn imds_url(env: &ParentEnv, allow_insecure: bool) -> Result<Url, Sou
 
 /// A token endpoint's answer: the token, or an error that names the credential and what the
 /// endpoint said (its OAuth error code and first line of description, never a secret).
-async fn token_from(response: Response, credential: &str) -> Result<SecretString, SourceError> {
+async fn token_from(response: Response, credential: &str) -> Result<Token, SourceError> {
     let status = response.status();
     if status.is_success() {
-        let token: oauth::TokenAnswer = http::json(response, "Azure token")
+        let answer: oauth::TokenAnswer = http::json(response, "Azure token")
             .await
             .map_err(|error| failed(credential, &error))?;
-        return Ok(token.access_token);
+        return Ok(Token::from_answer(answer, credential));
     }
     let answer: OAuthError = http::json(response, "Azure token error")
         .await
@@ -375,7 +375,7 @@ struct CliAnswer {
 }
 
 /// The Azure CLI's token; `None` when `az` is not on `PATH`.
-async fn cli_token(context: &Context, resource: &str) -> Result<Option<SecretString>, SourceError> {
+async fn cli_token(context: &Context, resource: &str) -> Result<Option<Token>, SourceError> {
     let Some(program) = find_program(context.env.get("PATH"), "az") else {
         return Ok(None);
     };
@@ -447,7 +447,8 @@ async fn cli_token(context: &Context, resource: &str) -> Result<Option<SecretStr
         serde_json::from_slice(&output.stdout).map_err(|_| SourceError::Config {
             problem: format!("{AZURE_CLI} failed: az did not print the expected JSON"),
         })?;
-    Ok(Some(answer.access_token))
+    // az keeps and refreshes its own token; how long this one lasts is not asked.
+    Ok(Some(Token::new(answer.access_token, AZURE_CLI, None)))
 }
 
 /// The first executable file named `name` in the directories of `path`.

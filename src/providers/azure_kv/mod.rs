@@ -79,7 +79,7 @@ use reqwest::{Response, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 
 mod location;
 use location::{parse_location, Location, VaultUrl, What};
@@ -90,6 +90,7 @@ use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 use auth::fetch_token;
 pub(super) use auth::OAuthError;
+use oauth::{Token, TokenCache};
 
 use super::{
     env_name, http, listing, lock, naming, oauth, Context, Entries, FetchFuture, Provider,
@@ -105,9 +106,6 @@ const IMDS_ADDRESS: &str = "http://169.254.169.254";
 /// Long enough for IMDS to refuse a request (it answers at once); short enough that a machine
 /// outside Azure, where the address drops packets, loses little before the Azure CLI is tried.
 const IMDS_PROBE_TIMEOUT: Duration = Duration::from_millis(500);
-
-/// Only the secret: ids, tenant and URLs name no credential, and the child may need them.
-const CREDENTIALS: &[&str] = &["AZURE_CLIENT_SECRET"];
 
 const GET: &str = "Azure Key Vault get secret";
 const LIST: &str = "Azure Key Vault list secrets";
@@ -282,8 +280,9 @@ impl Provider for AzureKv {
         Box::pin(self.read())
     }
 
+    /// Only the secret: ids, tenant and URLs name no credential, and the child may need them.
     fn consumed(&self) -> &'static [&'static str] {
-        CREDENTIALS
+        SourceKind::AzureKv.credential_variables()
     }
 }
 
@@ -293,9 +292,9 @@ pub struct SharedClient {
     /// Per vault URL, the challenge its first 401 carried. The async lock makes sources of one
     /// vault wait for the first one's unauthenticated request instead of each drawing a 401.
     challenges: Mutex<HashMap<String, Arc<tokio::sync::Mutex<Option<Challenge>>>>>,
-    /// Per tenant and scope, the token: fetched once, by the first source that needs it. A failed
-    /// fetch leaves the cell empty, and the next source tries again.
-    tokens: Mutex<HashMap<TokenKey, Arc<tokio::sync::OnceCell<Bearer>>>>,
+    /// Per tenant and scope, the token: fetched by the first source that needs it, and again
+    /// when it nears its expiry.
+    tokens: Mutex<HashMap<TokenKey, Arc<TokenCache>>>,
 }
 
 /// A token's tenant (`""` when none is known) and scope.
@@ -333,10 +332,11 @@ impl SharedClient {
             .map(str::to_string)
             .or_else(|| challenge.tenant.clone());
         let key = (tenant.clone().unwrap_or_default(), challenge.scope.clone());
-        let cell = lock(&self.tokens).entry(key).or_default().clone();
-        cell.get_or_try_init(|| fetch_token(context, tenant.as_deref(), &challenge.scope))
-            .await
-            .cloned()
+        let cache = lock(&self.tokens).entry(key).or_default().clone();
+        let token = cache
+            .get(|| fetch_token(context, tenant.as_deref(), &challenge.scope))
+            .await?;
+        Bearer::new(&token)
     }
 }
 
@@ -693,8 +693,8 @@ impl std::fmt::Debug for Bearer {
 }
 
 impl Bearer {
-    fn new(token: &SecretString, credential: &str) -> Result<Self, SourceError> {
-        http::bearer(token.expose_secret(), "token", credential).map(Self)
+    fn new(token: &Token) -> Result<Self, SourceError> {
+        token.bearer("token").map(Self)
     }
 }
 
@@ -1020,10 +1020,11 @@ mod tests {
 
     #[test]
     fn secrets_stay_out_of_debug() {
-        let bearer = Bearer::new(&SecretString::from("tok-123".to_string()), "x").unwrap();
+        let token = |text: &str| Token::new(SecretString::from(text.to_string()), "x", None);
+        let bearer = Bearer::new(&token("tok-123")).unwrap();
         assert!(!format!("{bearer:?}").contains("tok-123"));
         assert!(!format!("{:?}", bearer.0).contains("tok-123"));
-        assert!(Bearer::new(&SecretString::from("a\nb".to_string()), "x").is_err());
+        assert!(Bearer::new(&token("a\nb")).is_err());
     }
 
     #[test]

@@ -15,9 +15,9 @@ use reqwest::header::AUTHORIZATION;
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    one_by_one, prefixed_own, read_or_empty, send_write, unprefixed, Change, WriteFuture, Writer,
 };
-use crate::providers::{http, Context, FetchFuture};
+use crate::providers::{Context, FetchFuture};
 use crate::secret::EnvName;
 
 use super::{AzureKv, SharedClient, VaultClient, VaultUrl, What, GET};
@@ -57,10 +57,7 @@ impl AzureKvWriter {
 
     /// The Key Vault secret `name` is written to and read back from.
     fn secret_name(&self, name: &EnvName) -> String {
-        name.as_str()
-            .strip_prefix(&self.reader.prefix)
-            .unwrap_or(name.as_str())
-            .replace('_', "-")
+        unprefixed(name, &self.reader.prefix).replace('_', "-")
     }
 
     async fn put(&self, vault: &VaultUrl, change: &Change) -> Result<(), SourceError> {
@@ -96,21 +93,14 @@ impl AzureKvWriter {
         let body = serde_json::json!({
             "value": String::from_utf8_lossy(change.value.expose()),
         });
-        http::send(context, SET, |client| {
+        let request = |client: &reqwest::Client| {
             client
                 .put(url.clone())
                 .header(AUTHORIZATION, bearer.0.clone())
                 .json(&body)
-        })
-        .await
-        .map(drop)
-        .map_err(|error| {
-            write_refused(
-                error,
-                &format!("Azure Key Vault {vault} (secret '{secret}')"),
-                "secrets 'Set'",
-            )
-        })
+        };
+        let store = format!("Azure Key Vault {vault} (secret '{secret}')");
+        send_write(context, SET, request, &store, "secrets 'Set'").await
     }
 }
 
@@ -120,13 +110,10 @@ impl Writer for AzureKvWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        let own = match name.as_str().strip_prefix(&self.reader.prefix) {
-            None | Some("") => return Some("with prefix=, every name must start with the prefix"),
-            Some(own) => own,
+        let own = match prefixed_own(name, &self.reader.prefix) {
+            Ok(own) => own,
+            Err(problem) => return Some(problem),
         };
-        if let Some(problem) = refuses_unsanitized(name) {
-            return Some(problem);
-        }
         let secret = own.replace('_', "-");
         let in_listing = secret
             .get(..self.listing.len())
@@ -140,15 +127,7 @@ impl Writer for AzureKvWriter {
     fn write<'a>(&'a self, changes: &'a [Change]) -> WriteFuture<'a> {
         Box::pin(async move {
             let vault = self.reader.vault_url(&self.reader.location);
-            let mut outcomes = Vec::new();
-            for change in changes {
-                let outcome = match &vault {
-                    Ok(vault) => self.put(vault, change).await,
-                    Err(error) => Err(error.clone()),
-                };
-                outcomes.push((change.name.clone(), outcome));
-            }
-            outcomes
+            one_by_one(changes, &vault, |vault, change| self.put(vault, change)).await
         })
     }
 }

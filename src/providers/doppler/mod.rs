@@ -45,7 +45,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value};
 use tokio::sync::OnceCell;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 use crate::error::{SourceError, SpecProblem};
 use crate::secret::SecretValue;
 
@@ -58,10 +58,6 @@ const DEFAULT_API_HOST: &str = "https://api.doppler.com";
 
 /// What Doppler adds to every config's download; not secrets, so left out unless asked.
 const METADATA: [&str; 3] = ["DOPPLER_CONFIG", "DOPPLER_ENVIRONMENT", "DOPPLER_PROJECT"];
-
-/// Only the token variables: project, config and host name no credential, and a child may well
-/// want `DOPPLER_CONFIG` to know where it runs.
-const CREDENTIALS: &[&str] = &["DOPPLER_TOKEN", "DOPPLER_TOKEN_FILE"];
 
 /// The name under which retries are logged.
 const REQUEST: &str = "Doppler secrets download";
@@ -278,8 +274,10 @@ impl Provider for Doppler {
         Box::pin(self.download(validator))
     }
 
+    /// Only the token variables: project, config and host name no credential, and a child may
+    /// well want `DOPPLER_CONFIG` to know where it runs.
     fn consumed(&self) -> &'static [&'static str] {
-        CREDENTIALS
+        SourceKind::Doppler.credential_variables()
     }
 
     /// A service token for another environment than the configured config's: Doppler answers

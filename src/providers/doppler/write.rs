@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    all_alike, read_or_empty, write_refused, Change, WriteFuture, Writer,
+    all_alike, read_or_empty, refuse_key, send_write, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
@@ -22,6 +22,7 @@ use crate::secret::EnvName;
 use super::{Doppler, DEFAULT_API_HOST};
 
 const UPDATE: &str = "Doppler secrets update";
+const ONE_SECRET: &str = "'#NAME' reads one secret; write to the config, e.g. doppler:*";
 
 #[derive(Debug)]
 pub(crate) struct DopplerWriter {
@@ -33,11 +34,7 @@ impl DopplerWriter {
         spec: &mut SourceSpec,
         context: Arc<Context>,
     ) -> Result<Self, SpecProblem> {
-        if spec.key.is_some() {
-            return Err(SpecProblem::Unwritable(
-                "'#NAME' reads one secret; write to the config, e.g. doppler:*",
-            ));
-        }
+        refuse_key(spec, ONE_SECRET)?;
         Ok(Self {
             reader: Doppler::from_spec(spec, context)?,
         })
@@ -88,21 +85,20 @@ impl DopplerWriter {
             (Some(project), Some(config)) => format!("Doppler ({project}/{config})"),
             _ => "Doppler (the token's config)".to_string(),
         };
-        http::send(context, UPDATE, |client| {
+        let request = |client: &reqwest::Client| {
             client
                 .post(url.clone())
                 .header(AUTHORIZATION, authorization.clone())
                 .json(&body)
-        })
+        };
+        send_write(
+            context,
+            UPDATE,
+            request,
+            &place,
+            "write access (a personal token, or a service token with read/write access)",
+        )
         .await
-        .map(drop)
-        .map_err(|error| {
-            write_refused(
-                error,
-                &place,
-                "write access (a personal token, or a service token with read/write access)",
-            )
-        })
     }
 }
 

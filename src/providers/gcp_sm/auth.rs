@@ -184,10 +184,10 @@ impl Credentials {
         }
     }
 
-    /// An access token, as an `Authorization` value.
-    pub(super) async fn token(&self, context: &Context) -> Result<HeaderValue, SourceError> {
+    /// An access token, new unless it is the one given in `GOOGLE_OAUTH_ACCESS_TOKEN`.
+    pub(super) async fn token(&self, context: &Context) -> Result<Token, SourceError> {
         match self {
-            Self::Token(token) => bearer(token, TOKEN_VAR),
+            Self::Token(token) => Ok(Token::new(token.clone(), TOKEN_VAR, None)),
             Self::ServiceAccount(account) => {
                 let assertion = account.assertion(unix_now())?;
                 let body = form(&[
@@ -292,7 +292,7 @@ async fn exchange(
     body: &SecretString,
     origin: &str,
     refused: &str,
-) -> Result<HeaderValue, SourceError> {
+) -> Result<Token, SourceError> {
     let response = http::send(context, "Google OAuth token request", |client| {
         client
             .post(uri.clone())
@@ -315,24 +315,19 @@ async fn exchange(
     token_from(response, origin).await
 }
 
-async fn token_from(response: Response, origin: &str) -> Result<HeaderValue, SourceError> {
+async fn token_from(response: Response, origin: &str) -> Result<Token, SourceError> {
     // As the token endpoint and the metadata server answer.
     let answer: oauth::TokenAnswer = http::json(response, "OAuth token").await?;
-    let token = answer.access_token;
     if let Some(kind) = answer
         .token_type
+        .as_deref()
         .filter(|kind| !kind.eq_ignore_ascii_case("bearer"))
     {
         return Err(SourceError::BadResponse {
             problem: format!("{origin} gave a '{kind}' token, not a Bearer token"),
         });
     }
-    bearer(&token, origin)
-}
-
-/// `Authorization: Bearer TOKEN`, checked and marked sensitive.
-pub(super) fn bearer(token: &SecretString, origin: &str) -> Result<HeaderValue, SourceError> {
-    http::bearer(token.expose_secret(), "access token", origin)
+    Ok(Token::from_answer(answer, origin))
 }
 
 /// Reads a credentials file off the runtime; `None` when `optional` and it does not exist.
@@ -379,7 +374,7 @@ async fn metadata_token(
     context: &Context,
     base: &Url,
     explicit: bool,
-) -> Result<HeaderValue, SourceError> {
+) -> Result<Token, SourceError> {
     // Off GCP the default name does not resolve: that ends the search without an HTTP attempt,
     // let alone retries.
     if !explicit && !resolves(base).await {

@@ -95,7 +95,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 
 mod auth;
 use auth::{metadata_get, metadata_url, Credentials};
@@ -107,6 +107,7 @@ use crate::secret::SecretValue;
 use location::{list_filter, listing_subject, Label, Location, Target};
 
 use super::{env_name, http, listing, naming, oauth, Context, Entries, FetchFuture, Provider};
+use oauth::{Token, TokenCache};
 
 const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 const ENDPOINT_VAR: &str = "CLOUDSDK_API_ENDPOINT_OVERRIDES_SECRETMANAGER";
@@ -118,6 +119,8 @@ const DEFAULT_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 const PROJECT_VARS: [&str; 2] = ["GOOGLE_CLOUD_PROJECT", "CLOUDSDK_CORE_PROJECT"];
 const QUOTA_PROJECT_VAR: &str = "GOOGLE_CLOUD_QUOTA_PROJECT";
 const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+/// How messages name the token (`the access token from GOOGLE_OAUTH_ACCESS_TOKEN contains spaces`).
+const ACCESS_TOKEN: &str = "access token";
 const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 const USER_PROJECT: HeaderName = HeaderName::from_static("x-goog-user-project");
 const METADATA_FLAVOR: HeaderName = HeaderName::from_static("metadata-flavor");
@@ -128,9 +131,6 @@ const ASSERTION_LIFETIME_SECS: u64 = 3600;
 const METADATA_PROBE: Duration = Duration::from_secs(3);
 /// Secrets per list page (the API caps it at 25000); few pages, small answers.
 const PAGE_SIZE: &str = "500";
-
-/// Only the token itself: see the module documentation for why not the key file's path.
-const CREDENTIALS: &[&str] = &[TOKEN_VAR];
 
 #[derive(Debug)]
 pub struct GcpSm {
@@ -357,17 +357,19 @@ impl Provider for GcpSm {
         Box::pin(self.read())
     }
 
+    /// Only the token itself: see the module documentation for why not the key file's path.
     fn consumed(&self) -> &'static [&'static str] {
-        CREDENTIALS
+        SourceKind::GcpSm.credential_variables()
     }
 }
 
-/// What every `gcp-sm` source of a run shares: the endpoint and one access token. Created by the
-/// first fetch; no file is read and no request sent until then.
+/// What every `gcp-sm` source of a run shares: the endpoint, the credentials and one access
+/// token, renewed when it nears its expiry. Created by the first fetch; no file is read and no
+/// request sent until then.
 pub struct SharedClient {
     endpoint: Url,
-    /// `Bearer TOKEN`, marked sensitive.
-    authorization: HeaderValue,
+    credentials: Credentials,
+    token: TokenCache,
     /// Where the token came from, for messages.
     origin: String,
     quota_project: Option<HeaderValue>,
@@ -399,7 +401,12 @@ impl SharedClient {
         let endpoint = http::base_url(text, ENDPOINT_VAR, context.settings.allow_insecure_http)?;
         let credentials = Credentials::find(context).await?;
         let origin = credentials.origin();
-        let authorization = credentials.token(context).await?;
+        // The first token now: credentials that give none fail the source before any request.
+        let token = TokenCache::default();
+        token
+            .get(|| credentials.token(context))
+            .await?
+            .bearer(ACCESS_TOKEN)?;
         tracing::debug!(credentials = %origin, "Google access token obtained");
         let quota_project = context
             .env
@@ -411,14 +418,15 @@ impl SharedClient {
                 })
             })
             .transpose()?;
-        let (credentials_project, metadata) = match credentials {
-            Credentials::ServiceAccount(account) => (account.project, None),
-            Credentials::Metadata { base, .. } => (None, Some(base)),
+        let (credentials_project, metadata) = match &credentials {
+            Credentials::ServiceAccount(account) => (account.project.clone(), None),
+            Credentials::Metadata { base, .. } => (None, Some(base.clone())),
             _ => (None, None),
         };
         Ok(Self {
             endpoint,
-            authorization,
+            credentials,
+            token,
             origin,
             quota_project,
             credentials_project,
@@ -439,16 +447,23 @@ impl SharedClient {
         url
     }
 
+    /// `Authorization: Bearer TOKEN`, marked sensitive, with a token that is not about to expire.
+    async fn authorization(&self, context: &Context) -> Result<HeaderValue, SourceError> {
+        let token = self.token.get(|| self.credentials.token(context)).await?;
+        token.bearer(ACCESS_TOKEN)
+    }
+
     async fn get(
         &self,
         context: &Context,
         what: &'static str,
         url: &Url,
     ) -> Result<Response, SourceError> {
+        let authorization = self.authorization(context).await?;
         http::send(context, what, |client| {
             let request = client
                 .get(url.clone())
-                .header(AUTHORIZATION, self.authorization.clone());
+                .header(AUTHORIZATION, authorization.clone());
             match &self.quota_project {
                 Some(project) => request.header(USER_PROJECT, project.clone()),
                 None => request,
@@ -585,7 +600,7 @@ struct ListedSecret {
 
 #[cfg(test)]
 mod tests {
-    use super::auth::{bearer, ServiceAccount};
+    use super::auth::ServiceAccount;
     use super::*;
     use crate::providers::FetchSettings;
     use aws_lc_rs::encoding::AsDer;
@@ -789,7 +804,8 @@ mod tests {
     fn urls_keep_the_endpoints_path_and_the_access_verb() {
         let shared = |endpoint: &str| SharedClient {
             endpoint: Url::parse(endpoint).unwrap(),
-            authorization: HeaderValue::from_static("Bearer x"),
+            credentials: Credentials::Token(SecretString::from("x".to_string())),
+            token: TokenCache::default(),
             origin: String::new(),
             quota_project: None,
             credentials_project: None,
@@ -1032,12 +1048,14 @@ mod tests {
 
     #[test]
     fn tokens_stay_out_of_debug_output_and_bad_ones_are_refused() {
-        let token = SecretString::from("ya29.very-secret-token".to_string());
-        let header = bearer(&token, TOKEN_VAR).unwrap();
+        let secret = SecretString::from("ya29.very-secret-token".to_string());
+        let bearer = |secret| Token::new(secret, TOKEN_VAR, None).bearer(ACCESS_TOKEN);
+        let header = bearer(secret.clone()).unwrap();
         assert!(!format!("{header:?}").contains("very-secret"));
         let shared = SharedClient {
             endpoint: Url::parse(DEFAULT_ENDPOINT).unwrap(),
-            authorization: header,
+            credentials: Credentials::Token(secret),
+            token: TokenCache::default(),
             origin: TOKEN_VAR.into(),
             quota_project: None,
             credentials_project: None,
@@ -1045,10 +1063,10 @@ mod tests {
             metadata_project: tokio::sync::OnceCell::new(),
         };
         assert!(!format!("{shared:?}").contains("very-secret"));
-        let err = bearer(&SecretString::from("ya29.a b".to_string()), TOKEN_VAR).unwrap_err();
+        let err = bearer(SecretString::from("ya29.a b".to_string())).unwrap_err();
         assert!(err.to_string().contains("contains spaces"), "{err}");
         assert!(!err.to_string().contains("ya29"));
-        assert!(bearer(&SecretString::from(String::new()), TOKEN_VAR).is_err());
+        assert!(bearer(SecretString::from(String::new())).is_err());
     }
 
     #[test]

@@ -12,13 +12,13 @@ use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use serde_json::{json, Map, Value};
 
 use crate::error::{SourceError, SpecProblem};
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    one_by_one, prefixed_own, read_or_empty, unprefixed, write_refused, Change, WriteFuture, Writer,
 };
 use crate::providers::{http, Context, FetchFuture};
 use crate::secret::EnvName;
@@ -71,9 +71,7 @@ impl GcpSmWriter {
     }
 
     fn secret_id<'a>(&self, name: &'a EnvName) -> &'a str {
-        name.as_str()
-            .strip_prefix(&self.reader.name_prefix)
-            .unwrap_or(name.as_str())
+        unprefixed(name, &self.reader.name_prefix)
     }
 
     async fn put(
@@ -83,6 +81,7 @@ impl GcpSmWriter {
         change: &Change,
     ) -> Result<(), SourceError> {
         let context = &self.reader.context;
+        let authorization = shared.authorization(context).await?;
         let id = self.secret_id(&change.name);
         let resource = format!("projects/{project}/secrets/{id}");
         let refused = |error| {
@@ -108,7 +107,7 @@ impl GcpSmWriter {
             // lacks its version.
             let already = |status: reqwest::StatusCode| status.as_u16() == 409;
             http::send_accepting(context, CREATE, already, |client| {
-                post(shared, client, &url).json(&body)
+                post(shared, &authorization, client, &url).json(&body)
             })
             .await
             .map_err(refused)?;
@@ -123,7 +122,7 @@ impl GcpSmWriter {
         let last = format!("{id}:addVersion");
         let url = shared.url(&["v1", "projects", project, "secrets", &last]);
         http::send(context, ADD_VERSION, |client| {
-            post(shared, client, &url).json(&body)
+            post(shared, &authorization, client, &url).json(&body)
         })
         .await
         .map(drop)
@@ -134,12 +133,13 @@ impl GcpSmWriter {
 /// A POST with the shared token (and quota project).
 fn post(
     shared: &SharedClient,
+    authorization: &HeaderValue,
     client: &reqwest::Client,
     url: &reqwest::Url,
 ) -> reqwest::RequestBuilder {
     let request = client
         .post(url.clone())
-        .header(AUTHORIZATION, shared.authorization.clone());
+        .header(AUTHORIZATION, authorization.clone());
     match &shared.quota_project {
         Some(project) => request.header(USER_PROJECT, project.clone()),
         None => request,
@@ -152,13 +152,10 @@ impl Writer for GcpSmWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        let id = match name.as_str().strip_prefix(&self.reader.name_prefix) {
-            None | Some("") => return Some("with prefix=, every name must start with the prefix"),
-            Some(id) => id,
+        let id = match prefixed_own(name, &self.reader.name_prefix) {
+            Ok(id) => id,
+            Err(problem) => return Some(problem),
         };
-        if let Some(problem) = refuses_unsanitized(name) {
-            return Some(problem);
-        }
         match self.listing() {
             Some((prefix, _)) if !id.starts_with(prefix) => Some(
                 "its secret id (the name) would not start with the listing's prefix, so it would \
@@ -181,15 +178,10 @@ impl Writer for GcpSmWriter {
                 Ok::<_, SourceError>((shared, project))
             }
             .await;
-            let mut outcomes = Vec::new();
-            for change in changes {
-                let outcome = match &ready {
-                    Ok((shared, project)) => self.put(shared, project, change).await,
-                    Err(error) => Err(error.clone()),
-                };
-                outcomes.push((change.name.clone(), outcome));
-            }
-            outcomes
+            one_by_one(changes, &ready, |(shared, project), change| {
+                self.put(shared, project, change)
+            })
+            .await
         })
     }
 }

@@ -84,7 +84,7 @@ use vaultrs::api::kv2::responses::{
 use vaultrs::api::{AuthInfo, EndpointMiddleware, EndpointResult};
 use vaultrs::client::{Client as _, VaultClient, VaultClientSettingsBuilder};
 
-use super::spec::SourceSpec;
+use super::spec::{SourceKind, SourceSpec};
 
 mod location;
 use location::{parse_location, relative_path, valid_segment, Location};
@@ -103,9 +103,6 @@ use super::{
 
 /// Where Kubernetes mounts a pod's service account token.
 const DEFAULT_JWT_FILE: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-
-const TOKEN_CREDENTIALS: &[&str] = &["VAULT_TOKEN", "VAULT_TOKEN_FILE"];
-const APPROLE_CREDENTIALS: &[&str] = &["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"];
 
 #[derive(Debug)]
 pub struct Vault {
@@ -218,10 +215,13 @@ impl Provider for Vault {
         Box::pin(self.read(validator))
     }
 
+    /// The registry's credential variables are a token's two, then an AppRole's two; a
+    /// Kubernetes login reads a file the child never gets.
     fn consumed(&self) -> &'static [&'static str] {
+        let (token, approle) = SourceKind::Vault.credential_variables().split_at(2);
         match self.auth {
-            Auth::Token => TOKEN_CREDENTIALS,
-            Auth::AppRole { .. } => APPROLE_CREDENTIALS,
+            Auth::Token => token,
+            Auth::AppRole { .. } => approle,
             Auth::Kubernetes { .. } => &[],
         }
     }
@@ -1198,7 +1198,10 @@ mod tests {
                 secret_id_file: "/run/sid".into()
             }
         );
-        assert_eq!(approle.consumed(), APPROLE_CREDENTIALS);
+        assert_eq!(
+            approle.consumed(),
+            ["VAULT_ROLE_ID", "VAULT_SECRET_ID_FILE"]
+        );
         let k8s = build(
             "vault:secret/app?auth=kubernetes&role=web&kubernetes-mount=/k8s/",
             &[],
@@ -1215,7 +1218,7 @@ mod tests {
         assert!(k8s.consumed().is_empty());
         assert_eq!(
             build("vault:secret/app", &[]).unwrap().consumed(),
-            TOKEN_CREDENTIALS
+            ["VAULT_TOKEN", "VAULT_TOKEN_FILE"]
         );
     }
 

@@ -11,15 +11,15 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use vaultrs::api::kv1::requests::SetSecretRequest as SetKv1Request;
 use vaultrs::api::kv2::requests::{SetSecretRequest as SetKv2Request, SetSecretRequestOptions};
 
 use crate::error::{SourceError, SpecProblem};
-use crate::providers::naming;
 use crate::providers::spec::SourceSpec;
 use crate::providers::write::{
-    all_alike, read_or_empty, refuses_unsanitized, write_refused, Change, WriteFuture, Writer,
+    all_alike, key_for, prefixed_own, read_or_empty, refuse_key, unprefixed, write_refused, Change,
+    WriteFuture, Writer,
 };
 use crate::providers::{Context, FetchFuture};
 use crate::secret::EnvName;
@@ -42,11 +42,10 @@ impl VaultWriter {
                  vault:secret/app",
             ));
         }
-        if spec.key.is_some() {
-            return Err(SpecProblem::Unwritable(
-                "'#FIELD' reads one key; write to the secret, e.g. vault:secret/app",
-            ));
-        }
+        refuse_key(
+            spec,
+            "'#FIELD' reads one key; write to the secret, e.g. vault:secret/app",
+        )?;
         if spec.clone().take_value("version")?.is_some() {
             return Err(SpecProblem::Unwritable(
                 "version= reads an old version; a write makes a new one",
@@ -76,7 +75,7 @@ impl VaultWriter {
         };
         let (mut secret, version) = kv.read_optional(&relative, None).await?.unwrap_or_default();
         for change in changes {
-            let key = self.key_for(&secret, &change.name);
+            let key = key_for(&secret, unprefixed(&change.name, &self.reader.prefix));
             // The caller checked that every value is UTF-8.
             let value = String::from_utf8_lossy(change.value.expose()).into_owned();
             secret.insert(key, Value::String(value));
@@ -117,20 +116,6 @@ impl VaultWriter {
         tracing::debug!(secret = %mount.display(&relative), names = changes.len(), "vault secret written");
         Ok(())
     }
-
-    /// The key `name` is read from: an existing key that reads as it, else the name itself
-    /// (without the `prefix=`).
-    fn key_for(&self, secret: &Map<String, Value>, name: &EnvName) -> String {
-        let own = name
-            .as_str()
-            .strip_prefix(&self.reader.prefix)
-            .unwrap_or(name.as_str());
-        secret
-            .keys()
-            .find(|key| naming::sanitize(key) == own)
-            .cloned()
-            .unwrap_or_else(|| own.to_string())
-    }
 }
 
 /// The API path a policy must allow, as an operator writes it in a policy.
@@ -148,10 +133,7 @@ impl Writer for VaultWriter {
     }
 
     fn refuses_name(&self, name: &EnvName) -> Option<&'static str> {
-        match name.as_str().strip_prefix(&self.reader.prefix) {
-            None | Some("") => Some("with prefix=, every name must start with the prefix"),
-            Some(_) => refuses_unsanitized(name),
-        }
+        prefixed_own(name, &self.reader.prefix).err()
     }
 
     fn write<'a>(&'a self, changes: &'a [Change]) -> WriteFuture<'a> {
