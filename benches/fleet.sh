@@ -72,9 +72,10 @@ its output was written, after the first launch; peak RSS is each process's `ru_m
   (`sys/quotas/rate-limit`, `enable_rate_limit_response_headers`: it answers 429 with
   `Retry-After`, in whole seconds to the window's end, so mostly `0`), source `%s`.
 - **AWS Secrets Manager**: moto behind the proxy answering every %s request (a share of %s)
-  with HTTP 429, `Retry-After: 1` and AWS's `ThrottlingException` body, source `%s`. The AWS
-  SDK retries these itself (its own backoff; it reads `x-amz-retry-after`, not `Retry-After`),
-  so secretrun logs no retries there.
+  with HTTP 429, `Retry-After: 1` and AWS's `ThrottlingException` body, source `%s`. No SDK
+  call is refused more than twice, so its four attempts suffice. The AWS SDK retries these
+  itself, waiting out `Retry-After` with jitter through secretrun's retry rule
+  (`src/providers/aws/mod.rs`), so secretrun logs no retries there.
 
 | server | processes | launched in | requests at the proxy | 429 answers | peak requests/s | retries logged | children complete | started p50 / p95 / max | peak RSS (max) | snapshot files, temp files, `--fallback-only` reads it |
 |---|---:|---:|---:|---:|---:|---:|---|---|---:|---|
