@@ -176,7 +176,7 @@ impl Context {
         let client = reqwest::Client::builder()
             .user_agent(concat!("secretrun/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(self.settings.request_timeout)
-            .tls_certs_only(tls_roots::for_reqwest())
+            .tls_backend_preconfigured(tls_roots::reqwest_tls(Vec::new()))
             .build()
             .map_err(|_| SourceError::Config {
                 problem: "cannot initialise the HTTP client".into(),

@@ -1370,3 +1370,41 @@ fn an_oversized_vault_answer_is_refused_naming_the_source() {
         assert_refused_as_too_large(&run, spec, how, &requests, &sent);
     }
 }
+
+/// AWS over HTTPS: the SDK's HTTPS client, built on the first `https://` request, trusts the
+/// system bundle (`SSL_CERT_FILE` here). The right CA reads the secret; another CA fails at the
+/// handshake, before the child starts.
+#[test]
+fn aws_over_https_trusts_the_system_bundle() {
+    let proxy = Proxy::start(&crate::aws_sm::moto().endpoint(), Some(certificates()));
+    let second = Second::aws(&format!("https://127.0.0.1:{}", proxy.port()));
+    let run_trusting = |ca: &Path| {
+        let (dir, cache) = (support::temp_dir(), support::temp_dir());
+        support::run(
+            support::secretrun(dir.path())
+                .envs(second.env.iter().map(|(name, value)| (name, value)))
+                .env("SSL_CERT_FILE", ca)
+                .env("XDG_CACHE_HOME", cache.path())
+                .args(["--no-fallback", "--source", &second.spec, "--", "env"]),
+        )
+    };
+
+    let run = run_trusting(&certificates().ca);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    for (name, value) in &second.vars {
+        assert!(
+            run.stdout
+                .lines()
+                .any(|line| line == format!("{name}={value}")),
+            "{name} over HTTPS: {run:?}"
+        );
+    }
+
+    let run = run_trusting(&certificates().other_ca);
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(run.stdout.is_empty(), "{run:?}");
+    assert!(
+        run.stderr.contains(&second.spec) && run.stderr.contains("certificate"),
+        "a certificate error naming the source: {run:?}"
+    );
+}

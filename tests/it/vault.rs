@@ -918,6 +918,55 @@ fn tls_with_a_cacert_that_is_not_pem() {
 }
 
 #[test]
+fn tls_with_a_cacert_that_cannot_be_a_ca() {
+    let dir = support::temp_dir();
+    let not_a_ca = support::write(
+        dir.path(),
+        "ca.pem",
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+    );
+    let not_a_ca = not_a_ca.display().to_string();
+    let run = env_of_with(
+        &tls_env(&[("VAULT_CACERT", &not_a_ca)]),
+        &["vault:secret/x"],
+    );
+    assert_eq!(run.code, Some(125), "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "VAULT_CACERT: '{not_a_ca}' holds a certificate that cannot be a CA"
+        )),
+        "{run:?}"
+    );
+}
+
+/// The system's CA bundle is read at the first TLS handshake, not before: `SSL_CERT_FILE`
+/// names a missing file, which warns only when the bundle is read.
+#[test]
+fn the_ca_bundle_is_read_only_for_tls() {
+    let path = support::unique("tls/b");
+    put_kv2(&path, &[("read", "yes")]);
+    let spec = format!("vault:secret/{path}");
+    let missing = ("SSL_CERT_FILE", "/nonexistent/ca-bundle.pem");
+    let bundle_warning = "system CA certificates";
+
+    let mut plain = fixture().env();
+    plain.extend(vars(&[missing]));
+    let run = env_of_with(&plain, &[&spec]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(var(&run, "READ"), Some("yes"));
+    assert!(!run.stderr.contains(bundle_warning), "{run:?}");
+
+    let ca = bao().ca().display().to_string();
+    let run = env_of_with(&tls_env(&[("VAULT_CACERT", &ca), missing]), &[&spec]);
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert_eq!(var(&run, "READ"), Some("yes"));
+    assert!(
+        run.stderr.contains(bundle_warning) && run.stderr.contains("/nonexistent/ca-bundle.pem"),
+        "{run:?}"
+    );
+}
+
+#[test]
 fn tls_skip_verify() {
     let path = support::unique("tls/s");
     put_kv2(&path, &[("over_tls", "unverified")]);

@@ -66,6 +66,7 @@ use std::time::Duration;
 use reqwest::header::HeaderValue;
 use reqwest::Url;
 use rustify::endpoint::Endpoint;
+use rustls::pki_types::{pem::PemObject as _, CertificateDer};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -433,7 +434,7 @@ struct Connection {
     address: Url,
     namespace: Option<String>,
     /// `VAULT_CACERT`'s certificates, trusted besides the system's (or the embedded) roots.
-    ca_certs: Vec<reqwest::Certificate>,
+    ca_certs: Vec<CertificateDer<'static>>,
     verify: bool,
     timeout: Duration,
 }
@@ -524,28 +525,39 @@ impl Connection {
 
     /// The HTTP client vaultrs would build, trusting the roots every provider trusts.
     fn http_client(&self) -> Result<reqwest::Client, SourceError> {
-        let mut roots = tls_roots::for_reqwest();
-        roots.extend(self.ca_certs.iter().cloned());
-        reqwest::Client::builder()
-            .timeout(self.timeout)
-            .tls_danger_accept_invalid_certs(!self.verify)
-            .tls_certs_only(roots)
-            .build()
-            .map_err(|_| SourceError::Config {
-                problem: "cannot configure the Vault client".into(),
-            })
+        let builder = reqwest::Client::builder().timeout(self.timeout);
+        let builder = if self.verify {
+            builder.tls_backend_preconfigured(tls_roots::reqwest_tls(self.ca_certs.clone()))
+        } else {
+            builder.tls_danger_accept_invalid_certs(true)
+        };
+        builder.build().map_err(|_| SourceError::Config {
+            problem: "cannot configure the Vault client".into(),
+        })
     }
 }
 
-/// `VAULT_CACERT`'s certificates. A file without any is refused here: the failure would
-/// otherwise show only later, as an unknown issuer.
-fn read_ca_file(path: &Path) -> Result<Vec<reqwest::Certificate>, SourceError> {
+/// `VAULT_CACERT`'s certificates. A file without any, or with one that cannot be a CA, is
+/// refused here: the failure would otherwise show only later, as an unknown issuer.
+fn read_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, SourceError> {
     let pem = std::fs::read(path).map_err(|source| SourceError::Read {
         path: path.to_path_buf(),
         source,
     })?;
-    match reqwest::Certificate::from_pem_bundle(&pem) {
-        Ok(certificates) if !certificates.is_empty() => Ok(certificates),
+    let certificates = CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>();
+    match certificates {
+        Ok(certificates) if !certificates.is_empty() => {
+            if certificates.iter().all(tls_roots::is_usable_root) {
+                Ok(certificates)
+            } else {
+                Err(SourceError::Config {
+                    problem: format!(
+                        "VAULT_CACERT: '{}' holds a certificate that cannot be a CA",
+                        path.display()
+                    ),
+                })
+            }
+        }
         _ => Err(SourceError::Config {
             problem: format!(
                 "VAULT_CACERT: '{}' holds no PEM certificate",
